@@ -1,0 +1,18 @@
+"""Whether a signed-in back-office account still owes its TOTP second factor."""
+
+from django.conf import settings
+from django_otp import user_has_device
+
+
+def second_factor_step(user) -> str | None:
+    """'verify' when the account has a device but this session has not used it, 'setup' when the production
+    profile requires a device the account does not have yet, None when nothing is owed."""
+    if not user.is_authenticated:
+        return None
+    if getattr(user, "is_verified", lambda: False)():
+        return None
+    if user_has_device(user, confirmed=True):
+        return "verify"
+    if settings.OTP_REQUIRED:
+        return "setup"
+    return None

@@ -1,0 +1,240 @@
+"""Writes to accounts and API tokens.
+
+Separation of the three administrators: the system administrator manages cadre accounts; the security
+administrator manages administrator accounts, lockouts, passwords and second factors; nobody changes their own
+role, organisation or security settings; the audit administrator changes nothing.
+"""
+
+import secrets
+
+from axes.utils import reset as axes_reset
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from gonghui.accounts.models import ApiToken, User
+from gonghui.accounts.selectors import account_get, api_tokens_visible_to
+from gonghui.audit.services import audit_record
+from gonghui.common.actor import Actor
+from gonghui.common.crypto import hash_secret
+from gonghui.common.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from gonghui.common.roles import CADRE_ROLES, ROLE_LABELS, Perm, Role
+from gonghui.orgs.models import Organisation, OrgStatus
+from gonghui.orgs.selectors import org_get
+
+ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
+TOKEN_PREFIX = "ghk_"
+
+
+def _perm_for_role(role: str) -> Perm:
+    """Cadre roles are granted by the system administrator, administrator roles by the security administrator."""
+    if role in CADRE_ROLES:
+        return Perm.ACCOUNTS_MANAGE
+    if role in ADMIN_ROLES:
+        return Perm.SECURITY_MANAGE
+    raise ValidationFailed({"role": "请选择有效的角色"})
+
+
+def _audit_account(actor: Actor, action: str, user: User, details: dict) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="account",
+        object_id=user.id,
+        object_label=user.username,
+        object_org_path=user.org.path if user.org_id else "",
+        details=details,
+    )
+
+
+def _check_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationFailed({"password": "；".join(exc.messages)}) from exc
+
+
+def _not_self(actor: Actor, user: User) -> None:
+    if actor.kind == "user" and actor.id == user.id:
+        raise PermissionDenied("不能修改自己的角色、所属组织或安全设置，请由其他管理员办理")
+
+
+@transaction.atomic
+def account_create(
+    *, actor: Actor, username: str, full_name: str, org: Organisation, role: str, password: str
+) -> User:
+    actor.require(_perm_for_role(role))
+    org = org_get(actor=actor, org_id=org.id)
+    if org.status != OrgStatus.ACTIVE:
+        raise ValidationFailed({"org": "所属组织不是正常状态"})
+    username = (username or "").strip()
+    errors = {}
+    if not username or len(username) > 150:
+        errors["username"] = "请填写用户名（不超过150个字符）"
+    elif User.objects.filter(username__iexact=username).exists():
+        errors["username"] = "该用户名已被使用"
+    if not (full_name or "").strip():
+        errors["full_name"] = "请填写姓名"
+    if errors:
+        raise ValidationFailed(errors)
+    user = User(username=username, full_name=full_name.strip(), org=org, role=role, is_staff=True)
+    _check_password(password, user)
+    user.set_password(password)
+    user.save()
+    _audit_account(actor, "account.create", user, {"role": role, "org": str(org.id)})
+    return user
+
+
+@transaction.atomic
+def account_update(*, actor: Actor, user: User, full_name: str, org: Organisation, role: str) -> User:
+    user = account_get(actor=actor, user_id=user.id)
+    actor.require(_perm_for_role(user.role))
+    actor.require(_perm_for_role(role))
+    if (org.id != user.org_id or role != user.role) and actor.id == user.id:
+        _not_self(actor, user)
+    org = org_get(actor=actor, org_id=org.id)
+    if not (full_name or "").strip():
+        raise ValidationFailed({"full_name": "请填写姓名"})
+    changes = {}
+    if user.full_name != full_name.strip():
+        changes["full_name"] = [user.full_name, full_name.strip()]
+    if user.org_id != org.id:
+        changes["org"] = [str(user.org_id), str(org.id)]
+    if user.role != role:
+        changes["role"] = [user.role, role]
+    if not changes:
+        return user
+    user.full_name, user.org, user.role = full_name.strip(), org, role
+    user.save(update_fields=["full_name", "org", "role"])
+    _audit_account(actor, "account.update", user, {"changes": changes})
+    return user
+
+
+@transaction.atomic
+def account_set_active(*, actor: Actor, user: User, active: bool) -> User:
+    user = account_get(actor=actor, user_id=user.id)
+    if not (actor.can(Perm.SECURITY_MANAGE) or actor.can(_perm_for_role(user.role))):
+        raise PermissionDenied()
+    _not_self(actor, user)
+    if user.is_active == active:
+        return user
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    _audit_account(actor, "account.activate" if active else "account.deactivate", user, {})
+    return user
+
+
+@transaction.atomic
+def account_reset_password(*, actor: Actor, user: User, new_password: str) -> User:
+    actor.require(Perm.SECURITY_MANAGE)
+    user = account_get(actor=actor, user_id=user.id)
+    _not_self(actor, user)
+    _check_password(new_password, user)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    _audit_account(actor, "account.reset_password", user, {})
+    return user
+
+
+@transaction.atomic
+def account_unlock(*, actor: Actor, user: User) -> int:
+    """Clear the lockout (django-axes) of an account after failed logins. Returns attempts removed."""
+    actor.require(Perm.SECURITY_MANAGE)
+    user = account_get(actor=actor, user_id=user.id)
+    removed = axes_reset(username=user.username)
+    _audit_account(actor, "account.unlock", user, {"attempts_cleared": removed})
+    return removed
+
+
+@transaction.atomic
+def account_reset_second_factor(*, actor: Actor, user: User) -> int:
+    """Remove the account's TOTP devices; the cadre enrols again at next sign-in."""
+    actor.require(Perm.SECURITY_MANAGE)
+    user = account_get(actor=actor, user_id=user.id)
+    _not_self(actor, user)
+    removed, _ = TOTPDevice.objects.filter(user=user).delete()
+    _audit_account(actor, "account.reset_totp", user, {"devices_removed": removed})
+    return removed
+
+
+@transaction.atomic
+def account_change_own_password(*, actor: Actor, user: User, old_password: str, new_password: str) -> User:
+    if actor.id != user.id:
+        raise PermissionDenied()
+    if not user.check_password(old_password):
+        raise ValidationFailed({"old_password": "原密码不正确"})
+    _check_password(new_password, user)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    _audit_account(actor, "account.change_password", user, {})
+    return user
+
+
+@transaction.atomic
+def totp_device_confirm(*, actor: Actor, user: User, device: TOTPDevice, token: str) -> TOTPDevice:
+    """Confirm a TOTP device the user is enrolling, with a code from their authenticator app."""
+    if actor.id != user.id or device.user_id != user.id:
+        raise PermissionDenied()
+    if not device.verify_token((token or "").strip()):
+        raise ValidationFailed({"token": "动态验证码不正确或已过期，请重新输入"})
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    _audit_account(actor, "account.enrol_totp", user, {})
+    return device
+
+
+def record_login(*, actor: Actor, user: User, second_factor: bool) -> None:
+    _audit_account(actor, "account.login", user, {"second_factor": second_factor})
+
+
+@transaction.atomic
+def api_token_create(*, actor: Actor, org: Organisation, name: str) -> tuple[ApiToken, str]:
+    """Create a token acting within `org`'s subtree. The raw token is returned once and never stored."""
+    if actor.kind != "system":
+        actor.require(Perm.API_TOKENS_MANAGE)
+    org = org_get(actor=actor, org_id=org.id)
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationFailed({"name": "请填写令牌名称（不超过100个字）"})
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        name=name, org=org, prefix=raw[:12], token_hash=hash_secret(raw), created_by_label=actor.label
+    )
+    audit_record(
+        actor=actor,
+        action="api_token.create",
+        object_type="api_token",
+        object_id=token.id,
+        object_label=name,
+        object_org_path=org.path,
+        details={"org": str(org.id)},
+    )
+    return token, raw
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: Actor, token: ApiToken) -> ApiToken:
+    token = api_tokens_visible_to(actor).filter(id=token.id).first()
+    if token is None:
+        raise NotFound()
+    if token.revoked_at:
+        raise DomainError("该令牌已吊销", code="already_revoked")
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit_record(
+        actor=actor,
+        action="api_token.revoke",
+        object_type="api_token",
+        object_id=token.id,
+        object_label=token.name,
+        object_org_path=token.org.path,
+    )
+    return token
+
+
+def role_choices_for(actor: Actor) -> list[tuple[str, str]]:
+    """The roles this actor may grant."""
+    return [(role.value, label) for role, label in ROLE_LABELS.items() if role != Role.MEMBER
+            and actor.can(_perm_for_role(role))]

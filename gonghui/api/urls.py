@@ -1,0 +1,42 @@
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+
+from gonghui.api.auth import BackOfficeSession, BearerToken
+from gonghui.api.orgs import router as orgs_router
+from gonghui.common.errors import DomainError, ValidationFailed
+
+api = NinjaAPI(
+    title="数字工会平台 API",
+    version="1.0.0",
+    description="组织、会员与服务数据接口。外部系统使用 Bearer 令牌（manage.py create_api_token），"
+    "令牌只能访问其所属组织及下级组织的数据；范围以外的对象与不存在的对象一样返回 404。",
+    urls_namespace="api-v1",
+    auth=[BearerToken(), BackOfficeSession(csrf=True)],
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+api.add_router("/", orgs_router)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request, exc: DomainError):
+    body = {"code": exc.code, "message": exc.message}
+    if isinstance(exc, ValidationFailed):
+        body["errors"] = exc.errors
+    return api.create_response(request, body, status=exc.status)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request, exc):
+    return api.create_response(request, {"code": "unauthenticated", "message": "未认证：请提供有效的令牌或登录"}, status=401)
+
+
+@api.exception_handler(ValidationError)
+def invalid_request(request, exc: ValidationError):
+    errors = {}
+    for err in exc.errors:
+        loc = ".".join(str(p) for p in err.get("loc", [])[1:]) or "request"
+        errors[loc] = "参数缺失或格式不正确"
+    return api.create_response(
+        request, {"code": "invalid_request", "message": "请求参数不正确", "errors": errors}, status=422
+    )

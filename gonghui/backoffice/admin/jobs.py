@@ -1,0 +1,33 @@
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from unfold.decorators import display
+
+from gonghui.backoffice.base import ScopedModelAdmin
+from gonghui.backoffice.site import backoffice_site
+from gonghui.common.roles import Perm
+from gonghui.jobs.models import JobRun
+from gonghui.jobs.selectors import jobs_of
+
+
+@admin.register(JobRun, site=backoffice_site)
+class JobRunAdmin(ScopedModelAdmin):
+    view_perm = Perm.JOBS_VIEW
+    change_perm = None
+    list_display = ["title", "status", "progress", "created_at", "finished_at", "open"]
+    list_filter = ["status", "kind"]
+    list_display_links = None
+
+    def scoped_queryset(self, actor):
+        return jobs_of(actor)
+
+    def has_add_permission(self, request):
+        return False
+
+    @display(description="进度")
+    def progress(self, obj):
+        return f"{obj.done}/{obj.total}（{obj.percent}%）"
+
+    @display(description="")
+    def open(self, obj):
+        return format_html('<a class="gh-link" href="{}">查看</a>', reverse("admin:job_status", args=[obj.id]))

@@ -1,0 +1,100 @@
+"""What every back-office page shares: the actor of the request, and a ModelAdmin base that scopes every list,
+choice, autocomplete and action through the domain selectors and answers 404 for anything out of scope."""
+
+from django.contrib import messages
+from django.http import Http404
+from unfold.admin import ModelAdmin
+
+from gonghui.accounts.actors import actor_for_user
+from gonghui.accounts.second_factor import second_factor_step
+from gonghui.common.actor import Actor
+from gonghui.common.errors import DomainError, PermissionDenied, ValidationFailed
+
+
+def request_actor(request) -> Actor | None:
+    """The actor of a back-office request, built once per request; None for anyone who may not act here."""
+    if hasattr(request, "_gonghui_actor"):
+        return request._gonghui_actor
+    actor = None
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and second_factor_step(user) is None:
+        try:
+            actor = actor_for_user(user, ip=request.META.get("REMOTE_ADDR"))
+        except PermissionDenied:
+            actor = None
+    request._gonghui_actor = actor
+    return actor
+
+
+def require_actor(request) -> Actor:
+    actor = request_actor(request)
+    if actor is None:
+        raise Http404
+    return actor
+
+
+def report_domain_error(request, exc: DomainError, form=None) -> None:
+    """Show a refused service call to the user: on the form fields when there is a form, else as a message."""
+    if isinstance(exc, ValidationFailed) and form is not None:
+        for field, message in exc.errors.items():
+            form.add_error(field if field in form.fields else None, message)
+        return
+    messages.error(request, exc.message)
+
+
+class ScopedModelAdmin(ModelAdmin):
+    """Base for every admin of scoped data.
+
+    Subclasses name the permission needed to see (`view_perm`) and change (`change_perm`) and implement
+    `scoped_queryset(actor)` by calling the domain selector. Django's own add/change/delete permissions are replaced
+    by the role table; deletion is never offered (domain services dissolve, deactivate or revoke instead).
+    """
+
+    view_perm: str = ""
+    change_perm: str | None = None
+    add_perm: str | None = None
+    list_per_page = 50
+    show_full_result_count = False
+
+    def scoped_queryset(self, actor: Actor):
+        raise NotImplementedError
+
+    def get_queryset(self, request):
+        actor = request_actor(request)
+        if actor is None or not actor.can(self.view_perm):
+            return self.model.objects.none()
+        return self.scoped_queryset(actor)
+
+    def has_module_permission(self, request):
+        actor = request_actor(request)
+        return actor is not None and actor.can(self.view_perm)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        actor = request_actor(request)
+        return actor is not None and bool(self.change_perm) and actor.can(self.change_perm)
+
+    def has_add_permission(self, request):
+        actor = request_actor(request)
+        perm = self.add_perm or self.change_perm
+        return actor is not None and bool(perm) and actor.can(perm)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Missing and out-of-scope objects must look the same: a plain 404, never a hint.
+        raise Http404
+
+    def save_model(self, request, obj, form, change):  # pragma: no cover - every subclass writes via services
+        raise NotImplementedError("admin writes go through domain services")
+
+    def delete_model(self, request, obj):  # pragma: no cover
+        raise NotImplementedError

@@ -1,0 +1,57 @@
+"""The back-office admin site: unfold-themed, Chinese, with the workbench as its home page and our own views
+(organisation tree, job status, second factor) under /admin/."""
+
+from django.urls import path
+from unfold.sites import UnfoldAdminSite
+
+from gonghui.common.roles import BACKOFFICE_ROLES
+
+
+class BackOfficeSite(UnfoldAdminSite):
+    site_header = "数字工会平台"
+    site_title = "数字工会平台管理后台"
+    index_title = "工作台"
+    enable_nav_sidebar = True
+
+    def has_permission(self, request):
+        user = request.user
+        return bool(
+            user.is_active and user.is_authenticated and user.is_staff and user.org_id and user.role in BACKOFFICE_ROLES
+        )
+
+    def get_urls(self):
+        from gonghui.backoffice import views
+
+        custom = [
+            path("orgs/tree/", self.admin_view(views.org_tree), name="org_tree"),
+            path("orgs/tree/children/<str:org_id>/", self.admin_view(views.org_tree_children), name="org_tree_children"),
+            path("orgs/tree/search/", self.admin_view(views.org_tree_search), name="org_tree_search"),
+            path("jobs/<str:job_id>/status/", self.admin_view(views.job_status), name="job_status"),
+            path("jobs/<str:job_id>/download/", self.admin_view(views.job_download), name="job_download"),
+            path("security/otp/setup/", self.admin_view(views.otp_setup), name="otp_setup"),
+            path("security/otp/verify/", views.otp_verify, name="otp_verify"),
+        ]
+        return custom + super().get_urls()
+
+    def index(self, request, extra_context=None):
+        from gonghui.backoffice import views
+
+        return views.workbench(request, self)
+
+    def login(self, request, extra_context=None):
+        from django.conf import settings
+
+        from gonghui.backoffice.views import audit_login_attempt
+        from gonghui.demo.logins import DEMO_LOGINS, DEMO_PASSWORD
+
+        extra = dict(extra_context or {})
+        if settings.DEMO_MODE:
+            extra["demo_logins"] = DEMO_LOGINS
+            extra["demo_password"] = DEMO_PASSWORD
+        response = super().login(request, extra)
+        if request.method == "POST":
+            audit_login_attempt(request, succeeded=response.status_code == 302 and request.user.is_authenticated)
+        return response
+
+
+backoffice_site = BackOfficeSite(name="admin")

@@ -1,0 +1,116 @@
+"""django-unfold settings: Chinese titles, our colours, and a sidebar by domain whose items follow the role table."""
+
+from django.templatetags.static import static
+from django.urls import reverse_lazy
+
+
+def _can(perm: str):
+    def check(request) -> bool:
+        from gonghui.backoffice.base import request_actor
+
+        actor = request_actor(request)
+        return actor is not None and actor.can(perm)
+
+    return check
+
+
+UNFOLD = {
+    "SITE_TITLE": "数字工会平台",
+    "SITE_HEADER": "数字工会平台",
+    "SITE_SUBHEADER": "管理后台",
+    "SITE_URL": "/",
+    "SITE_SYMBOL": "groups",
+    "SHOW_HISTORY": False,
+    "SHOW_VIEW_ON_SITE": False,
+    "SHOW_BACK_BUTTON": True,
+    "STYLES": [lambda request: static("backoffice/backoffice.css")],
+    "COLORS": {
+        "primary": {
+            "50": "oklch(97.1% .013 17.38)",
+            "100": "oklch(93.6% .032 17.717)",
+            "200": "oklch(88.5% .062 18.334)",
+            "300": "oklch(80.8% .114 19.571)",
+            "400": "oklch(70.4% .191 22.216)",
+            "500": "oklch(63.7% .237 25.331)",
+            "600": "oklch(57.7% .245 27.325)",
+            "700": "oklch(50.5% .213 27.518)",
+            "800": "oklch(44.4% .177 26.899)",
+            "900": "oklch(39.6% .141 25.723)",
+            "950": "oklch(25.8% .092 26.042)",
+        },
+    },
+    "SIDEBAR": {
+        "show_search": False,
+        "show_all_applications": False,
+        "navigation": [
+            {
+                "title": "工作台",
+                "items": [
+                    {"title": "我的工作台", "icon": "dashboard", "link": reverse_lazy("admin:index")},
+                    {
+                        "title": "后台任务",
+                        "icon": "pending_actions",
+                        "link": reverse_lazy("admin:jobs_jobrun_changelist"),
+                        "permission": _can("jobs.view"),
+                    },
+                ],
+            },
+            {
+                "title": "组织",
+                "items": [
+                    {
+                        "title": "组织树",
+                        "icon": "account_tree",
+                        "link": reverse_lazy("admin:org_tree"),
+                        "permission": _can("orgs.view"),
+                    },
+                    {
+                        "title": "工会组织",
+                        "icon": "corporate_fare",
+                        "link": reverse_lazy("admin:orgs_organisation_changelist"),
+                        "permission": _can("orgs.view"),
+                    },
+                    {
+                        "title": "企业/单位",
+                        "icon": "factory",
+                        "link": reverse_lazy("admin:orgs_employer_changelist"),
+                        "permission": _can("employers.view"),
+                    },
+                ],
+            },
+            {
+                "title": "账号与安全",
+                "items": [
+                    {
+                        "title": "账号",
+                        "icon": "badge",
+                        "link": reverse_lazy("admin:accounts_user_changelist"),
+                        "permission": _can("accounts.view"),
+                    },
+                    {
+                        "title": "API 令牌",
+                        "icon": "key",
+                        "link": reverse_lazy("admin:accounts_apitoken_changelist"),
+                        "permission": _can("api_tokens.manage"),
+                    },
+                    {
+                        "title": "两步验证",
+                        "icon": "phonelink_lock",
+                        "link": reverse_lazy("admin:otp_setup"),
+                    },
+                ],
+            },
+            {
+                "title": "审计",
+                "items": [
+                    {
+                        "title": "审计日志",
+                        "icon": "policy",
+                        "link": reverse_lazy("admin:audit_auditevent_changelist"),
+                        "permission": _can("audit.view"),
+                    },
+                ],
+            },
+        ],
+    },
+}

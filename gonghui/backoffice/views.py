@@ -1,0 +1,264 @@
+"""Back-office pages beyond model lists: workbench, organisation tree browser, job status, second factor.
+Thin: each builds the actor, calls selectors or services, renders."""
+
+import base64
+
+import segno
+from django.contrib import messages
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from gonghui.accounts.actors import actor_for_user
+from gonghui.accounts.second_factor import second_factor_step
+from gonghui.accounts.services import record_login, totp_device_confirm
+from gonghui.audit.models import AuditResult
+from gonghui.audit.services import audit_record
+from gonghui.backoffice.base import require_actor
+from gonghui.common.actor import Actor
+from gonghui.common.errors import NotFound, PermissionDenied, ValidationFailed
+from gonghui.common.roles import Perm, role_label
+from gonghui.jobs.selectors import job_get, jobs_of
+from gonghui.orgs.models import OrgType
+from gonghui.orgs.selectors import (
+    employers_uncovered,
+    org_breadcrumbs,
+    org_children,
+    org_get,
+    org_scope_root,
+    org_search,
+    org_subtree_summary,
+)
+
+TREE_PAGE_SIZE = 100
+
+
+def _page(request, site, title: str, template: str, **context) -> TemplateResponse:
+    return TemplateResponse(request, template, {**site.each_context(request), "title": title, **context})
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{part * 100 / whole:.1f}%" if whole else "—"
+
+
+def workbench(request, site) -> TemplateResponse:
+    actor = require_actor(request)
+    root = org_scope_root(actor=actor)
+    context = {"org": root, "role_label": role_label(actor.role), "actor": actor}
+    if actor.can(Perm.ORGS_VIEW):
+        summary = org_subtree_summary(actor=actor, org=root)
+        context["summary"] = summary
+        context["type_rows"] = [
+            (label, summary.by_type.get(value, 0)) for value, label in OrgType.choices if summary.by_type.get(value)
+        ]
+        context["coverage_25"] = _percent(summary.employers_25_plus_covered, summary.employers_25_plus)
+        context["coverage_100"] = _percent(summary.employers_100_plus_covered, summary.employers_100_plus)
+    if actor.can(Perm.EMPLOYERS_VIEW):
+        context["uncovered"] = list(employers_uncovered(actor=actor, min_staff=100).select_related("town_org")[:10])
+    if actor.can(Perm.JOBS_VIEW):
+        context["jobs"] = list(jobs_of(actor)[:5])
+    return _page(request, site, "工作台", "backoffice/workbench.html", **context)
+
+
+def _tree_children_page(actor: Actor, org_id, page: int):
+    children = org_children(actor=actor, org_id=org_id)
+    start = (page - 1) * TREE_PAGE_SIZE
+    rows = list(children[start : start + TREE_PAGE_SIZE + 1])
+    return rows[:TREE_PAGE_SIZE], len(rows) > TREE_PAGE_SIZE
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def org_tree(request):
+    """One organisation at a time: breadcrumbs above, its details, its children (lazy, paged) below."""
+    from gonghui.backoffice.site import backoffice_site
+
+    actor = require_actor(request)
+    actor.require(Perm.ORGS_VIEW)
+    try:
+        org = org_get(actor=actor, org_id=request.GET["org"]) if request.GET.get("org") else org_scope_root(actor=actor)
+    except NotFound:
+        raise Http404 from None
+    page = _page_number(request)
+    children, has_more = _tree_children_page(actor, org.id, page)
+    return _page(
+        request,
+        backoffice_site,
+        "组织树",
+        "backoffice/org_tree.html",
+        org=org,
+        breadcrumbs=org_breadcrumbs(actor=actor, org=org),
+        children=children,
+        has_more=has_more,
+        page=page,
+        can_add=actor.can(Perm.ORGS_STRUCTURE) and not org.is_grassroots,
+    )
+
+
+def org_tree_children(request, org_id: str):
+    """htmx fragment: the children of one node, for expanding it in place."""
+    actor = require_actor(request)
+    try:
+        children, has_more = _tree_children_page(actor, org_id, _page_number(request))
+        parent = org_get(actor=actor, org_id=org_id)
+    except NotFound:
+        raise Http404 from None
+    return TemplateResponse(
+        request,
+        "backoffice/_org_tree_children.html",
+        {"children": children, "has_more": has_more, "parent": parent, "page": _page_number(request)},
+    )
+
+
+def org_tree_search(request):
+    actor = require_actor(request)
+    query = request.GET.get("q", "")
+    results = org_search(actor=actor, query=query, limit=20, include_inactive=True)
+    return TemplateResponse(request, "backoffice/_org_search_results.html", {"results": results, "query": query})
+
+
+def job_status(request, job_id: str):
+    from gonghui.backoffice.site import backoffice_site
+
+    actor = require_actor(request)
+    try:
+        job = job_get(actor=actor, job_id=job_id)
+    except NotFound:
+        raise Http404 from None
+    template = "backoffice/_job_progress.html" if request.htmx else "backoffice/job_status.html"
+    return _page(request, backoffice_site, job.title, template, job=job)
+
+
+def job_download(request, job_id: str):
+    actor = require_actor(request)
+    try:
+        job = job_get(actor=actor, job_id=job_id)
+    except NotFound:
+        raise Http404 from None
+    if not job.result_file:
+        raise Http404
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="job.download",
+            object_type="job",
+            object_id=job.id,
+            object_label=job.title,
+            details={"file": job.result_name},
+        )
+    return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=job.result_name)
+
+
+# ---------------------------------------------------------------- sign-in and second factor
+
+
+def audit_login_attempt(request, *, succeeded: bool) -> None:
+    user = request.user
+    if succeeded:
+        try:
+            actor = actor_for_user(user, ip=request.META.get("REMOTE_ADDR"))
+        except PermissionDenied:
+            return
+        with transaction.atomic():
+            record_login(actor=actor, user=user, second_factor=False)
+        return
+    username = (request.POST.get("username") or "")[:150]
+    anonymous = Actor(
+        kind="anonymous", id=None, label=username or "(空)", role="", org_id=None, scope_path="-",
+        ip=request.META.get("REMOTE_ADDR"),
+    )
+    with transaction.atomic():
+        audit_record(
+            actor=anonymous, action="account.login", object_type="account", object_label=username,
+            result=AuditResult.FAILED,
+        )
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse("admin:index")
+
+
+def otp_verify(request):
+    """Second step of sign-in for an account with a TOTP device."""
+    from gonghui.backoffice.site import backoffice_site
+
+    user = request.user
+    if not user.is_authenticated:
+        return redirect("admin:login")
+    if second_factor_step(user) != "verify":
+        return HttpResponseRedirect(_next_url(request))
+    error = None
+    if request.method == "POST":
+        token = (request.POST.get("token") or "").strip()
+        device = next(
+            (d for d in TOTPDevice.objects.filter(user=user, confirmed=True) if d.verify_token(token)),
+            None,
+        )
+        if device is not None:
+            otp_login(request, device)
+            actor = actor_for_user(user, ip=request.META.get("REMOTE_ADDR"))
+            with transaction.atomic():
+                record_login(actor=actor, user=user, second_factor=True)
+            return HttpResponseRedirect(_next_url(request))
+        error = "动态验证码不正确或已过期，请重新输入"
+    return TemplateResponse(
+        request,
+        "backoffice/otp_verify.html",
+        {**backoffice_site.each_context(request), "title": "两步验证", "error": error, "next": _next_url(request)},
+    )
+
+
+def otp_setup(request):
+    """Enrol a TOTP authenticator: show the QR code of a new device and confirm it with a first code."""
+    from gonghui.backoffice.site import backoffice_site
+
+    user = request.user
+    confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    device = None
+    error = None
+    if not confirmed:
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="身份验证器", confirmed=False)
+        if request.method == "POST":
+            actor = Actor(
+                kind="user", id=user.id, label=user.username, role=user.role, org_id=user.org_id,
+                scope_path=user.org.path, ip=request.META.get("REMOTE_ADDR"),
+            )
+            try:
+                with transaction.atomic():
+                    totp_device_confirm(actor=actor, user=user, device=device, token=request.POST.get("token", ""))
+            except ValidationFailed as exc:
+                error = exc.message
+            else:
+                otp_login(request, device)
+                messages.success(request, "两步验证已启用，今后登录需输入身份验证器中的动态验证码")
+                return redirect("admin:index")
+    qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=4) if device else None
+    return TemplateResponse(
+        request,
+        "backoffice/otp_setup.html",
+        {
+            **backoffice_site.each_context(request),
+            "title": "两步验证",
+            "confirmed": confirmed,
+            "qr_svg": qr_svg,
+            "secret": device and base64.b32encode(device.bin_key).decode(),
+            "error": error,
+            "required": second_factor_step(user) == "setup",
+        },
+    )
+

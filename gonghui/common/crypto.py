@@ -1,0 +1,41 @@
+"""Field encryption (AES-256-GCM) and blind indexes (HMAC-SHA256) for personal numbers.
+
+Keys come from settings (environment), never from the database. A ciphertext is `version || nonce || sealed` so
+keys can be rotated later by version byte.
+"""
+
+import hashlib
+import hmac
+import os
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+
+_VERSION = b"\x01"
+
+
+def encrypt_text(plaintext: str, *, context: str) -> bytes:
+    """Encrypt `plaintext`; `context` (e.g. "person.document") is bound as associated data so a ciphertext
+    cannot be moved to another field."""
+    nonce = os.urandom(12)
+    sealed = AESGCM(settings.FIELD_ENCRYPTION_KEY).encrypt(nonce, plaintext.encode("utf-8"), context.encode())
+    return _VERSION + nonce + sealed
+
+
+def decrypt_text(token: bytes, *, context: str) -> str:
+    token = bytes(token)
+    if token[:1] != _VERSION:
+        raise ValueError("unknown ciphertext version")
+    nonce, sealed = token[1:13], token[13:]
+    return AESGCM(settings.FIELD_ENCRYPTION_KEY).decrypt(nonce, sealed, context.encode()).decode("utf-8")
+
+
+def blind_index(value: str, *, context: str) -> str:
+    """Keyed hash for exact lookup and uniqueness of a normalised value, without storing the value."""
+    message = context.encode() + b"\x00" + value.encode("utf-8")
+    return hmac.new(settings.BLIND_INDEX_KEY, message, hashlib.sha256).hexdigest()
+
+
+def hash_secret(secret: str) -> str:
+    """SHA-256 of a high-entropy secret (API tokens). Slow hashes are for passwords, not 256-bit random tokens."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()

@@ -1,0 +1,21 @@
+from gonghui.common.actor import Actor
+from gonghui.common.errors import NotFound
+from gonghui.common.ids import parse_public_id
+from gonghui.common.roles import Perm
+from gonghui.jobs.models import JobRun
+
+
+def jobs_of(actor: Actor):
+    """A person sees the jobs they started, and nobody else's: results may contain their scope's data."""
+    actor.require(Perm.JOBS_VIEW)
+    return JobRun.objects.filter(requested_by_id=actor.id)
+
+
+def job_get(*, actor: Actor, job_id) -> JobRun:
+    parsed = parse_public_id(job_id)
+    if parsed is None:
+        raise NotFound()
+    job = jobs_of(actor).filter(id=parsed).first()
+    if job is None:
+        raise NotFound()
+    return job

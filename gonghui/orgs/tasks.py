@@ -1,0 +1,87 @@
+"""Background jobs of the organisation domain. Each takes the id of a JobRun status row and is idempotent:
+running it again rebuilds the same result."""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from gonghui.audit.services import audit_record
+from gonghui.common.actor import Actor
+from gonghui.common.errors import DomainError
+from gonghui.common.roles import Perm
+from gonghui.jobs.models import JobRun, JobStatus
+from gonghui.jobs.services import actor_from_snapshot, job_create, job_fail, job_progress, job_start, job_succeed
+from gonghui.orgs.exports import org_roster_xlsx
+from gonghui.orgs.models import Organisation
+from gonghui.orgs.selectors import org_get, subtree_of
+
+log = logging.getLogger(__name__)
+PROGRESS_EVERY = 500
+
+
+def org_roster_export_request(*, actor: Actor, org: Organisation) -> JobRun:
+    """Queue an export of `org`'s subtree roster (组织名册) for the actor."""
+    actor.require(Perm.EXPORT)
+    org = org_get(actor=actor, org_id=org.id)
+    with transaction.atomic():
+        return job_create(
+            actor=actor,
+            kind="org_roster_export",
+            title=f"导出组织名册：{org.name}",
+            params={"org_id": str(org.id)},
+            enqueue=lambda job_id: org_roster_export.enqueue(job_id),
+        )
+
+
+@task()
+def org_roster_export(job_id: str) -> None:
+    job = JobRun.objects.get(id=job_id)
+    if job.status == JobStatus.SUCCEEDED:
+        return
+    snapshot = job.actor_snapshot
+    requester_org = Organisation.objects.filter(id=snapshot["org_id"]).first()
+    try:
+        if requester_org is None:
+            raise PermissionError("requester organisation no longer exists")
+        actor = actor_from_snapshot(snapshot, scope_path=requester_org.path)
+        root = org_get(actor=actor, org_id=job.params["org_id"])
+        orgs = subtree_of(root).order_by("path")
+        job_start(job, total=orgs.count(), phase="正在生成组织名册")
+        parent_names = dict(subtree_of(root).filter(numchild__gt=0).values_list("path", "name"))
+
+        def on_row(done: int) -> None:
+            if done % PROGRESS_EVERY == 0:
+                job_progress(job, done=done)
+
+        exported_at = timezone.localtime()
+        content = org_roster_xlsx(
+            root=root,
+            orgs=orgs.iterator(chunk_size=2000),
+            parent_names=parent_names,
+            exported_at=exported_at,
+            exported_by=actor.label,
+            on_row=on_row,
+        )
+        with transaction.atomic():
+            job_succeed(
+                job,
+                result={"rows": job.total},
+                file_name=f"组织名册_{root.code}_{exported_at:%Y%m%d%H%M}.xlsx",
+                content=content,
+            )
+            audit_record(
+                actor=actor,
+                action="org.export",
+                object_type="organisation",
+                object_id=root.id,
+                object_label=f"{root.name}（{root.code}）",
+                object_org_path=root.path,
+                details={"rows": job.total, "job": str(job.id)},
+            )
+    except DomainError as exc:
+        job_fail(job, message=f"导出失败：{exc.message}")
+    except Exception:
+        log.exception("org roster export %s failed", job_id)
+        job_fail(job, message="导出失败：系统错误，请稍后重试或联系系统管理员")

@@ -1,0 +1,26 @@
+"""Production profile: everything in `gonghui.settings`, hardened. Passes `manage.py check --deploy`.
+
+Keys and secrets must be given explicitly: the local `.env` file is not read here.
+"""
+
+import os
+
+os.environ.setdefault("GONGHUI_ENV_FILE", "/nonexistent/gonghui-production-reads-no-env-file")
+
+from gonghui.settings import *  # noqa: E402,F403
+from gonghui.settings import env  # noqa: E402
+
+DEBUG = False
+DEMO_MODE = False
+OTP_REQUIRED = True
+
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+X_FRAME_OPTIONS = "DENY"
