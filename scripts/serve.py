@@ -20,7 +20,7 @@ def main() -> int:
     args = parser.parse_args()
     python = sys.executable
     web = subprocess.Popen([python, "manage.py", "runserver", f"{args.host}:{args.port}", "--noreload"])
-    worker = subprocess.Popen([python, "manage.py", "db_worker", "--interval", "0.5"])
+    worker = subprocess.Popen([python, "manage.py", "db_worker", "--interval", "0.5", "--no-reload"])
     base = f"http://{args.host}:{args.port}"
     time.sleep(1.5)
     print(f"""

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django import forms
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404
@@ -88,6 +89,12 @@ class AccountAdmin(ScopedModelAdmin):
 
     def scoped_queryset(self, actor):
         return accounts_visible_to(actor)
+
+    def get_fields(self, request, obj=None):
+        return ["username", "full_name", "role", "org_code"] + ([] if obj else ["password"])
+
+    def get_fieldsets(self, request, obj=None):
+        return [(None, {"fields": self.get_fields(request, obj)})]
 
     def has_change_permission(self, request, obj=None):
         actor = require_actor(request)
@@ -223,6 +230,8 @@ class ApiTokenAdmin(ScopedModelAdmin):
 
     def add_view(self, request, form_url="", extra_context=None):
         actor = require_actor(request)
+        if not self.has_add_permission(request):
+            raise DjangoPermissionDenied
         form = ApiTokenForm(request.POST or None)
         raw = None
         if request.method == "POST" and form.is_valid():
