@@ -204,7 +204,11 @@ def org_create(*, actor: Actor, parent: Organisation | None, **fields: Any) -> O
     _check_placement(org_type=clean["org_type"], parent=parent)
     try:
         with transaction.atomic():
-            org = Organisation.add_root(**clean) if parent is None else parent.add_child(**clean)
+            org = (
+                Organisation.objects.add_root(clean)
+                if parent is None
+                else Organisation.objects.add_child(parent, clean)
+            )
     except IntegrityError as exc:
         raise DomainError("组织代码或统一社会信用代码已被使用，请核对", code="conflict") from exc
     _audit_org(
@@ -276,7 +280,7 @@ def org_move(*, actor: Actor, org: Organisation, new_parent: Organisation) -> Or
             raise ValidationFailed({"new_parent": "下级组织中有层级不低于新上级的组织，不能移动到此处"})
     old_path = org.path
     descendants = subtree_of(org).count() - 1
-    org.move(new_parent, pos="last-child")
+    Organisation.objects.move(org, new_parent, pos="last-child")
     org.refresh_from_db()
     _audit_org(
         actor,
@@ -338,7 +342,7 @@ def org_merge(*, actor: Actor, org: Organisation, into: Organisation, reason: st
     for child in children:
         child.refresh_from_db()
         into.refresh_from_db()
-        child.move(into, pos="last-child")
+        Organisation.objects.move(child, into, pos="last-child")
     employers_moved = Employer.objects.filter(covering_union=org).update(covering_union=into)
     org.refresh_from_db()
     org.status = OrgStatus.MERGED
