@@ -36,6 +36,7 @@ BUSINESSES = [
 ]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国红梅志文斌海燕"
+JOINT_AREAS = ["商业街", "科技园", "创业园", "商贸城", "工业坊", "农贸市场", "物流园"]
 MOBILE_PREFIXES = ["135", "136", "137", "138", "139", "150", "151", "152", "186", "187", "188", "189"]
 
 
@@ -155,7 +156,9 @@ def build_federation(*, orgs: int = 3000, seed: int = 2023, today: date | None =
         serial[parent] = serial.get(parent, 0) + 1
         code = f"{parent}-{'J' if joint else 'E'}{serial[parent]:03d}"
         if joint:
-            union_name = f"{names.place()}小微企业联合工会委员会"
+            union_name = names.unique(
+                lambda: f"{names.place()}{rng.choice(JOINT_AREAS)}小微企业联合工会委员会"
+            )
             add(parent, union_name, code, OrgType.JOINT_GRASSROOTS, region, union_uscc=True)
             for _ in range(rng.randint(3, 6)):
                 company, industry = names.company(city)
