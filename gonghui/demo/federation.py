@@ -157,7 +157,7 @@ def build_federation(*, orgs: int = 3000, seed: int = 2023, today: date | None =
         code = f"{parent}-{'J' if joint else 'E'}{serial[parent]:03d}"
         if joint:
             union_name = names.unique(
-                lambda: f"{names.place()}{rng.choice(JOINT_AREAS)}小微企业联合工会委员会"
+                lambda: f"{''.join(rng.sample(PLACE_CHARS, 2))}{rng.choice(JOINT_AREAS)}小微企业联合工会委员会"
             )
             add(parent, union_name, code, OrgType.JOINT_GRASSROOTS, region, union_uscc=True)
             for _ in range(rng.randint(3, 6)):
