@@ -12,7 +12,10 @@ import time
 
 from _setup import drop_database, fresh_database, p50, p95, result, say, setup_django, timed_ms
 
-SIZES = {"small": {"orgs": 3000, "naive_build": 200, "repeat": 50}, "full": {"orgs": 50000, "naive_build": 2000, "repeat": 200}}
+SIZES = {
+    "small": {"orgs": 3000, "naive_build": 200, "repeat": 50},
+    "full": {"orgs": 50000, "naive_build": 2000, "repeat": 200},
+}
 
 
 def main() -> None:
@@ -63,8 +66,14 @@ def run(size: dict, size_name: str, database_url: str) -> None:
         for i in range(size["naive_build"]):
             parent = Organisation.objects.get(id=town.id)
             Organisation.objects.add_child(
-                parent, {"name": f"基准测试工会{i}", "code": f"BENCH-{i}", "org_type": OrgType.GRASSROOTS,
-                         "level": "grassroots", "region_code": region}
+                parent,
+                {
+                    "name": f"基准测试工会{i}",
+                    "code": f"BENCH-{i}",
+                    "org_type": OrgType.GRASSROOTS,
+                    "level": "grassroots",
+                    "region_code": region,
+                },
             )
     naive_seconds = time.perf_counter() - started
     naive_rate = size["naive_build"] / naive_seconds
@@ -84,10 +93,15 @@ def run(size: dict, size_name: str, database_url: str) -> None:
 
     def naive_children():
         parent = Organisation.objects.get(id=rng.choice(parents))
-        return [o for o in Organisation.objects.filter(path__startswith=parent.path) if o.depth == parent.depth + 1][:100]
+        return [o for o in Organisation.objects.filter(path__startswith=parent.path) if o.depth == parent.depth + 1][
+            :100
+        ]
 
     naive_children_ms = timed_ms(naive_children, max(10, size["repeat"] // 10))
-    say(f"[orgs]   p50 {p50(children_ms)} ms, p95 {p95(children_ms)} ms; naive (load subtree, filter) p95 {p95(naive_children_ms)} ms")
+    say(
+        f"[orgs]   p50 {p50(children_ms)} ms, p95 {p95(children_ms)} ms; "
+        f"naive (load subtree, filter) p95 {p95(naive_children_ms)} ms"
+    )
 
     say("[orgs] counting subtrees (indexed path range) vs a level-by-level walk ...")
     figures = {}
@@ -113,8 +127,10 @@ def run(size: dict, size_name: str, database_url: str) -> None:
         figures[f"subtree_count_{label}_p50_ms"] = p50(fast)
         figures[f"subtree_count_{label}_p95_ms"] = p95(fast)
         figures[f"naive_subtree_count_{label}_p95_ms"] = p95(naive)
-        say(f"[orgs]   {label:<10} {subtree_of(node).count():>6} orgs: p50 {p50(fast)} ms, p95 {p95(fast)} ms; "
-            f"naive walk p95 {p95(naive)} ms")
+        say(
+            f"[orgs]   {label:<10} {subtree_of(node).count():>6} orgs: p50 {p50(fast)} ms, p95 {p95(fast)} ms; "
+            f"naive walk p95 {p95(naive)} ms"
+        )
 
     say("[orgs] the HTTP API: GET /api/v1/orgs/{id}/children with a bearer token ...")
     _token, raw = api_token_create(actor=actor, org=nodes["root"], name="bench")
@@ -122,21 +138,23 @@ def run(size: dict, size_name: str, database_url: str) -> None:
     api_ms = timed_ms(lambda: client.get(f"/api/v1/orgs/{rng.choice(parents)}/children?limit=100"), size["repeat"])
     say(f"[orgs]   p50 {p50(api_ms)} ms, p95 {p95(api_ms)} ms")
 
-    result({
-        "bench": "orgs",
-        "size": size_name,
-        "db": vendor,
-        "orgs": total,
-        "build_seconds": round(build_seconds, 2),
-        "build_rate_per_s": round(total / build_seconds),
-        "naive_build_rate_per_s": round(naive_rate),
-        "children_p50_ms": p50(children_ms),
-        "children_p95_ms": p95(children_ms),
-        "naive_children_p95_ms": p95(naive_children_ms),
-        **figures,
-        "api_children_p50_ms": p50(api_ms),
-        "api_children_p95_ms": p95(api_ms),
-    })
+    result(
+        {
+            "bench": "orgs",
+            "size": size_name,
+            "db": vendor,
+            "orgs": total,
+            "build_seconds": round(build_seconds, 2),
+            "build_rate_per_s": round(total / build_seconds),
+            "naive_build_rate_per_s": round(naive_rate),
+            "children_p50_ms": p50(children_ms),
+            "children_p95_ms": p95(children_ms),
+            "naive_children_p95_ms": p95(naive_children_ms),
+            **figures,
+            "api_children_p50_ms": p50(api_ms),
+            "api_children_p95_ms": p95(api_ms),
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -43,11 +43,7 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
     """The active token whose hash matches `raw`, or None. Marks it used (at most once a minute per token)."""
     if not raw or len(raw) > 200:
         return None
-    token = (
-        ApiToken.objects.select_related("org")
-        .filter(token_hash=hash_secret(raw), revoked_at__isnull=True)
-        .first()
-    )
+    token = ApiToken.objects.select_related("org").filter(token_hash=hash_secret(raw), revoked_at__isnull=True).first()
     if token is None or token.org.status != "active":
         return None
     now = timezone.now()

@@ -46,7 +46,10 @@ class ApiToken(models.Model):
     id = models.UUIDField(primary_key=True, default=new_public_id, editable=False)
     name = models.CharField("名称", max_length=100)
     org = models.ForeignKey(
-        "orgs.Organisation", verbose_name="授权范围（组织）", on_delete=models.PROTECT, related_name="api_tokens"
+        "orgs.Organisation",
+        verbose_name="授权范围（组织）",
+        on_delete=models.PROTECT,
+        related_name="api_tokens",
     )
     prefix = models.CharField("令牌前缀", max_length=12, help_text="用于识别令牌，不能用于认证")
     token_hash = models.CharField(max_length=64, unique=True, editable=False)

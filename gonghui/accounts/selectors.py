@@ -10,11 +10,7 @@ from gonghui.common.roles import Perm, Role
 def accounts_visible_to(actor: Actor) -> QuerySet[User]:
     """Back-office accounts of organisations in the actor's subtree."""
     actor.require(Perm.ACCOUNTS_VIEW)
-    return (
-        User.objects.filter(org__path__startswith=actor.scope_path)
-        .exclude(role=Role.MEMBER)
-        .select_related("org")
-    )
+    return User.objects.filter(org__path__startswith=actor.scope_path).exclude(role=Role.MEMBER).select_related("org")
 
 
 def account_get(*, actor: Actor, user_id) -> User:

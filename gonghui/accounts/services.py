@@ -25,7 +25,7 @@ from gonghui.orgs.models import Organisation, OrgStatus
 from gonghui.orgs.selectors import org_get
 
 ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
-TOKEN_PREFIX = "ghk_"
+TOKEN_PREFIX = "ghk_"  # noqa: S105 (a visible prefix, not a secret)
 
 
 def _perm_for_role(role: str) -> Perm:
@@ -62,9 +62,7 @@ def _not_self(actor: Actor, user: User) -> None:
 
 
 @transaction.atomic
-def account_create(
-    *, actor: Actor, username: str, full_name: str, org: Organisation, role: str, password: str
-) -> User:
+def account_create(*, actor: Actor, username: str, full_name: str, org: Organisation, role: str, password: str) -> User:
     actor.require(_perm_for_role(role))
     org = org_get(actor=actor, org_id=org.id)
     if org.status != OrgStatus.ACTIVE:
@@ -236,5 +234,8 @@ def api_token_revoke(*, actor: Actor, token: ApiToken) -> ApiToken:
 
 def role_choices_for(actor: Actor) -> list[tuple[str, str]]:
     """The roles this actor may grant."""
-    return [(role.value, label) for role, label in ROLE_LABELS.items() if role != Role.MEMBER
-            and actor.can(_perm_for_role(role))]
+    return [
+        (role.value, label)
+        for role, label in ROLE_LABELS.items()
+        if role != Role.MEMBER and actor.can(_perm_for_role(role))
+    ]

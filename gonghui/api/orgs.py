@@ -48,7 +48,12 @@ def org_detail(actor, org: Organisation) -> dict:
 @router.get("/me", response=MeOut, summary="当前身份及其管辖范围")
 def me(request):
     actor = request.actor
-    return {"kind": actor.kind, "label": actor.label, "role": actor.role, "org": org_brief(org_scope_root(actor=actor))}
+    return {
+        "kind": actor.kind,
+        "label": actor.label,
+        "role": actor.role,
+        "org": org_brief(org_scope_root(actor=actor)),
+    }
 
 
 class SearchQuery(Schema):

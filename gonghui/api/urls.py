@@ -28,7 +28,9 @@ def domain_error(request, exc: DomainError):
 
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request, exc):
-    return api.create_response(request, {"code": "unauthenticated", "message": "未认证：请提供有效的令牌或登录"}, status=401)
+    return api.create_response(
+        request, {"code": "unauthenticated", "message": "未认证：请提供有效的令牌或登录"}, status=401
+    )
 
 
 @api.exception_handler(ValidationError)

@@ -24,7 +24,11 @@ class BackOfficeSite(UnfoldAdminSite):
 
         custom = [
             path("orgs/tree/", self.admin_view(views.org_tree), name="org_tree"),
-            path("orgs/tree/children/<str:org_id>/", self.admin_view(views.org_tree_children), name="org_tree_children"),
+            path(
+                "orgs/tree/children/<str:org_id>/",
+                self.admin_view(views.org_tree_children),
+                name="org_tree_children",
+            ),
             path("orgs/tree/search/", self.admin_view(views.org_tree_search), name="org_tree_search"),
             path("jobs/<str:job_id>/status/", self.admin_view(views.job_status), name="job_status"),
             path("jobs/<str:job_id>/download/", self.admin_view(views.job_download), name="job_download"),

@@ -174,12 +174,20 @@ def audit_login_attempt(request, *, succeeded: bool) -> None:
         return
     username = (request.POST.get("username") or "")[:150]
     anonymous = Actor(
-        kind="anonymous", id=None, label=username or "(空)", role="", org_id=None, scope_path="-",
+        kind="anonymous",
+        id=None,
+        label=username or "(空)",
+        role="",
+        org_id=None,
+        scope_path="-",
         ip=request.META.get("REMOTE_ADDR"),
     )
     with transaction.atomic():
         audit_record(
-            actor=anonymous, action="account.login", object_type="account", object_label=username,
+            actor=anonymous,
+            action="account.login",
+            object_type="account",
+            object_label=username,
             result=AuditResult.FAILED,
         )
 
@@ -217,7 +225,12 @@ def otp_verify(request):
     return TemplateResponse(
         request,
         "backoffice/otp_verify.html",
-        {**backoffice_site.each_context(request), "title": "两步验证", "error": error, "next": _next_url(request)},
+        {
+            **backoffice_site.each_context(request),
+            "title": "两步验证",
+            "error": error,
+            "next": _next_url(request),
+        },
     )
 
 
@@ -235,8 +248,13 @@ def otp_setup(request):
             device = TOTPDevice.objects.create(user=user, name="身份验证器", confirmed=False)
         if request.method == "POST":
             actor = Actor(
-                kind="user", id=user.id, label=user.username, role=user.role, org_id=user.org_id,
-                scope_path=user.org.path, ip=request.META.get("REMOTE_ADDR"),
+                kind="user",
+                id=user.id,
+                label=user.username,
+                role=user.role,
+                org_id=user.org_id,
+                scope_path=user.org.path,
+                ip=request.META.get("REMOTE_ADDR"),
             )
             try:
                 with transaction.atomic():
@@ -261,4 +279,3 @@ def otp_setup(request):
             "required": second_factor_step(user) == "setup",
         },
     )
-

@@ -26,13 +26,57 @@ DISTRICTS = [
     ("常熟市", "CS", "320581", "镇"),
     ("张家港市", "ZJG", "320582", "镇"),
 ]
-PLACE_CHARS = "金枫桃横望胜浒通阳澄湖平江双塔沧浪虎丘娄葑木渎甪直临香光福越溪元和太黄埭渭塘北桥亭陆巴城周庄锦淀花千灯张浦沙璜泾浏河浮沿凤凰塘市乐余南丰锦丰杨舍"
-TRADE_WORDS = ["恒瑞", "华达", "新宇", "博远", "金诚", "中科", "天成", "苏鑫", "鼎盛", "瑞丰", "宏图", "众联", "华信",
-               "精工", "海川", "东方", "嘉禾", "汇通", "协鑫", "永昌", "润达", "长城", "飞腾", "锦程", "安泰", "明珠"]
+PLACE_CHARS = (
+    "金枫桃横望胜浒通阳澄湖平江双塔沧浪虎丘娄葑木渎甪直临香光福越溪元和太黄埭"
+    "渭塘北桥亭陆巴城周庄锦淀花千灯张浦沙璜泾浏河浮沿凤凰塘市乐余南丰锦丰杨舍"
+)
+TRADE_WORDS = [
+    "恒瑞",
+    "华达",
+    "新宇",
+    "博远",
+    "金诚",
+    "中科",
+    "天成",
+    "苏鑫",
+    "鼎盛",
+    "瑞丰",
+    "宏图",
+    "众联",
+    "华信",
+    "精工",
+    "海川",
+    "东方",
+    "嘉禾",
+    "汇通",
+    "协鑫",
+    "永昌",
+    "润达",
+    "长城",
+    "飞腾",
+    "锦程",
+    "安泰",
+    "明珠",
+]
 BUSINESSES = [
-    ("精密机械", "C"), ("电子科技", "C"), ("纺织", "C"), ("新材料", "C"), ("汽车零部件", "C"), ("光电", "C"),
-    ("物流", "G"), ("快递服务", "G"), ("建设工程", "E"), ("餐饮管理", "H"), ("商贸", "F"), ("软件", "I"),
-    ("医疗器械", "C"), ("食品", "C"), ("物业管理", "K"), ("保安服务", "L"), ("环境科技", "N"), ("酒店管理", "H"),
+    ("精密机械", "C"),
+    ("电子科技", "C"),
+    ("纺织", "C"),
+    ("新材料", "C"),
+    ("汽车零部件", "C"),
+    ("光电", "C"),
+    ("物流", "G"),
+    ("快递服务", "G"),
+    ("建设工程", "E"),
+    ("餐饮管理", "H"),
+    ("商贸", "F"),
+    ("软件", "I"),
+    ("医疗器械", "C"),
+    ("食品", "C"),
+    ("物业管理", "K"),
+    ("保安服务", "L"),
+    ("环境科技", "N"),
+    ("酒店管理", "H"),
 ]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国红梅志文斌海燕"
@@ -64,7 +108,9 @@ class _Names:
 
     def company(self, city: str) -> tuple[str, str]:
         business, industry = self.rng.choice(BUSINESSES)
-        name = self.unique(lambda: f"{city}{self.rng.choice(TRADE_WORDS)}{self.rng.choice(PLACE_CHARS)}{business}有限公司")
+        name = self.unique(
+            lambda: f"{city}{self.rng.choice(TRADE_WORDS)}{self.rng.choice(PLACE_CHARS)}{business}有限公司"
+        )
         return name, industry
 
     def person(self) -> str:
@@ -135,7 +181,13 @@ def build_federation(*, orgs: int = 3000, seed: int = 2023, today: date | None =
             town_name = names.place()
             add(dcode, f"{district}{town_name}{town_word}总工会", tcode, OrgType.TOWN, region)
             towns.append((tcode, district[:2], region))
-            add(tcode, f"{town_name}{town_word}商务楼宇区域工会联合会", f"{tcode}-R1", OrgType.REGIONAL, region)
+            add(
+                tcode,
+                f"{town_name}{town_word}商务楼宇区域工会联合会",
+                f"{tcode}-R1",
+                OrgType.REGIONAL,
+                region,
+            )
             for c in range(1, communities_per_town + 1):
                 ccode = f"{tcode}-C{c}"
                 kind = "村" if town_word == "镇" else "社区"
@@ -163,22 +215,40 @@ def build_federation(*, orgs: int = 3000, seed: int = 2023, today: date | None =
             for _ in range(rng.randint(3, 6)):
                 company, industry = names.company(city)
                 fed.employers.append(
-                    dict(town=town_code, union=code, name=company, staff=rng.randint(3, 24), industry=industry,
-                         uscc=make_uscc(rng, region=region, kind="91", seen=usccs))
+                    dict(
+                        town=town_code,
+                        union=code,
+                        name=company,
+                        staff=rng.randint(3, 24),
+                        industry=industry,
+                        uscc=make_uscc(rng, region=region, kind="91", seen=usccs),
+                    )
                 )
         else:
             company, industry = names.company(city)
             add(parent, f"{company}工会委员会", code, OrgType.GRASSROOTS, region, union_uscc=True)
             fed.employers.append(
-                dict(town=town_code, union=code, name=company, staff=int(rng.lognormvariate(4.6, 1.0)) + 25,
-                     industry=industry, uscc=make_uscc(rng, region=region, kind="91", seen=usccs))
+                dict(
+                    town=town_code,
+                    union=code,
+                    name=company,
+                    staff=int(rng.lognormvariate(4.6, 1.0)) + 25,
+                    industry=industry,
+                    uscc=make_uscc(rng, region=region, kind="91", seen=usccs),
+                )
             )
     # Employers without a union: mostly small, some above 25 and 100 staff (建会 targets).
     for i in range(max(len(fed.employers) // 4, len(homes))):
         town_code, city, region = homes[i % len(homes)]
         company, industry = names.company(city)
         fed.employers.append(
-            dict(town=town_code, union=None, name=company, staff=int(rng.lognormvariate(3.4, 1.1)) + 5,
-                 industry=industry, uscc=make_uscc(rng, region=region, kind="91", seen=usccs))
+            dict(
+                town=town_code,
+                union=None,
+                name=company,
+                staff=int(rng.lognormvariate(3.4, 1.1)) + 5,
+                industry=industry,
+                uscc=make_uscc(rng, region=region, kind="91", seen=usccs),
+            )
         )
     return fed

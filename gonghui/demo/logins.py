@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 # Meets the password policy (≥8 characters, 3 classes) and is not in the common-password list.
-DEMO_PASSWORD = "Gonghui#2026"
+DEMO_PASSWORD = "Gonghui#2026"  # noqa: S105 (the published demo password)
 
 
 @dataclass(frozen=True)

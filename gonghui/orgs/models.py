@@ -80,7 +80,9 @@ class Organisation(MP_Node):
                 condition=~models.Q(status="merged") | models.Q(merged_into__isnull=False),
                 name="org_merged_has_target",
             ),
-            models.CheckConstraint(condition=models.Q(code__regex=r"^[A-Z0-9][A-Z0-9_-]{1,31}$"), name="org_code_format"),
+            models.CheckConstraint(
+                condition=models.Q(code__regex=r"^[A-Z0-9][A-Z0-9_-]{1,31}$"), name="org_code_format"
+            ),
         ]
 
     def __str__(self) -> str:

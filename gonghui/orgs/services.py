@@ -167,7 +167,9 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def org_validate(*, actor: Actor, parent: Organisation | None, fields: dict[str, Any], org: Organisation | None = None) -> dict[str, Any]:
+def org_validate(
+    *, actor: Actor, parent: Organisation | None, fields: dict[str, Any], org: Organisation | None = None
+) -> dict[str, Any]:
     """Validate organisation fields as create (org None) or update would, without writing: forms call this to
     show every problem on the form before the service runs."""
     clean = _clean_org_fields(fields, exclude_id=org.id if org else None)
@@ -587,7 +589,9 @@ def employer_bulk_create(*, actor: Actor, employers: list[Employer], batch_size:
     """Insert many already-validated employers (demo federation, benchmarks, checked imports). One audit event."""
     actor.require(Perm.EMPLOYERS_EDIT)
     orgs = {e.town_org_id for e in employers} | {e.covering_union_id for e in employers if e.covering_union_id}
-    visible = set(Organisation.objects.filter(id__in=orgs, path__startswith=actor.scope_path).values_list("id", flat=True))
+    visible = set(
+        Organisation.objects.filter(id__in=orgs, path__startswith=actor.scope_path).values_list("id", flat=True)
+    )
     if orgs - visible:
         raise NotFound()
     Employer.objects.bulk_create(employers, batch_size=batch_size)

@@ -12,7 +12,14 @@ from gonghui.common.actor import Actor
 from gonghui.common.errors import DomainError
 from gonghui.common.roles import Perm
 from gonghui.jobs.models import JobRun, JobStatus
-from gonghui.jobs.services import actor_from_snapshot, job_create, job_fail, job_progress, job_start, job_succeed
+from gonghui.jobs.services import (
+    actor_from_snapshot,
+    job_create,
+    job_fail,
+    job_progress,
+    job_start,
+    job_succeed,
+)
 from gonghui.orgs.exports import org_roster_xlsx
 from gonghui.orgs.models import Organisation
 from gonghui.orgs.selectors import org_get, subtree_of

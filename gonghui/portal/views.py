@@ -17,8 +17,18 @@ def healthz(request):
 
 
 def not_found(request, exception=None):
-    return render(request, "portal/error.html", {"title": "页面不存在", "message": "您访问的页面不存在或您无权查看。"}, status=404)
+    return render(
+        request,
+        "portal/error.html",
+        {"title": "页面不存在", "message": "您访问的页面不存在或您无权查看。"},
+        status=404,
+    )
 
 
 def server_error(request):
-    return render(request, "portal/error.html", {"title": "系统繁忙", "message": "系统暂时无法处理您的请求，请稍后再试。"}, status=500)
+    return render(
+        request,
+        "portal/error.html",
+        {"title": "系统繁忙", "message": "系统暂时无法处理您的请求，请稍后再试。"},
+        status=500,
+    )

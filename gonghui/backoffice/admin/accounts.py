@@ -1,8 +1,7 @@
-from django.contrib import admin
 from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.contrib import messages
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
@@ -33,7 +32,9 @@ from gonghui.orgs.selectors import org_get_by_code
 class AccountForm(forms.ModelForm):
     org_code = forms.CharField(label="所属组织代码", max_length=32)
     password = forms.CharField(
-        label="初始密码", widget=forms.PasswordInput(render_value=False), required=False,
+        label="初始密码",
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
         help_text="新建时必填：至少8位，包含大小写字母、数字、符号中的3类",
     )
 
@@ -129,13 +130,20 @@ class AccountAdmin(ScopedModelAdmin):
         with transaction.atomic():
             if change:
                 saved = account_update(
-                    actor=actor, user=User.objects.get(id=obj.id), full_name=data["full_name"],
-                    org=data["org_code"], role=data["role"],
+                    actor=actor,
+                    user=User.objects.get(id=obj.id),
+                    full_name=data["full_name"],
+                    org=data["org_code"],
+                    role=data["role"],
                 )
             else:
                 saved = account_create(
-                    actor=actor, username=data["username"], full_name=data["full_name"], org=data["org_code"],
-                    role=data["role"], password=data["password"],
+                    actor=actor,
+                    username=data["username"],
+                    full_name=data["full_name"],
+                    org=data["org_code"],
+                    role=data["role"],
+                    password=data["password"],
                 )
         obj.pk = saved.pk
         obj.__dict__.update(saved.__dict__)
@@ -161,13 +169,21 @@ class AccountAdmin(ScopedModelAdmin):
 
     @action(description="解除登录锁定", icon="lock_open", url_path="unlock")
     def unlock(self, request, object_id):
-        return self._run(request, object_id, lambda actor, user: (
-            f"已解除锁定（清除 {account_unlock(actor=actor, user=user)} 条失败记录）"))
+        return self._run(
+            request,
+            object_id,
+            lambda actor, user: f"已解除锁定（清除 {account_unlock(actor=actor, user=user)} 条失败记录）",
+        )
 
     @action(description="重置两步验证", icon="phonelink_erase", url_path="reset-otp")
     def reset_second_factor(self, request, object_id):
-        return self._run(request, object_id, lambda actor, user: (
-            f"已移除 {account_reset_second_factor(actor=actor, user=user)} 个身份验证器，该账号下次登录时重新绑定"))
+        return self._run(
+            request,
+            object_id,
+            lambda actor, user: (
+                f"已移除 {account_reset_second_factor(actor=actor, user=user)} 个身份验证器，该账号下次登录时重新绑定"
+            ),
+        )
 
     @action(description="停用/启用账号", icon="toggle_on", url_path="toggle-active")
     def toggle_active(self, request, object_id):
@@ -194,10 +210,16 @@ class AccountAdmin(ScopedModelAdmin):
             else:
                 messages.success(request, "密码已重置，请线下告知本人并提醒其尽快修改")
                 return redirect(reverse("admin:accounts_user_change", args=[object_id]))
-        return TemplateResponse(request, "backoffice/simple_form.html", {
-            **self.admin_site.each_context(request), "title": f"重置密码：{user.username}", "form": form,
-            "opts": self.model._meta,
-        })
+        return TemplateResponse(
+            request,
+            "backoffice/simple_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"重置密码：{user.username}",
+                "form": form,
+                "opts": self.model._meta,
+            },
+        )
 
 
 class PasswordResetForm(forms.Form):
@@ -243,10 +265,17 @@ class ApiTokenAdmin(ScopedModelAdmin):
                 form.add_error("org_code", "找不到该组织，或不在您的管辖范围内")
             except DomainError as exc:
                 report_domain_error(request, exc, form)
-        return TemplateResponse(request, "backoffice/api_token_new.html", {
-            **self.admin_site.each_context(request), "title": "新建 API 令牌", "form": form, "raw_token": raw,
-            "opts": self.model._meta,
-        })
+        return TemplateResponse(
+            request,
+            "backoffice/api_token_new.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "新建 API 令牌",
+                "form": form,
+                "raw_token": raw,
+                "opts": self.model._meta,
+            },
+        )
 
     @action(description="吊销令牌", icon="key_off", url_path="revoke")
     def revoke(self, request, object_id):

@@ -14,7 +14,16 @@ class AuditEventAdmin(ScopedModelAdmin):
 
     view_perm = Perm.AUDIT_VIEW
     change_perm = None
-    list_display = ["at", "actor_label", "actor_role", "ip", "action", "object_type", "object_label", "result"]
+    list_display = [
+        "at",
+        "actor_label",
+        "actor_role",
+        "ip",
+        "action",
+        "object_type",
+        "object_label",
+        "result",
+    ]
     list_filter = [("at", RangeDateTimeFilter), "action", "result", "object_type", "actor_role"]
     list_filter_submit = True
     search_fields = ["actor_label", "object_label", "=object_id"]

@@ -1,9 +1,10 @@
 """Back office for organisations and employers. Forms validate through the domain services' validators; every
 write is a service call; structure changes (move, dissolve, merge) are detail actions with their own form."""
 
-from django.contrib import admin
+import contextlib
+
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -45,7 +46,10 @@ class OrganisationForm(forms.ModelForm):
     class Meta:
         model = Organisation
         fields = list(ORG_EDITABLE_FIELDS)
-        widgets = {"founded_on": forms.DateInput(attrs={"type": "date"}), "term_ends_on": forms.DateInput(attrs={"type": "date"})}
+        widgets = {
+            "founded_on": forms.DateInput(attrs={"type": "date"}),
+            "term_ends_on": forms.DateInput(attrs={"type": "date"}),
+        }
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -55,10 +59,8 @@ class OrganisationForm(forms.ModelForm):
             self.fields["parent_code"].required = True
             wanted = self.request.GET.get("parent") if self.request else None
             if wanted and not self.is_bound:
-                try:
+                with contextlib.suppress(NotFound):
                     self.initial["parent_code"] = org_get(actor=require_actor(request), org_id=wanted).code
-                except NotFound:
-                    pass
         else:
             del self.fields["parent_code"]
 
@@ -79,7 +81,12 @@ class OrganisationForm(forms.ModelForm):
                 org_validate(actor=actor, parent=None, fields=fields, org=self.instance)
         except ValidationFailed as exc:
             for field, message in exc.errors.items():
-                self.add_error(field if field in self.fields else ("parent_code" if field == "parent" and "parent_code" in self.fields else None), message)
+                self.add_error(
+                    field
+                    if field in self.fields
+                    else ("parent_code" if field == "parent" and "parent_code" in self.fields else None),
+                    message,
+                )
         return cleaned
 
 
@@ -119,9 +126,14 @@ class OrganisationAdmin(ScopedModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            return [(title, {"fields": [f for f in opts["fields"] if f not in ("status", "merged_into")]})
-                    for title, opts in self.fieldsets if title != "状态"]
-        return [(title, {"fields": [f for f in opts["fields"] if f != "parent_code"]}) for title, opts in self.fieldsets]
+            return [
+                (title, {"fields": [f for f in opts["fields"] if f not in ("status", "merged_into")]})
+                for title, opts in self.fieldsets
+                if title != "状态"
+            ]
+        return [
+            (title, {"fields": [f for f in opts["fields"] if f != "parent_code"]}) for title, opts in self.fieldsets
+        ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form_class = super().get_form(request, obj, change=change, **kwargs)
@@ -206,7 +218,11 @@ class OrganisationAdmin(ScopedModelAdmin):
             return f"已将“{moved.name}”及其下级组织移动到“{new_parent.name}”之下"
 
         return self._structure_form(
-            request, object_id, title="移动组织", form_class=OrgCodeForm, apply=apply,
+            request,
+            object_id,
+            title="移动组织",
+            form_class=OrgCodeForm,
+            apply=apply,
             intro="该组织及其全部下级组织将一并移动到目标组织之下。不能移动到它自己的下级组织之下。",
         )
 
@@ -218,7 +234,11 @@ class OrganisationAdmin(ScopedModelAdmin):
             return f"已将“{org.name}”合并到“{into.name}”"
 
         return self._structure_form(
-            request, object_id, title="合并组织", form_class=MergeForm, apply=apply,
+            request,
+            object_id,
+            title="合并组织",
+            form_class=MergeForm,
+            apply=apply,
             intro="该组织的下级组织和覆盖的企业/单位将转到目标组织，该组织保留为“已合并”状态。",
         )
 
@@ -229,7 +249,11 @@ class OrganisationAdmin(ScopedModelAdmin):
             return f"已撤销“{org.name}”"
 
         return self._structure_form(
-            request, object_id, title="撤销组织", form_class=ReasonForm, apply=apply,
+            request,
+            object_id,
+            title="撤销组织",
+            form_class=ReasonForm,
+            apply=apply,
             intro="撤销后组织保留在组织树中，状态为“已撤销”。仍有正常下级组织或仍覆盖企业的组织不能撤销。",
         )
 
@@ -285,7 +309,9 @@ class EmployerForm(forms.ModelForm):
                 "covering_union": union,
             }
             employer_validate(
-                actor=actor, fields=self.service_fields, employer=None if self.instance._state.adding else self.instance
+                actor=actor,
+                fields=self.service_fields,
+                employer=None if self.instance._state.adding else self.instance,
             )
         except ValidationFailed as exc:
             renamed = {"town_org": "town_code", "covering_union": "union_code"}
@@ -336,4 +362,3 @@ class EmployerAdmin(ScopedModelAdmin):
 
     def log_change(self, *args, **kwargs):
         pass
-

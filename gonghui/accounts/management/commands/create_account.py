@@ -28,8 +28,14 @@ class Command(BaseCommand):
             raise CommandError("两次输入的密码不一致")
         try:
             with transaction.atomic():
-                user = account_create(actor=system_actor("create_account"), username=username, full_name=full_name,
-                                      org=target, role=role, password=password)
+                user = account_create(
+                    actor=system_actor("create_account"),
+                    username=username,
+                    full_name=full_name,
+                    org=target,
+                    role=role,
+                    password=password,
+                )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"已创建账号 {user.username}（{user.get_role_display()}，{target.name}）")

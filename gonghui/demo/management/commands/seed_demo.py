@@ -32,22 +32,43 @@ class Command(BaseCommand):
         federation = build_federation(orgs=orgs, seed=seed)
         with transaction.atomic():
             name, code, region = ROOT
-            org_create(actor=actor, parent=None, name=name, code=code, org_type=OrgType.CITY, region_code=region,
-                       founded_on=federation.specs[0].founded_on, address="江苏省苏州市姑苏区三香路", contact_person="市总办公室")
+            org_create(
+                actor=actor,
+                parent=None,
+                name=name,
+                code=code,
+                org_type=OrgType.CITY,
+                region_code=region,
+                founded_on=federation.specs[0].founded_on,
+                address="江苏省苏州市姑苏区三香路",
+                contact_person="市总办公室",
+            )
             org_tree_bulk_create(actor=actor, specs=federation.specs)
             ids = dict(Organisation.objects.values_list("code", "id"))
             employer_bulk_create(
                 actor=actor,
                 employers=[
-                    Employer(name=e["name"], uscc=e["uscc"], employee_count=e["staff"], industry=e["industry"],
-                             town_org_id=ids[e["town"]], covering_union_id=ids[e["union"]] if e["union"] else None)
+                    Employer(
+                        name=e["name"],
+                        uscc=e["uscc"],
+                        employee_count=e["staff"],
+                        industry=e["industry"],
+                        town_org_id=ids[e["town"]],
+                        covering_union_id=ids[e["union"]] if e["union"] else None,
+                    )
                     for e in federation.employers
                 ],
             )
             for login in DEMO_LOGINS:
                 org = Organisation.objects.get(code=login.org_code)
-                account_create(actor=actor, username=login.username, full_name=login.full_name, org=org,
-                               role=login.role, password=DEMO_PASSWORD)
+                account_create(
+                    actor=actor,
+                    username=login.username,
+                    full_name=login.full_name,
+                    org=org,
+                    role=login.role,
+                    password=DEMO_PASSWORD,
+                )
         self.stdout.write(
             f"已加载演示数据：{Organisation.objects.count()} 个工会组织，{Employer.objects.count()} 家企业/单位，"
             f"{len(DEMO_LOGINS)} 个演示账号（{time.perf_counter() - started:.1f} 秒）。"

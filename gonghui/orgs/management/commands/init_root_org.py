@@ -20,8 +20,14 @@ class Command(BaseCommand):
             raise CommandError("组织树已存在根组织")
         try:
             with transaction.atomic():
-                org = org_create(actor=system_actor("init_root_org"), parent=None, name=name, code=code,
-                                 org_type=OrgType.CITY, region_code=region)
+                org = org_create(
+                    actor=system_actor("init_root_org"),
+                    parent=None,
+                    name=name,
+                    code=code,
+                    org_type=OrgType.CITY,
+                    region_code=region,
+                )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"已创建根组织 {org.name}（{org.code}）")
