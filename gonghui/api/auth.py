@@ -3,6 +3,7 @@
 from ninja.security import APIKeyCookie, HttpBearer
 
 from gonghui.accounts.actors import actor_for_token, actor_for_user, api_token_authenticate
+from gonghui.accounts.second_factor import second_factor_step
 from gonghui.common.errors import PermissionDenied
 
 
@@ -26,7 +27,7 @@ class BackOfficeSession(APIKeyCookie):
 
     def authenticate(self, request, key):
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
+        if user is None or not user.is_authenticated or second_factor_step(user) is not None:
             return None
         try:
             request.actor = actor_for_user(user, ip=client_ip(request))
