@@ -59,6 +59,18 @@ class ScopedModelAdmin(ModelAdmin):
     def scoped_queryset(self, actor: Actor):
         raise NotImplementedError
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        """Forms of scoped admins resolve organisation codes through the actor, so they receive the request."""
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        if not getattr(form_class, "takes_request", False):
+            return form_class
+
+        class RequestForm(form_class):
+            def __init__(self, *args, **inner):
+                super().__init__(*args, request=request, **inner)
+
+        return RequestForm
+
     def get_queryset(self, request):
         actor = request_actor(request)
         if actor is None or not actor.can(self.view_perm):

@@ -247,15 +247,7 @@ def otp_setup(request):
         if device is None:
             device = TOTPDevice.objects.create(user=user, name="身份验证器", confirmed=False)
         if request.method == "POST":
-            actor = Actor(
-                kind="user",
-                id=user.id,
-                label=user.username,
-                role=user.role,
-                org_id=user.org_id,
-                scope_path=user.org.path,
-                ip=request.META.get("REMOTE_ADDR"),
-            )
+            actor = actor_for_user(user, ip=request.META.get("REMOTE_ADDR"))
             try:
                 with transaction.atomic():
                     totp_device_confirm(actor=actor, user=user, device=device, token=request.POST.get("token", ""))

@@ -30,6 +30,7 @@ from gonghui.orgs.selectors import org_get_by_code
 
 
 class AccountForm(forms.ModelForm):
+    takes_request = True
     org_code = forms.CharField(label="所属组织代码", max_length=32)
     password = forms.CharField(
         label="初始密码",
@@ -103,15 +104,6 @@ class AccountAdmin(ScopedModelAdmin):
 
     def has_add_permission(self, request):
         return self.has_change_permission(request)
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form_class = super().get_form(request, obj, change=change, **kwargs)
-
-        class RequestForm(form_class):
-            def __init__(self, *args, **inner):
-                super().__init__(*args, request=request, **inner)
-
-        return RequestForm
 
     @display(description="状态", label={"正常": "success", "已停用": "danger"})
     def active_label(self, obj):

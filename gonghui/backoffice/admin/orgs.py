@@ -41,6 +41,7 @@ def _org_by_code(actor, code: str, field: str) -> Organisation:
 
 
 class OrganisationForm(forms.ModelForm):
+    takes_request = True
     parent_code = forms.CharField(label="上级组织代码", max_length=32, required=False, help_text="新增时必填")
 
     class Meta:
@@ -134,15 +135,6 @@ class OrganisationAdmin(ScopedModelAdmin):
         return [
             (title, {"fields": [f for f in opts["fields"] if f != "parent_code"]}) for title, opts in self.fieldsets
         ]
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form_class = super().get_form(request, obj, change=change, **kwargs)
-
-        class RequestForm(form_class):
-            def __init__(self, *args, **inner):
-                super().__init__(*args, request=request, **inner)
-
-        return RequestForm
 
     def get_changeform_initial_data(self, request):
         return {}
@@ -278,6 +270,7 @@ class OrganisationAdmin(ScopedModelAdmin):
 
 
 class EmployerForm(forms.ModelForm):
+    takes_request = True
     town_code = forms.CharField(label="所在镇(街道)/园区工会代码", max_length=32)
     union_code = forms.CharField(label="覆盖该单位的工会代码", max_length=32, required=False, help_text="未建会则留空")
 
@@ -334,15 +327,6 @@ class EmployerAdmin(ScopedModelAdmin):
 
     def scoped_queryset(self, actor):
         return employers_visible_to(actor)
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form_class = super().get_form(request, obj, change=change, **kwargs)
-
-        class RequestForm(form_class):
-            def __init__(self, *args, **inner):
-                super().__init__(*args, request=request, **inner)
-
-        return RequestForm
 
     @display(description="建会情况", label={"已建会": "success", "未建会": "warning"})
     def coverage(self, obj):
