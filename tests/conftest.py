@@ -22,7 +22,7 @@ from gonghui.accounts.actors import actor_for_user
 from gonghui.accounts.models import User
 from gonghui.common.actor import system_actor
 from gonghui.common.roles import Role
-from gonghui.orgs.models import Employer, Organisation, OrgType
+from gonghui.orgs.models import Organisation, OrgType
 from gonghui.orgs.services import org_create
 
 PASSWORD = "Test#Pass2026"

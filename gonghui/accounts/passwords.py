@@ -1,6 +1,15 @@
 import string
 
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django's, with its message in Chinese: Django 5.2 changed the message id and its zh_Hans catalogue still
+    has only the old one, so the stock validator answers in English."""
+
+    def get_error_message(self) -> str:
+        return f"密码长度太短，至少需要 {self.min_length} 个字符。"
 
 
 class CharacterClassValidator:
