@@ -13,6 +13,16 @@ class AuditImmutable(Exception):
     pass
 
 
+class AuditEventQuerySet(models.QuerySet):
+    """Bulk UPDATE and DELETE bypass the model's save() and delete(): refused here too."""
+
+    def update(self, **kwargs):
+        raise AuditImmutable("audit events are append-only")
+
+    def delete(self):
+        raise AuditImmutable("audit events are append-only")
+
+
 class AuditEvent(models.Model):
     """One append-only line of the audit trail.
 
@@ -37,6 +47,8 @@ class AuditEvent(models.Model):
     object_org_path = models.CharField("对象所属组织路径", max_length=255, blank=True, db_index=True)
     result = models.CharField("结果", max_length=16, choices=AuditResult.choices, default=AuditResult.SUCCESS)
     details = models.JSONField("详情", default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = "审计日志"

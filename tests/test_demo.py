@@ -1,0 +1,169 @@
+"""The demo federation: deterministic for a seed, valid codes, a consistent tree and the published sign-ins."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from stdnum.cn import uscc
+
+from gonghui.accounts.models import User
+from gonghui.audit.models import AuditEvent
+from gonghui.demo.federation import ROOT, build_federation
+from gonghui.demo.logins import DEMO_LOGINS, DEMO_PASSWORD
+from gonghui.orgs.models import Employer, Organisation, OrgStatus
+
+ORGS, SEED = 300, 7
+
+
+def seed(*extra: str) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", "--orgs", str(ORGS), "--seed", str(SEED), *extra, stdout=out)
+    return out.getvalue()
+
+
+def org_rows() -> list[tuple[str, str, str]]:
+    return list(Organisation.objects.order_by("path").values_list("code", "name", "path"))
+
+
+def employer_rows() -> list[tuple]:
+    return list(
+        Employer.objects.order_by("uscc").values_list(
+            "uscc", "name", "employee_count", "industry", "town_org__code", "covering_union__code"
+        )
+    )
+
+
+def clear_demo_data() -> None:
+    User.objects.all().delete()
+    Employer.objects.all().delete()
+    Organisation.objects.all().delete()
+
+
+@pytest.fixture
+def seeded(db):
+    output = seed()
+    return output
+
+
+def test_build_federation_is_deterministic():
+    first = build_federation(orgs=ORGS, seed=SEED)
+    second = build_federation(orgs=ORGS, seed=SEED)
+
+    assert first.specs == second.specs
+    assert first.employers == second.employers
+    assert [(s.code, s.name, s.parent_code) for s in first.specs] == [
+        (s.code, s.name, s.parent_code) for s in second.specs
+    ]
+    assert len(first.specs) == ORGS - 1  # plus the root the command creates
+    other = build_federation(orgs=ORGS, seed=SEED + 1)
+    assert [s.name for s in other.specs] != [s.name for s in first.specs]
+
+
+def test_seed_demo_twice_into_empty_databases_gives_the_same_tree(db):
+    seed()
+    first_orgs, first_employers = org_rows(), employer_rows()
+    clear_demo_data()
+    assert Organisation.objects.count() == 0
+
+    seed()
+
+    assert org_rows() == first_orgs
+    assert employer_rows() == first_employers
+
+
+def test_seeded_tree_matches_the_federation(seeded):
+    federation = build_federation(orgs=ORGS, seed=SEED)
+    rows = org_rows()
+    by_path = {path: code for code, _name, path in rows}
+
+    assert len(rows) == ORGS
+    assert Organisation.objects.filter(status=OrgStatus.ACTIVE).count() == ORGS
+    root = Organisation.objects.get(code="SZ")
+    assert (root.name, root.path, root.depth, root.region_code) == (ROOT[0], "0001", 1, ROOT[2])
+    expected = {(s.code, s.name, s.parent_code) for s in federation.specs}
+    actual = {(code, name, by_path[path[:-4]]) for code, name, path in rows if code != "SZ"}
+    assert actual == expected
+    assert Employer.objects.count() == len(federation.employers)
+    assert {e["uscc"] for e in federation.employers} == set(Employer.objects.values_list("uscc", flat=True))
+
+
+def test_seeded_tree_is_consistent(seeded):
+    assert Organisation.find_problems() == ([], [], [], [], [])
+    for org in Organisation.objects.exclude(code="SZ"):
+        parent = org.get_parent()
+        assert org.depth == parent.depth + 1
+        assert org.code.startswith(parent.code + "-")
+
+
+def test_all_generated_usccs_are_valid(seeded):
+    org_usccs = list(Organisation.objects.exclude(uscc=None).values_list("uscc", flat=True))
+    employer_usccs = list(Employer.objects.values_list("uscc", flat=True))
+
+    assert len(org_usccs) == Organisation.objects.filter(org_type__in=["grassroots", "joint_grassroots"]).count()
+    assert org_usccs and employer_usccs
+    assert [code for code in org_usccs + employer_usccs if not uscc.is_valid(code)] == []
+    assert all(code.startswith("81") for code in org_usccs)
+    assert all(code.startswith("91") for code in employer_usccs)
+    assert len(set(org_usccs + employer_usccs)) == len(org_usccs) + len(employer_usccs)
+
+
+def test_demo_logins_exist_with_their_organisations(seeded):
+    assert User.objects.count() == len(DEMO_LOGINS)
+    for login in DEMO_LOGINS:
+        user = User.objects.get(username=login.username)
+        assert (user.full_name, user.role, user.org.code) == (login.full_name, login.role, login.org_code)
+        assert user.is_active and user.is_staff and not user.is_superuser
+        assert user.check_password(DEMO_PASSWORD)
+    assert User.objects.get(username="jiceng_ganbu").org.org_type == "grassroots"
+
+
+def test_demo_login_signs_in(seeded):
+    from django.test import Client
+
+    client = Client()
+    response = client.post("/admin/login/", {"username": "qu_ganbu", "password": DEMO_PASSWORD, "next": "/admin/"})
+
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def test_seed_output_and_audit(seeded):
+    assert seeded.startswith(
+        f"已加载演示数据：{ORGS} 个工会组织，{Employer.objects.count()} 家企业/单位，7 个演示账号（"
+    )
+    actions = list(AuditEvent.objects.order_by("at").values_list("action", "actor_label"))
+    assert actions == [
+        ("org.create", "seed_demo"),
+        ("org.bulk_create", "seed_demo"),
+        ("employer.bulk_create", "seed_demo"),
+        *[("account.create", "seed_demo")] * len(DEMO_LOGINS),
+    ]
+
+
+def test_if_empty_on_a_loaded_database_does_nothing(seeded):
+    before = (org_rows(), employer_rows(), User.objects.count(), AuditEvent.objects.count())
+
+    output = seed("--if-empty")
+
+    assert output == "演示数据已存在，跳过加载。\n"
+    assert (org_rows(), employer_rows(), User.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_without_if_empty_a_loaded_database_is_refused(seeded):
+    before = (org_rows(), employer_rows(), User.objects.count(), AuditEvent.objects.count())
+
+    with pytest.raises(CommandError, match="already holds organisations"):
+        seed()
+
+    assert (org_rows(), employer_rows(), User.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_if_empty_on_an_empty_database_loads(db):
+    seed("--if-empty")
+    assert Organisation.objects.count() == ORGS
+
+
+def test_too_few_orgs_is_refused(db):
+    with pytest.raises(CommandError, match="--orgs must be at least 50"):
+        call_command("seed_demo", "--orgs", "49", stdout=io.StringIO())
+    assert Organisation.objects.count() == 0
