@@ -130,14 +130,32 @@ def employer_set(tree, system):
     from gonghui.orgs.services import employer_create
 
     return {
-        "covered": employer_create(actor=system, name="十二号有限公司", uscc=valid_uscc("91320508MA1W0001A"),
-                                   employee_count=80, industry="C", town_org=tree["SZ-GS-T01"],
-                                   covering_union=tree["SZ-GS-T01-12"]),
-        "uncovered": employer_create(actor=system, name="双塔物流有限公司", uscc=valid_uscc("91320508MA1W0002B"),
-                                     employee_count=150, industry="G", town_org=tree["SZ-GS-T01"]),
-        "wuzhong": employer_create(actor=system, name="木渎光电有限公司", uscc=valid_uscc("91320506MA1W0003C"),
-                                   employee_count=300, industry="C", town_org=tree["SZ-WZ-T01"],
-                                   covering_union=tree["SZ-WZ-T01-E1"]),
+        "covered": employer_create(
+            actor=system,
+            name="十二号有限公司",
+            uscc=valid_uscc("91320508MA1W0001A"),
+            employee_count=80,
+            industry="C",
+            town_org=tree["SZ-GS-T01"],
+            covering_union=tree["SZ-GS-T01-12"],
+        ),
+        "uncovered": employer_create(
+            actor=system,
+            name="双塔物流有限公司",
+            uscc=valid_uscc("91320508MA1W0002B"),
+            employee_count=150,
+            industry="G",
+            town_org=tree["SZ-GS-T01"],
+        ),
+        "wuzhong": employer_create(
+            actor=system,
+            name="木渎光电有限公司",
+            uscc=valid_uscc("91320506MA1W0003C"),
+            employee_count=300,
+            industry="C",
+            town_org=tree["SZ-WZ-T01"],
+            covering_union=tree["SZ-WZ-T01-E1"],
+        ),
     }
 
 

@@ -16,8 +16,10 @@ def mask_phone(number: str) -> str:
         return ""
     if len(number) == 11 and number.startswith("1"):
         return number[:3] + "****" + number[-4:]
-    if len(number) > 6:
-        return number[:4] + "*" * (len(number) - 8 if len(number) > 8 else 2) + number[-4:]
+    if len(number) > 8:
+        return number[:4] + "*" * (len(number) - 8) + number[-4:]
+    if len(number) > 6:  # too short to hold an area code: keep the last four digits only
+        return "*" * (len(number) - 4) + number[-4:]
     return "*" * len(number)
 
 

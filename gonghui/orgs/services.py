@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from gonghui.audit.services import audit_record
 from gonghui.common.actor import Actor
 from gonghui.common.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from gonghui.common.masking import mask_phone
 from gonghui.common.paths import STEPLEN
 from gonghui.common.roles import Perm
 from gonghui.common.validators import (
@@ -132,7 +133,7 @@ def _check_placement(*, org_type: str, parent: Organisation | None) -> None:
     if org_type == OrgType.CITY:
         raise ValidationFailed({"org_type": "市总工会只能是根组织"})
     if parent.status != OrgStatus.ACTIVE:
-        raise ValidationFailed({"parent": f"上级组织“{parent.name}”已{parent.get_status_display()}，不能再下设组织"})
+        raise ValidationFailed({"parent": f"上级组织“{parent.name}”{parent.get_status_display()}，不能再下设组织"})
     child_rank = LEVEL_RANK[TYPE_LEVEL[org_type]]
     parent_rank = LEVEL_RANK[OrgLevel(parent.level)]
     if child_rank <= parent_rank:
@@ -230,7 +231,7 @@ def org_update(*, actor: Actor, org: Organisation, **fields: Any) -> Organisatio
     if unknown:
         raise ValueError(f"unknown organisation fields: {sorted(unknown)}")
     if org.status != OrgStatus.ACTIVE:
-        raise DomainError(f"组织已{org.get_status_display()}，不能修改", code="inactive")
+        raise DomainError(f"组织{org.get_status_display()}，不能修改", code="inactive")
     clean = _clean_org_fields(fields, exclude_id=org.id)
     if "org_type" in clean and clean["org_type"] != org.org_type:
         if not actor.can(Perm.ORGS_STRUCTURE) or org.path == actor.scope_path:
@@ -249,6 +250,8 @@ def org_update(*, actor: Actor, org: Organisation, **fields: Any) -> Organisatio
         for name, value in clean.items()
         if getattr(org, name) != value
     }
+    if "contact_phone" in changes:  # personal data: the append-only trail keeps the masked numbers only
+        changes["contact_phone"] = [mask_phone(number) for number in changes["contact_phone"]]
     if not changes:
         return org
     for name, value in clean.items():
@@ -274,7 +277,7 @@ def org_move(*, actor: Actor, org: Organisation, new_parent: Organisation) -> Or
     if old_parent and old_parent.id == new_parent.id:
         raise ValidationFailed({"new_parent": "该组织已在所选上级组织之下"})
     if org.status != OrgStatus.ACTIVE:
-        raise DomainError(f"组织已{org.get_status_display()}，不能移动", code="inactive")
+        raise DomainError(f"组织{org.get_status_display()}，不能移动", code="inactive")
     _check_placement(org_type=org.org_type, parent=new_parent)
     descendant_levels = subtree_of(org).exclude(id=org.id).values_list("level", flat=True).distinct()
     for level in descendant_levels:
@@ -309,7 +312,7 @@ def org_dissolve(*, actor: Actor, org: Organisation, reason: str) -> Organisatio
     if not reason:
         raise ValidationFailed({"reason": "请填写撤销原因"})
     if org.status != OrgStatus.ACTIVE:
-        raise DomainError(f"组织已{org.get_status_display()}", code="inactive")
+        raise DomainError(f"组织{org.get_status_display()}", code="inactive")
     active_children = org.get_children().filter(status=OrgStatus.ACTIVE).count()
     if active_children:
         raise DomainError(
@@ -414,9 +417,9 @@ def org_tree_bulk_create(*, actor: Actor, specs: list[OrgSpec], batch_size: int 
     next_child: dict[str, int] = {}
     numchild: dict[str, int] = {}
     existing_parent_codes = {spec.parent_code for spec in specs} - set(codes)
-    for parent in Organisation.objects.filter(code__in=existing_parent_codes):
-        if not actor.covers_path(parent.path):
-            raise NotFound()
+    # Parents outside the actor's scope are "missing", exactly like codes that do not exist.
+    in_scope = Organisation.objects.filter(code__in=existing_parent_codes, path__startswith=actor.scope_path)
+    for parent in in_scope:
         parents_by_code[parent.code] = (parent.path, parent.depth, parent.level)
         last = parent.get_last_child()
         next_child[parent.path] = _path_number(last.path[-STEPLEN:]) + 1 if last else 1

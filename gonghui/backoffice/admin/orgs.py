@@ -77,9 +77,11 @@ class OrganisationForm(forms.ModelForm):
         try:
             if self.instance._state.adding:
                 self.parent = _org_by_code(actor, cleaned.get("parent_code") or "", "parent_code")
-                org_validate(actor=actor, parent=self.parent, fields=fields)
+                normalised = org_validate(actor=actor, parent=self.parent, fields=fields)
             else:
-                org_validate(actor=actor, parent=None, fields=fields, org=self.instance)
+                normalised = org_validate(actor=actor, parent=None, fields=fields, org=self.instance)
+            # The model's own checks (the code format constraint) run after clean(): give them the normalised values.
+            cleaned.update({name: value for name, value in normalised.items() if name in ORG_EDITABLE_FIELDS})
         except ValidationFailed as exc:
             for field, message in exc.errors.items():
                 self.add_error(
