@@ -42,7 +42,29 @@ def _key_bytes(name: str) -> bytes:
     return key
 
 
-DEBUG = env.bool("DEBUG", default=False)
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _bool(name: str, default: bool) -> bool:
+    """Strict: a typo such as DEBUG=ture stops the start-up instead of silently meaning False."""
+    raw = env.str(name, default=str(default)).strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}.")
+
+
+def _int(name: str, default: int) -> int:
+    raw = env.str(name, default=str(default)).strip()
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}.") from None
+
+
+DEBUG = _bool("DEBUG", default=False)
 SECRET_KEY = _required("SECRET_KEY")
 if len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters long.")
@@ -55,10 +77,10 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Demo conveniences (never on in production): shown on the login page and in `make run` output.
-DEMO_MODE = env.bool("GONGHUI_DEMO", default=False)
+DEMO_MODE = _bool("GONGHUI_DEMO", default=False)
 # TOTP second factor for cadre accounts: optional in the demo, required in production.
-OTP_REQUIRED = env.bool("GONGHUI_OTP_REQUIRED", default=False)
-SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+OTP_REQUIRED = _bool("GONGHUI_OTP_REQUIRED", default=False)
+SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", default=30)
 if not 5 <= SESSION_IDLE_MINUTES <= 24 * 60:
     raise ImproperlyConfigured("SESSION_IDLE_MINUTES must be between 5 and 1440.")
 
@@ -155,8 +177,8 @@ LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
 
 # Lockout after 5 failures per username (django-axes); the security administrator unlocks.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_HOURS", default=0) or None
+AXES_FAILURE_LIMIT = _int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = _int("AXES_COOLOFF_HOURS", default=0) or None
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "backoffice/locked_out.html"
@@ -164,7 +186,7 @@ AXES_VERBOSE = False
 # Lockout is per account name: a whole office behind one NAT address must not be locked out by one person's
 # typos. Rotating user agents or cookies does not help an attacker against a per-username lockout.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_IPWARE_PROXY_COUNT = _int("PROXY_COUNT", default=0)
 
 # Idle timeout: the session cookie is renewed on every request and expires after SESSION_IDLE_MINUTES of silence.
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60

@@ -7,16 +7,21 @@ import os
 
 os.environ.setdefault("GONGHUI_ENV_FILE", "/nonexistent/gonghui-production-reads-no-env-file")
 
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+
 from gonghui.settings import *  # noqa: E402,F403
-from gonghui.settings import env  # noqa: E402
+from gonghui.settings import _bool, _int, env  # noqa: E402
+
+if not env.str("ALLOWED_HOSTS", default=""):
+    raise ImproperlyConfigured("ALLOWED_HOSTS is required in production (comma-separated host names).")
 
 DEBUG = False
 DEMO_MODE = False
 OTP_REQUIRED = True
 
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+SECURE_HSTS_SECONDS = _int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

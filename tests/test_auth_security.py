@@ -457,6 +457,37 @@ def test_production_profile_with_equal_keys_fails_fast():
     assert "ImproperlyConfigured: FIELD_ENCRYPTION_KEY and BLIND_INDEX_KEY must be different keys." in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DEBUG", "ture", "DEBUG must be true or false, got 'ture'."),
+        ("SECURE_SSL_REDIRECT", "maybe", "SECURE_SSL_REDIRECT must be true or false, got 'maybe'."),
+        ("SESSION_IDLE_MINUTES", "30m", "SESSION_IDLE_MINUTES must be a whole number, got '30m'."),
+        ("SESSION_IDLE_MINUTES", "2", "SESSION_IDLE_MINUTES must be between 5 and 1440."),
+        ("AXES_FAILURE_LIMIT", "five", "AXES_FAILURE_LIMIT must be a whole number, got 'five'."),
+        ("DATABASE_URL", "mysql://root@localhost/gonghui", "DATABASE_URL must point at PostgreSQL"),
+    ],
+)
+def test_bad_setting_values_fail_fast(name, value, message):
+    env = _valid_production_env()
+    env[name] = value
+
+    result = _run(["-c", "import gonghui.settings_production"], env)
+
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {message}" in result.stderr
+
+
+def test_production_profile_requires_explicit_allowed_hosts():
+    env = _valid_production_env()
+    del env["ALLOWED_HOSTS"]
+
+    result = _run(["-c", "import gonghui.settings_production"], env)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: ALLOWED_HOSTS is required in production" in result.stderr
+
+
 # ---------------------------------------------------------------- idle timeout
 
 
