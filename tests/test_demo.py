@@ -88,9 +88,9 @@ def test_seeded_tree_matches_the_federation(seeded):
 
 
 def test_seeded_tree_is_consistent(seeded):
-    assert Organisation.find_problems() == ([], [], [], [], [])
+    assert Organisation.objects.find_problems() == ([], [], [], [], [])
     for org in Organisation.objects.exclude(code="SZ"):
-        parent = org.get_parent()
+        parent = Organisation.objects.get_parent(org)
         assert org.depth == parent.depth + 1
         assert org.code.startswith(parent.code + "-")
 

@@ -46,7 +46,7 @@ def org_get_by_code(*, actor: Actor, code: str) -> Organisation:
 
 def org_scope_root(*, actor: Actor) -> Organisation:
     """The actor's own organisation: the top of what it may see."""
-    return org_get(actor=actor, org_id=actor.org_id) if actor.org_id else Organisation.get_first_root_node()
+    return org_get(actor=actor, org_id=actor.org_id) if actor.org_id else Organisation.objects.get_first_root_node()
 
 
 def org_children(*, actor: Actor, org_id: UUID | str) -> QuerySet[Organisation]:

@@ -236,13 +236,11 @@ def org_update(*, actor: Actor, org: Organisation, **fields: Any) -> Organisatio
     if "org_type" in clean and clean["org_type"] != org.org_type:
         if not actor.can(Perm.ORGS_STRUCTURE) or org.path == actor.scope_path:
             raise PermissionDenied("变更组织类型须由上级工会办理")
-        _check_placement(org_type=clean["org_type"], parent=org.get_parent())
+        _check_placement(org_type=clean["org_type"], parent=Organisation.objects.get_parent(org))
         if org.numchild and TYPE_LEVEL[clean["org_type"]] == OrgLevel.GRASSROOTS:
             raise ValidationFailed({"org_type": "该组织下设有下级组织，不能改为基层工会"})
-        deepest_child_rank = min(
-            (LEVEL_RANK[OrgLevel(level)] for level in org.get_children().values_list("level", flat=True)),
-            default=None,
-        )
+        child_levels = Organisation.objects.get_children(org).values_list("level", flat=True)
+        deepest_child_rank = min((LEVEL_RANK[OrgLevel(level)] for level in child_levels), default=None)
         if deepest_child_rank is not None and deepest_child_rank <= LEVEL_RANK[TYPE_LEVEL[clean["org_type"]]]:
             raise ValidationFailed({"org_type": "变更后的层级不高于现有下级组织，请先调整下级组织"})
     changes = {
@@ -273,7 +271,7 @@ def org_move(*, actor: Actor, org: Organisation, new_parent: Organisation) -> Or
     _require_structure_below_scope_root(actor, org)
     if new_parent.path.startswith(org.path):
         raise ValidationFailed({"new_parent": "不能把组织移动到它自己或它的下级组织之下"})
-    old_parent = org.get_parent()
+    old_parent = Organisation.objects.get_parent(org)
     if old_parent and old_parent.id == new_parent.id:
         raise ValidationFailed({"new_parent": "该组织已在所选上级组织之下"})
     if org.status != OrgStatus.ACTIVE:
@@ -313,7 +311,7 @@ def org_dissolve(*, actor: Actor, org: Organisation, reason: str) -> Organisatio
         raise ValidationFailed({"reason": "请填写撤销原因"})
     if org.status != OrgStatus.ACTIVE:
         raise DomainError(f"组织{org.get_status_display()}", code="inactive")
-    active_children = org.get_children().filter(status=OrgStatus.ACTIVE).count()
+    active_children = Organisation.objects.get_children(org).filter(status=OrgStatus.ACTIVE).count()
     if active_children:
         raise DomainError(
             f"该组织下还有 {active_children} 个正常状态的下级组织，请先撤销、合并或移走", code="has_children"
@@ -341,7 +339,7 @@ def org_merge(*, actor: Actor, org: Organisation, into: Organisation, reason: st
         raise ValidationFailed({"into": "不能并入自身或自己的下级组织"})
     if org.status != OrgStatus.ACTIVE or into.status != OrgStatus.ACTIVE:
         raise DomainError("合并双方都必须是正常状态的组织", code="inactive")
-    children = list(org.get_children().filter(status=OrgStatus.ACTIVE))
+    children = list(Organisation.objects.get_children(org).filter(status=OrgStatus.ACTIVE))
     for child in children:
         _check_placement(org_type=child.org_type, parent=into)
     for child in children:
@@ -421,7 +419,7 @@ def org_tree_bulk_create(*, actor: Actor, specs: list[OrgSpec], batch_size: int 
     in_scope = Organisation.objects.filter(code__in=existing_parent_codes, path__startswith=actor.scope_path)
     for parent in in_scope:
         parents_by_code[parent.code] = (parent.path, parent.depth, parent.level)
-        last = parent.get_last_child()
+        last = Organisation.objects.get_last_child(parent)
         next_child[parent.path] = _path_number(last.path[-STEPLEN:]) + 1 if last else 1
         numchild[parent.path] = parent.numchild
     missing = existing_parent_codes - set(parents_by_code)

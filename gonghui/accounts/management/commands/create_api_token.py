@@ -20,7 +20,7 @@ class Command(BaseCommand):
             if target is None:
                 raise CommandError(f"找不到组织代码 {org}")
         else:
-            target = Organisation.get_first_root_node()
+            target = Organisation.objects.get_first_root_node()
             if target is None:
                 raise CommandError("还没有任何组织，请先初始化组织树")
         try:
