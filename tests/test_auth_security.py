@@ -507,3 +507,22 @@ def test_every_request_renews_the_idle_timeout(login):
 
     assert second > first
     assert client.session.get_expiry_age() <= django_settings.SESSION_IDLE_MINUTES * 60
+
+
+def test_a_session_idle_longer_than_the_timeout_is_signed_out(login):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    client = login("town_cadre")
+    assert client.get("/admin/").status_code == 200
+    # 31 minutes of silence: the stored session expired a minute ago.
+    Session.objects.filter(session_key=client.session.session_key).update(
+        expire_date=timezone.now() - timedelta(minutes=1)
+    )
+
+    response = client.get("/admin/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
