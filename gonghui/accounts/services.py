@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from gonghui.accounts.models import ApiToken, User
 from gonghui.accounts.selectors import account_get, api_tokens_visible_to
+from gonghui.audit.models import AuditResult
 from gonghui.audit.services import audit_record
 from gonghui.common.actor import Actor
 from gonghui.common.crypto import hash_secret
@@ -171,6 +172,14 @@ def account_change_own_password(*, actor: Actor, user: User, old_password: str, 
 
 
 @transaction.atomic
+def totp_device_pending(*, user: User) -> TOTPDevice:
+    """The authenticator being enrolled: an unconfirmed device, made once and shown as a QR code until confirmed.
+    It cannot be used to sign in before totp_device_confirm, which is audited."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    return device or TOTPDevice.objects.create(user=user, name="身份验证器", confirmed=False)
+
+
+@transaction.atomic
 def totp_device_confirm(*, actor: Actor, user: User, device: TOTPDevice, token: str) -> TOTPDevice:
     """Confirm a TOTP device the user is enrolling, with a code from their authenticator app."""
     if actor.id != user.id or device.user_id != user.id:
@@ -183,8 +192,23 @@ def totp_device_confirm(*, actor: Actor, user: User, device: TOTPDevice, token: 
     return device
 
 
+@transaction.atomic
 def record_login(*, actor: Actor, user: User, second_factor: bool) -> None:
     _audit_account(actor, "account.login", user, {"second_factor": second_factor})
+
+
+@transaction.atomic
+def record_login_failure(*, username: str, ip: str | None) -> None:
+    """A failed sign-in: nobody is signed in, so the actor is anonymous, named by what was typed."""
+    username = username.strip()[:150]
+    anonymous = Actor(kind="anonymous", id=None, label=username or "(空)", role="", org_id=None, scope_path="-", ip=ip)
+    audit_record(
+        actor=anonymous,
+        action="account.login",
+        object_type="account",
+        object_label=username,
+        result=AuditResult.FAILED,
+    )
 
 
 @transaction.atomic

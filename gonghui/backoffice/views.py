@@ -5,7 +5,6 @@ import base64
 
 import segno
 from django.contrib import messages
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -16,14 +15,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from gonghui.accounts.actors import actor_for_user
 from gonghui.accounts.second_factor import second_factor_step
-from gonghui.accounts.services import record_login, totp_device_confirm
-from gonghui.audit.models import AuditResult
-from gonghui.audit.services import audit_record
+from gonghui.accounts.services import record_login, record_login_failure, totp_device_confirm, totp_device_pending
 from gonghui.backoffice.base import require_actor
 from gonghui.common.actor import Actor
 from gonghui.common.errors import NotFound, PermissionDenied, ValidationFailed
 from gonghui.common.roles import Perm, role_label
 from gonghui.jobs.selectors import job_get, jobs_of
+from gonghui.jobs.services import job_result_download_record
 from gonghui.orgs.models import OrgType
 from gonghui.orgs.selectors import (
     employers_uncovered,
@@ -147,15 +145,7 @@ def job_download(request, job_id: str):
         raise Http404 from None
     if not job.result_file:
         raise Http404
-    with transaction.atomic():
-        audit_record(
-            actor=actor,
-            action="job.download",
-            object_type="job",
-            object_id=job.id,
-            object_label=job.title,
-            details={"file": job.result_name},
-        )
+    job_result_download_record(actor=actor, job=job)
     return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=job.result_name)
 
 
@@ -169,27 +159,9 @@ def audit_login_attempt(request, *, succeeded: bool) -> None:
             actor = actor_for_user(user, ip=request.META.get("REMOTE_ADDR"))
         except PermissionDenied:
             return
-        with transaction.atomic():
-            record_login(actor=actor, user=user, second_factor=False)
+        record_login(actor=actor, user=user, second_factor=False)
         return
-    username = (request.POST.get("username") or "")[:150]
-    anonymous = Actor(
-        kind="anonymous",
-        id=None,
-        label=username or "(空)",
-        role="",
-        org_id=None,
-        scope_path="-",
-        ip=request.META.get("REMOTE_ADDR"),
-    )
-    with transaction.atomic():
-        audit_record(
-            actor=anonymous,
-            action="account.login",
-            object_type="account",
-            object_label=username,
-            result=AuditResult.FAILED,
-        )
+    record_login_failure(username=request.POST.get("username") or "", ip=request.META.get("REMOTE_ADDR"))
 
 
 def _next_url(request) -> str:
@@ -218,8 +190,7 @@ def otp_verify(request):
         if device is not None:
             otp_login(request, device)
             actor = actor_for_user(user, ip=request.META.get("REMOTE_ADDR"))
-            with transaction.atomic():
-                record_login(actor=actor, user=user, second_factor=True)
+            record_login(actor=actor, user=user, second_factor=True)
             return HttpResponseRedirect(_next_url(request))
         error = "动态验证码不正确或已过期，请重新输入"
     return TemplateResponse(
@@ -243,14 +214,11 @@ def otp_setup(request):
     device = None
     error = None
     if not confirmed:
-        device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-        if device is None:
-            device = TOTPDevice.objects.create(user=user, name="身份验证器", confirmed=False)
+        device = totp_device_pending(user=user)
         if request.method == "POST":
             actor = actor_for_user(user, ip=request.META.get("REMOTE_ADDR"))
             try:
-                with transaction.atomic():
-                    totp_device_confirm(actor=actor, user=user, device=device, token=request.POST.get("token", ""))
+                totp_device_confirm(actor=actor, user=user, device=device, token=request.POST.get("token", ""))
             except ValidationFailed as exc:
                 error = exc.message
             else:

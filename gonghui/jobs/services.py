@@ -10,6 +10,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from gonghui.audit.services import audit_record
 from gonghui.common.actor import Actor
 from gonghui.common.roles import Perm
 from gonghui.jobs.models import JobRun, JobStatus
@@ -81,3 +82,16 @@ def job_fail(job: JobRun, *, message: str) -> None:
     job.status, job.phase, job.error = JobStatus.FAILED, "失败", message
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "phase", "error", "finished_at"])
+
+
+@transaction.atomic
+def job_result_download_record(*, actor: Actor, job: JobRun) -> None:
+    """Every download of a job's result file is audited: it carries its scope's data out of the platform."""
+    audit_record(
+        actor=actor,
+        action="job.download",
+        object_type="job",
+        object_id=job.id,
+        object_label=job.title,
+        details={"file": job.result_name},
+    )
