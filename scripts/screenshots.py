@@ -20,18 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gonghui.demo.logins import DEMO_PASSWORD  # noqa: E402
+from scripts.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-VIEWPORT = {"width": 1280, "height": 900}
 MAX_BYTES = 400 * 1024
 
 

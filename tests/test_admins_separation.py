@@ -473,3 +473,33 @@ def test_district_auditor_list_page_is_scoped(accounts, actors, tree, login):
     assert [e.id for e in listing.context["cl"].result_list] == [gs_event.id]
     assert client.get(f"/admin/audit/auditevent/{gs_event.id}/change/").status_code == 200
     assert client.get(f"/admin/audit/auditevent/{wz_event.id}/change/").status_code == 404
+
+
+def test_a_taken_user_name_is_refused_in_any_case_and_nothing_is_written(tree, actors, login):
+    from gonghui.common.errors import ValidationFailed
+
+    users_before, events_before = User.objects.count(), AuditEvent.objects.count()
+    with pytest.raises(ValidationFailed) as exc:
+        account_create(
+            actor=actors["sysadmin"],
+            username="Town_Cadre",
+            full_name="重名",
+            org=tree["SZ-GS"],
+            role=Role.UPPER_CADRE,
+            password=PASSWORD,
+        )
+    assert exc.value.errors == {"username": "该用户名已被使用"}
+
+    response = login("sysadmin").post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "TOWN_CADRE",
+            "full_name": "重名",
+            "role": Role.UPPER_CADRE,
+            "org_code": "SZ-GS",
+            "password": PASSWORD,
+        },
+    )
+    assert response.status_code == 200
+    assert "该用户名已被使用" in response.content.decode()
+    assert (User.objects.count(), AuditEvent.objects.count()) == (users_before, events_before)

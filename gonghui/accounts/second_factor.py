@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django_otp import user_has_device
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 def second_factor_step(user) -> str | None:
@@ -16,3 +17,13 @@ def second_factor_step(user) -> str | None:
     if settings.OTP_REQUIRED:
         return "setup"
     return None
+
+
+def has_confirmed_device(user) -> bool:
+    return user_has_device(user, confirmed=True)
+
+
+def confirmed_device_for_code(user, code: str) -> TOTPDevice | None:
+    """The account's confirmed TOTP device that accepts `code` now (each code is accepted once), or None."""
+    code = (code or "").strip()
+    return next((d for d in TOTPDevice.objects.filter(user=user, confirmed=True) if d.verify_token(code)), None)

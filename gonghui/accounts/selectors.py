@@ -23,6 +23,11 @@ def account_get(*, actor: Actor, user_id) -> User:
         raise NotFound() from None
 
 
+def username_taken(username: str) -> bool:
+    """User names are unique across the platform (case-insensitive), whoever asks."""
+    return User.objects.filter(username__iexact=(username or "").strip()).exists()
+
+
 def api_tokens_visible_to(actor: Actor) -> QuerySet[ApiToken]:
     actor.require(Perm.API_TOKENS_MANAGE)
     return ApiToken.objects.filter(org__path__startswith=actor.scope_path).select_related("org")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from gonghui.accounts.models import ApiToken, User
-from gonghui.accounts.selectors import account_get, api_tokens_visible_to
+from gonghui.accounts.selectors import account_get, api_tokens_visible_to, username_taken
 from gonghui.audit.models import AuditResult
 from gonghui.audit.services import audit_record
 from gonghui.common.actor import Actor
@@ -72,7 +72,7 @@ def account_create(*, actor: Actor, username: str, full_name: str, org: Organisa
     errors = {}
     if not username or len(username) > 150:
         errors["username"] = "请填写用户名（不超过150个字符）"
-    elif User.objects.filter(username__iexact=username).exists():
+    elif username_taken(username):
         errors["username"] = "该用户名已被使用"
     if not (full_name or "").strip():
         errors["full_name"] = "请填写姓名"

@@ -11,10 +11,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from gonghui.accounts.actors import actor_for_user
-from gonghui.accounts.second_factor import second_factor_step
+from gonghui.accounts.second_factor import confirmed_device_for_code, has_confirmed_device, second_factor_step
 from gonghui.accounts.services import record_login, record_login_failure, totp_device_confirm, totp_device_pending
 from gonghui.backoffice.base import require_actor
 from gonghui.common.actor import Actor
@@ -182,11 +181,7 @@ def otp_verify(request):
         return HttpResponseRedirect(_next_url(request))
     error = None
     if request.method == "POST":
-        token = (request.POST.get("token") or "").strip()
-        device = next(
-            (d for d in TOTPDevice.objects.filter(user=user, confirmed=True) if d.verify_token(token)),
-            None,
-        )
+        device = confirmed_device_for_code(user, request.POST.get("token", ""))
         if device is not None:
             otp_login(request, device)
             actor = actor_for_user(user, ip=request.META.get("REMOTE_ADDR"))
@@ -210,7 +205,7 @@ def otp_setup(request):
     from gonghui.backoffice.site import backoffice_site
 
     user = request.user
-    confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    confirmed = has_confirmed_device(user)
     device = None
     error = None
     if not confirmed:

@@ -12,19 +12,10 @@ import os
 import pytest
 from django.db import connections
 
+from scripts.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
+
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-VIEWPORT = {"width": 1280, "height": 900}
 LOCALE = "zh-CN"
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from unfold.decorators import action, display
 
 from gonghui.accounts.models import ApiToken, User
-from gonghui.accounts.selectors import account_get, accounts_visible_to, api_tokens_visible_to
+from gonghui.accounts.selectors import account_get, accounts_visible_to, api_tokens_visible_to, username_taken
 from gonghui.accounts.services import (
     account_create,
     account_reset_password,
@@ -61,7 +61,7 @@ class AccountForm(forms.ModelForm):
 
     def clean_username(self):
         username = (self.cleaned_data.get("username") or "").strip()
-        if self.instance._state.adding and User.objects.filter(username__iexact=username).exists():
+        if self.instance._state.adding and username_taken(username):
             raise forms.ValidationError("该用户名已被使用")
         return username
 
@@ -123,7 +123,7 @@ class AccountAdmin(ScopedModelAdmin):
             if change:
                 saved = account_update(
                     actor=actor,
-                    user=User.objects.get(id=obj.id),
+                    user=account_get(actor=actor, user_id=obj.id),
                     full_name=data["full_name"],
                     org=data["org_code"],
                     role=data["role"],

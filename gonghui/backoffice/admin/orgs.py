@@ -17,7 +17,7 @@ from gonghui.backoffice.site import backoffice_site
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.roles import Perm
 from gonghui.orgs.models import Employer, Organisation
-from gonghui.orgs.selectors import employers_visible_to, org_get, org_get_by_code, orgs_visible_to
+from gonghui.orgs.selectors import employer_get, employers_visible_to, org_get, org_get_by_code, orgs_visible_to
 from gonghui.orgs.services import (
     ORG_EDITABLE_FIELDS,
     employer_create,
@@ -149,7 +149,7 @@ class OrganisationAdmin(ScopedModelAdmin):
         actor = require_actor(request)
         fields = {name: form.cleaned_data.get(name) for name in ORG_EDITABLE_FIELDS}
         if change:
-            original = Organisation.objects.get(id=obj.id)
+            original = org_get(actor=actor, org_id=obj.id)
             saved = org_update(actor=actor, org=original, **fields)
         else:
             saved = org_create(actor=actor, parent=form.parent, **fields)
@@ -337,7 +337,9 @@ class EmployerAdmin(ScopedModelAdmin):
     def save_model(self, request, obj, form, change):
         actor = require_actor(request)
         if change:
-            saved = employer_update(actor=actor, employer=Employer.objects.get(id=obj.id), **form.service_fields)
+            saved = employer_update(
+                actor=actor, employer=employer_get(actor=actor, employer_id=obj.id), **form.service_fields
+            )
         else:
             saved = employer_create(actor=actor, **form.service_fields)
         obj.pk = saved.pk
