@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "gonghui.audit",
     "gonghui.orgs",
     "gonghui.accounts",
+    "gonghui.members",
     "gonghui.jobs",
     "gonghui.demo",
     "gonghui.portal",
@@ -158,6 +159,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif DATABASES["default"]["ENGINE"] not in ("django.db.backends.postgresql",):
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://...) or SQLite (sqlite:///...).")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+
+# Rate limits (searches, document checks) count in the cache. With several web processes, point REDIS_URL at Redis
+# so every process shares the counts; without it each process counts for itself.
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "gonghui"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -43,11 +43,25 @@ class Perm(StrEnum):
     AUDIT_VIEW = "audit.view"
     JOBS_VIEW = "jobs.view"
     EXPORT = "export"
+    MEMBERS_VIEW = "members.view"  # the roster of the subtree, personal numbers masked
+    MEMBERS_MANAGE = "members.manage"  # enrol, decide applications and transfers, leave/reserve/cancel, correct
+    MEMBERS_UNMASK = "members.unmask"  # reveal one record's document number or phone, with a stated reason
+    CARDS_VERIFY = "cards.verify"  # check an e-member card's QR token (stations, partners)
 
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.GRASSROOTS_CADRE: frozenset(
-        {Perm.ORGS_VIEW, Perm.ORGS_EDIT, Perm.EMPLOYERS_VIEW, Perm.JOBS_VIEW, Perm.EXPORT}
+        {
+            Perm.ORGS_VIEW,
+            Perm.ORGS_EDIT,
+            Perm.EMPLOYERS_VIEW,
+            Perm.JOBS_VIEW,
+            Perm.EXPORT,
+            Perm.MEMBERS_VIEW,
+            Perm.MEMBERS_MANAGE,
+            Perm.MEMBERS_UNMASK,
+            Perm.CARDS_VERIFY,
+        }
     ),
     Role.UPPER_CADRE: frozenset(
         {
@@ -58,6 +72,10 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.EMPLOYERS_EDIT,
             Perm.JOBS_VIEW,
             Perm.EXPORT,
+            Perm.MEMBERS_VIEW,
+            Perm.MEMBERS_MANAGE,
+            Perm.MEMBERS_UNMASK,
+            Perm.CARDS_VERIFY,
         }
     ),
     Role.SYSTEM_ADMIN: frozenset(
@@ -78,8 +96,9 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.MEMBER: frozenset(),
 }
 
-# External systems act through API tokens, read-only for now.
-API_TOKEN_PERMS = frozenset({Perm.ORGS_VIEW, Perm.EMPLOYERS_VIEW})
+# External systems act through API tokens: read the org tree and employers, and verify e-member cards. They never
+# read the member roster.
+API_TOKEN_PERMS = frozenset({Perm.ORGS_VIEW, Perm.EMPLOYERS_VIEW, Perm.CARDS_VERIFY})
 
 
 def role_label(role: str) -> str:

@@ -1,0 +1,349 @@
+"""The member registry (会员实名制): people, their memberships of grassroots unions, join applications, transfers
+(接转) and the declared member totals that 入库率 is measured against.
+
+Personal numbers are never stored in clear: the document number and the phone are AES-GCM ciphertexts with a keyed
+HMAC blind index for lookup and uniqueness, plus the masked form that lists show.
+"""
+
+from django.db import models
+from django.db.models import Q
+
+from gonghui.common.ids import new_public_id
+from gonghui.members.documents import DOC_TYPE_LABELS
+from gonghui.orgs.models import Organisation
+
+
+class Sex(models.TextChoices):
+    MALE = "M", "男"
+    FEMALE = "F", "女"
+
+
+ETHNICITIES = [
+    "汉族", "蒙古族", "回族", "藏族", "维吾尔族", "苗族", "彝族", "壮族", "布依族", "朝鲜族", "满族", "侗族", "瑶族",
+    "白族", "土家族", "哈尼族", "哈萨克族", "傣族", "黎族", "傈僳族", "佤族", "畲族", "高山族", "拉祜族", "水族",
+    "东乡族", "纳西族", "景颇族", "柯尔克孜族", "土族", "达斡尔族", "仫佬族", "羌族", "布朗族", "撒拉族", "毛南族",
+    "仡佬族", "锡伯族", "阿昌族", "普米族", "塔吉克族", "怒族", "乌孜别克族", "俄罗斯族", "鄂温克族", "德昂族",
+    "保安族", "裕固族", "京族", "塔塔尔族", "独龙族", "鄂伦春族", "赫哲族", "门巴族", "珞巴族", "基诺族",
+    "其他", "外国血统中国籍人士",
+]  # fmt: skip
+
+
+class Education(models.TextChoices):
+    POSTGRADUATE = "postgraduate", "研究生"
+    BACHELOR = "bachelor", "大学本科"
+    COLLEGE = "college", "大学专科"
+    VOCATIONAL = "vocational", "中专/中技/职高"
+    HIGH_SCHOOL = "high_school", "高中"
+    JUNIOR_OR_BELOW = "junior", "初中及以下"
+
+
+class PoliticalStatus(models.TextChoices):
+    CPC_MEMBER = "cpc", "中共党员"
+    CPC_PROBATIONARY = "cpc_probationary", "中共预备党员"
+    CYL_MEMBER = "cyl", "共青团员"
+    DEMOCRATIC_PARTY = "democratic_party", "民主党派成员"
+    NON_PARTISAN = "non_partisan", "无党派人士"
+    MASSES = "masses", "群众"
+
+
+class HukouType(models.TextChoices):
+    AGRICULTURAL = "agricultural", "农业户口"
+    NON_AGRICULTURAL = "non_agricultural", "非农业户口"
+
+
+class EmploymentForm(models.TextChoices):
+    STANDARD = "standard", "标准劳动关系"
+    COURIER = "courier", "快递员"
+    FOOD_DELIVERY = "food_delivery", "外卖配送员"
+    RIDE_HAILING = "ride_hailing", "网约车驾驶员"
+    TRUCK_DRIVER = "truck_driver", "货车司机"
+    OTHER_FLEXIBLE = "other_flexible", "其他灵活就业"
+
+
+NEW_EMPLOYMENT_FORMS = frozenset(set(EmploymentForm) - {EmploymentForm.STANDARD})  # 新就业形态
+
+
+class SkillLevel(models.TextChoices):
+    NONE = "none", "无"
+    GRADE_5 = "grade5", "初级工"
+    GRADE_4 = "grade4", "中级工"
+    GRADE_3 = "grade3", "高级工"
+    GRADE_2 = "grade2", "技师"
+    GRADE_1 = "grade1", "高级技师"
+
+
+class QualityFlag:
+    """Checks a person's own record can fail; stored as a bit set, refreshed on every write and by
+    `manage.py recheck_members`. Checks that involve other records (duplicates, inactive union) are computed
+    in the data-quality selectors."""
+
+    DOCUMENT = 1
+    PHONE = 2
+    REQUIRED_FIELDS = 4
+    AGE = 8
+
+
+class Person(models.Model):
+    """One real person, keyed by one validated identity document."""
+
+    id = models.UUIDField(primary_key=True, default=new_public_id, editable=False)
+    name = models.CharField("姓名", max_length=50)
+    doc_type = models.CharField("证件类型", max_length=24, choices=list(DOC_TYPE_LABELS.items()))
+    doc_number_enc = models.BinaryField("证件号码（密文）")
+    doc_index = models.CharField("证件号码索引", max_length=64, editable=False)
+    doc_masked = models.CharField("证件号码", max_length=32)
+    birth_date = models.DateField("出生日期", null=True, blank=True)
+    sex = models.CharField("性别", max_length=1, choices=Sex.choices, blank=True)
+    region_code = models.CharField("证件签发地区划代码", max_length=6, blank=True)
+    phone_enc = models.BinaryField("手机号码（密文）", null=True, blank=True)
+    phone_index = models.CharField("手机号码索引", max_length=64, blank=True, editable=False)
+    phone_masked = models.CharField("手机号码", max_length=20, blank=True)
+    ethnicity = models.CharField("民族", max_length=16, blank=True, choices=[(e, e) for e in ETHNICITIES])
+    education = models.CharField("学历", max_length=16, blank=True, choices=Education.choices)
+    political_status = models.CharField("政治面貌", max_length=20, blank=True, choices=PoliticalStatus.choices)
+    hukou_type = models.CharField("户籍类型", max_length=20, blank=True, choices=HukouType.choices)
+    employment_form = models.CharField("就业形态", max_length=20, blank=True, choices=EmploymentForm.choices)
+    work_unit = models.CharField("工作单位", max_length=150, blank=True)
+    post = models.CharField("岗位/职务", max_length=60, blank=True)
+    skill_level = models.CharField("技能等级", max_length=10, blank=True, choices=SkillLevel.choices)
+    is_model_worker = models.BooleanField("劳动模范", default=False)
+    remarks = models.CharField("备注", max_length=500, blank=True)
+    quality_flags = models.PositiveSmallIntegerField("数据质量问题", default=0)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "人员"
+        verbose_name_plural = "人员"
+        constraints = [models.UniqueConstraint(fields=["doc_type", "doc_index"], name="person_unique_document")]
+        indexes = [
+            models.Index(fields=["name"], name="person_name_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["phone_index"], name="person_phone_idx"),
+            models.Index(fields=["name", "birth_date"], name="person_name_birth_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_migrant_worker(self) -> bool:
+        """农民工: an agricultural household registration, working for a wage."""
+        return self.hukou_type == HukouType.AGRICULTURAL
+
+    @property
+    def is_new_employment(self) -> bool:
+        return self.employment_form in NEW_EMPLOYMENT_FORMS
+
+
+class MembershipStatus(models.TextChoices):
+    ACTIVE = "active", "正式会员"
+    RESERVED = "reserved", "保留会籍"
+    TRANSFERRED_OUT = "transferred_out", "已转出"
+    LEFT = "left", "已退会"
+    CANCELLED = "cancelled", "已注销"
+
+
+HOLDING_STATUSES = (MembershipStatus.ACTIVE, MembershipStatus.RESERVED)  # the person holds membership
+
+
+class MembershipSource(models.TextChoices):
+    ONLINE = "online", "线上申请"
+    CADRE = "cadre", "干部录入"
+    IMPORT = "import", "批量导入"
+    TRANSFER_IN = "transfer_in", "接转转入"
+
+
+class Membership(models.Model):
+    """A person's membership of one grassroots union. A person holds at most one at a time (database constraint);
+    ended memberships stay as history."""
+
+    id = models.UUIDField(primary_key=True, default=new_public_id, editable=False)
+    person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, related_name="memberships")
+    org = models.ForeignKey(
+        Organisation, verbose_name="所在基层工会", on_delete=models.PROTECT, related_name="memberships"
+    )
+    status = models.CharField("会籍状态", max_length=20, choices=MembershipStatus.choices)
+    joined_on = models.DateField("入会日期")
+    source = models.CharField("来源", max_length=16, choices=MembershipSource.choices)
+    card_number = models.CharField("会员卡号", max_length=20, unique=True)
+    ended_on = models.DateField("会籍终止日期", null=True, blank=True)
+    end_reason = models.CharField("终止/变更原因", max_length=200, blank=True)
+    previous = models.ForeignKey(
+        "self", verbose_name="转出前会籍", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "会籍"
+        verbose_name_plural = "会员"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(status__in=["active", "reserved"]),
+                name="membership_one_holding_per_person",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "reserved"], ended_on__isnull=True)
+                | Q(status__in=["transferred_out", "left", "cancelled"], ended_on__isnull=False),
+                name="membership_end_date_matches_status",
+            ),
+        ]
+        indexes = [models.Index(fields=["org", "status"], name="membership_org_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.person.name}（{self.card_number}）"
+
+    @property
+    def is_holding(self) -> bool:
+        return self.status in HOLDING_STATUSES
+
+
+class CardSerial(models.Model):
+    """The last card serial issued per region and year; locked while a number is drawn."""
+
+    region_code = models.CharField(max_length=6)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["region_code", "year"], name="card_serial_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.region_code}/{self.year}: {self.last}"
+
+
+class ApplicationStatus(models.TextChoices):
+    PENDING = "pending", "待审核"
+    APPROVED = "approved", "已通过"
+    REJECTED = "rejected", "未通过"
+    WITHDRAWN = "withdrawn", "已撤回"
+    CONVERTED = "converted", "已改为接转"
+
+
+class JoinApplication(models.Model):
+    """入会申请: decided by the grassroots union within JOIN_DECISION_WORKING_DAYS working days."""
+
+    id = models.UUIDField(primary_key=True, default=new_public_id, editable=False)
+    person = models.ForeignKey(Person, verbose_name="申请人", on_delete=models.PROTECT, related_name="applications")
+    org = models.ForeignKey(
+        Organisation, verbose_name="申请加入的工会", on_delete=models.PROTECT, related_name="join_applications"
+    )
+    status = models.CharField(
+        "状态", max_length=16, choices=ApplicationStatus.choices, default=ApplicationStatus.PENDING
+    )
+    source = models.CharField("来源", max_length=16, choices=MembershipSource.choices)
+    submitted_at = models.DateTimeField("提交时间", auto_now_add=True)
+    submitted_by = models.CharField("提交人", max_length=150)
+    due_on = models.DateField("审核期限")
+    consent_at = models.DateTimeField("同意隐私说明时间", null=True, blank=True)
+    note = models.CharField("申请说明", max_length=500, blank=True)
+    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+    decided_by = models.CharField("审核人", max_length=150, blank=True)
+    decision_reason = models.CharField("审核意见", max_length=500, blank=True)
+    membership = models.OneToOneField(
+        Membership, verbose_name="会籍", null=True, blank=True, on_delete=models.PROTECT, related_name="application"
+    )
+
+    class Meta:
+        verbose_name = "入会申请"
+        verbose_name_plural = "入会申请"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"], condition=Q(status="pending"), name="join_application_one_pending_per_person"
+            )
+        ]
+        indexes = [models.Index(fields=["org", "status"], name="join_app_org_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.person.name} 申请加入 {self.org.name}"
+
+
+class TransferStatus(models.TextChoices):
+    PENDING_RELEASE = "pending_release", "待转出"
+    PENDING_ACCEPT = "pending_accept", "待接收"
+    COMPLETED = "completed", "已完成"
+    REFUSED = "refused", "已拒绝"
+    WITHDRAWN = "withdrawn", "已撤回"
+
+
+OPEN_TRANSFER_STATUSES = (TransferStatus.PENDING_RELEASE, TransferStatus.PENDING_ACCEPT)
+
+
+class TransferRequest(models.Model):
+    """会员接转: the source union releases, the target union accepts; either may refuse with a reason. Past its
+    deadline a request is escalated to the lowest common parent of the two unions."""
+
+    id = models.UUIDField(primary_key=True, default=new_public_id, editable=False)
+    person = models.ForeignKey(Person, verbose_name="会员", on_delete=models.PROTECT, related_name="transfers")
+    membership = models.ForeignKey(
+        Membership, verbose_name="转出会籍", on_delete=models.PROTECT, related_name="transfers_out"
+    )
+    from_org = models.ForeignKey(
+        Organisation, verbose_name="转出工会", on_delete=models.PROTECT, related_name="transfers_out"
+    )
+    to_org = models.ForeignKey(
+        Organisation, verbose_name="转入工会", on_delete=models.PROTECT, related_name="transfers_in"
+    )
+    common_parent = models.ForeignKey(
+        Organisation, verbose_name="共同上级", on_delete=models.PROTECT, related_name="transfers_supervised"
+    )
+    status = models.CharField(
+        "状态", max_length=20, choices=TransferStatus.choices, default=TransferStatus.PENDING_RELEASE
+    )
+    reason = models.CharField("接转原因", max_length=200)
+    requested_by = models.CharField("申请人", max_length=150)
+    requested_by_member = models.BooleanField("会员本人申请", default=False)
+    requested_at = models.DateTimeField("申请时间", auto_now_add=True)
+    due_on = models.DateField("当前环节期限")
+    released_at = models.DateTimeField("同意转出时间", null=True, blank=True)
+    released_by = models.CharField("同意转出人", max_length=150, blank=True)
+    decided_at = models.DateTimeField("办结时间", null=True, blank=True)
+    decided_by = models.CharField("办结人", max_length=150, blank=True)
+    refused_by_side = models.CharField(
+        "拒绝方", max_length=8, blank=True, choices=[("source", "转出工会"), ("target", "转入工会")]
+    )
+    refusal_reason = models.CharField("拒绝原因", max_length=500, blank=True)
+    escalated_at = models.DateTimeField("超期上报时间", null=True, blank=True)
+    new_membership = models.OneToOneField(
+        Membership, verbose_name="转入后会籍", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "会员接转"
+        verbose_name_plural = "会员接转"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership"],
+                condition=Q(status__in=["pending_release", "pending_accept"]),
+                name="transfer_one_open_per_membership",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_on"], name="transfer_status_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person.name}：{self.from_org.name} → {self.to_org.name}"
+
+
+class DeclaredTotal(models.Model):
+    """实有会员数: the member total a grassroots union declares (from its own books), with the date it refers to.
+    The latest declaration counts; earlier ones stay as history."""
+
+    id = models.UUIDField(primary_key=True, default=new_public_id, editable=False)
+    org = models.ForeignKey(
+        Organisation, verbose_name="基层工会", on_delete=models.PROTECT, related_name="declared_totals"
+    )
+    total = models.PositiveIntegerField("实有会员数")
+    as_of = models.DateField("统计日期")
+    recorded_by = models.CharField("填报人", max_length=150)
+    recorded_at = models.DateTimeField("填报时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "实有会员数"
+        verbose_name_plural = "实有会员数"
+        indexes = [models.Index(fields=["org", "-as_of", "-recorded_at"], name="declared_total_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.org.name} {self.as_of:%Y-%m-%d}：{self.total}人"

@@ -1,0 +1,143 @@
+"""Data quality of the registry (会员实名制 targets): 入库率 = records in the registry ÷ declared member total, and
+准确率 = share of records passing every check. A record is a membership held (正式会员 or 保留会籍).
+
+Checks: the person's own checks stored as `Person.quality_flags` (valid document, valid mobile, required fields,
+plausible age) and three that involve other records, computed here: another person with the same name, birth
+date and sex (the same worker registered under two documents); another person with the same mobile; the union
+no longer active."""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+
+from gonghui.common.actor import Actor
+from gonghui.common.errors import NotFound
+from gonghui.common.roles import Perm
+from gonghui.members.models import HOLDING_STATUSES, DeclaredTotal, Membership, Person
+from gonghui.members.people import quality_problems
+from gonghui.orgs.models import GRASSROOTS_TYPES, Organisation, OrgStatus
+
+CHECK_LABELS = {
+    "duplicate_identity": "疑似重复人员（姓名、出生日期、性别相同）",
+    "duplicate_phone": "手机号码与他人重复",
+    "union_inactive": "所在工会已撤销或合并",
+}
+
+
+def _percent(part: int, whole: int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _annotated(memberships: QuerySet[Membership]) -> QuerySet[Membership]:
+    same_identity = Person.objects.filter(
+        name=OuterRef("person__name"), birth_date=OuterRef("person__birth_date"), sex=OuterRef("person__sex")
+    ).exclude(pk=OuterRef("person_id"))
+    same_phone = (
+        Person.objects.filter(phone_index=OuterRef("person__phone_index"))
+        .exclude(phone_index="")
+        .exclude(pk=OuterRef("person_id"))
+    )
+    return memberships.annotate(
+        duplicate_identity=Exists(same_identity),
+        duplicate_phone=Exists(same_phone),
+    )
+
+
+def _failing(memberships: QuerySet[Membership]) -> QuerySet[Membership]:
+    return _annotated(memberships).filter(
+        Q(person__quality_flags__gt=0)
+        | Q(duplicate_identity=True)
+        | Q(duplicate_phone=True)
+        | ~Q(org__status=OrgStatus.ACTIVE)
+    )
+
+
+def _holding_in(org: Organisation) -> QuerySet[Membership]:
+    return Membership.objects.filter(org__path__startswith=org.path, status__in=HOLDING_STATUSES)
+
+
+@dataclass(frozen=True)
+class QualitySummary:
+    org: Organisation
+    unions: int  # active grassroots unions in the subtree
+    unions_declared: int  # of which have declared a member total
+    declared_total: int  # sum of the latest declared totals
+    registered_in_declared: int  # records held in the unions that declared
+    registered: int  # records held in the whole subtree
+    passing: int  # records passing every check
+    coverage_rate: Decimal | None  # 入库率 %, over the unions that declared
+    accuracy_rate: Decimal | None  # 准确率 %
+
+
+def quality_summary(*, actor: Actor, org: Organisation) -> QualitySummary:
+    actor.require(Perm.MEMBERS_VIEW)
+    if not actor.covers_path(org.path):
+        raise NotFound()
+    latest_total = (
+        DeclaredTotal.objects.filter(org=OuterRef("pk")).order_by("-as_of", "-recorded_at").values("total")[:1]
+    )
+    unions = Organisation.objects.filter(
+        path__startswith=org.path, org_type__in=GRASSROOTS_TYPES, status=OrgStatus.ACTIVE
+    ).annotate(declared=Subquery(latest_total, output_field=IntegerField()))
+    union_figures = unions.aggregate(
+        unions=Count("id"),
+        declared_unions=Count("id", filter=Q(declared__isnull=False)),
+        declared_total=Coalesce(Sum("declared"), 0),
+    )
+    holding = _holding_in(org)
+    registered = holding.count()
+    registered_in_declared = holding.filter(Exists(DeclaredTotal.objects.filter(org=OuterRef("org_id")))).count()
+    failing = _failing(holding).count()
+    passing = registered - failing
+    return QualitySummary(
+        org=org,
+        unions=union_figures["unions"],
+        unions_declared=union_figures["declared_unions"],
+        declared_total=union_figures["declared_total"],
+        registered_in_declared=registered_in_declared,
+        registered=registered,
+        passing=passing,
+        coverage_rate=_percent(registered_in_declared, union_figures["declared_total"]),
+        accuracy_rate=_percent(passing, registered),
+    )
+
+
+@dataclass(frozen=True)
+class RectificationItem:
+    membership: Membership
+    problems: list[str]
+
+
+def rectification_list(
+    *, actor: Actor, org: Organisation, limit: int = 200, offset: int = 0
+) -> list[RectificationItem]:
+    """整改清单: the records failing a check, each with every check it fails, by union then name."""
+    actor.require(Perm.MEMBERS_VIEW)
+    if not actor.covers_path(org.path):
+        raise NotFound()
+    rows = (
+        _failing(_holding_in(org))
+        .select_related("person", "org")
+        .order_by("org__path", "person__name", "id")[offset : offset + limit]
+    )
+    items = []
+    for membership in rows:
+        problems = quality_problems(membership.person.quality_flags)
+        for check in ("duplicate_identity", "duplicate_phone"):
+            if getattr(membership, check):
+                problems.append(CHECK_LABELS[check])
+        if membership.org.status != OrgStatus.ACTIVE:
+            problems.append(CHECK_LABELS["union_inactive"])
+        items.append(RectificationItem(membership=membership, problems=problems))
+    return items
+
+
+def rectification_count(*, actor: Actor, org: Organisation) -> int:
+    actor.require(Perm.MEMBERS_VIEW)
+    if not actor.covers_path(org.path):
+        raise NotFound()
+    return _failing(_holding_in(org)).count()

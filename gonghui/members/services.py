@@ -1,0 +1,826 @@
+"""Writes to the member registry. Each service checks the actor's role and scope, locks the rows it decides on
+(two cadres acting at once: one wins, the other is told the case has moved on), writes in one transaction and
+records the audit event in that transaction. Invalid transitions raise and change nothing."""
+
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from stdnum import luhn
+
+from gonghui.audit.services import audit_record
+from gonghui.common.actor import Actor
+from gonghui.common.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from gonghui.common.masking import mask_name
+from gonghui.common.paths import ancestor_paths
+from gonghui.common.roles import Perm
+from gonghui.common.workdays import add_working_days
+from gonghui.members.documents import DOC_TYPES_WITH_BIRTH_DATE, DocType
+from gonghui.members.models import (
+    HOLDING_STATUSES,
+    OPEN_TRANSFER_STATUSES,
+    ApplicationStatus,
+    CardSerial,
+    DeclaredTotal,
+    JoinApplication,
+    Membership,
+    MembershipSource,
+    MembershipStatus,
+    Person,
+    TransferRequest,
+    TransferStatus,
+)
+from gonghui.members.people import (
+    PROFILE_FIELDS,
+    clean_birth_and_sex,
+    clean_document,
+    clean_phone,
+    clean_profile,
+    document_index,
+    document_number_of,
+    phone_of,
+    quality_flags,
+    seal_document,
+    seal_phone,
+)
+from gonghui.orgs.models import Organisation, OrgStatus
+
+JOIN_DECISION_WORKING_DAYS = 15
+TRANSFER_STEP_WORKING_DAYS = 10
+REASON_MAX = 500
+
+
+class CaseMovedOn(DomainError):
+    """The case changed state since the actor loaded it (another cadre acted first)."""
+
+    code = "conflict"
+    status = 409
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _require_in_scope(actor: Actor, org: Organisation) -> None:
+    if not actor.covers_path(org.path):
+        raise NotFound()
+
+
+def _require_manage(actor: Actor, org: Organisation) -> None:
+    actor.require(Perm.MEMBERS_MANAGE)
+    _require_in_scope(actor, org)
+
+
+def _require_open_union(org: Organisation, *, field: str = "org") -> None:
+    if not org.is_grassroots:
+        raise ValidationFailed({field: f"“{org.name}”不是基层工会，会员只能加入基层工会或联合基层工会"})
+    if org.status != OrgStatus.ACTIVE:
+        raise ValidationFailed({field: f"“{org.name}”{org.get_status_display()}，不能接收会员"})
+
+
+def _clean_reason(reason: str, *, label: str = "原因") -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise ValidationFailed({"reason": f"请填写{label}"})
+    if len(text) > REASON_MAX:
+        raise ValidationFailed({"reason": f"{label}不能超过{REASON_MAX}个字"})
+    return text
+
+
+def _clean_date(value: date | None, *, field: str, label: str, today: date) -> date:
+    if value is None:
+        return today
+    if not isinstance(value, date):
+        raise ValidationFailed({field: f"{label}格式应为 YYYY-MM-DD"})
+    if value > today:
+        raise ValidationFailed({field: f"{label}不能晚于今天"})
+    return value
+
+
+def _next_card_number(org: Organisation, on: date) -> str:
+    """会员卡号: 6-digit region code of the union + 4-digit year of issue + 6-digit serial + Luhn check digit,
+    17 digits. Serials are drawn per region and year under a row lock."""
+    serial, _ = CardSerial.objects.select_for_update().get_or_create(region_code=org.region_code, year=on.year)
+    if serial.last >= 999_999:
+        raise DomainError(f"{org.region_code} 地区 {on.year} 年的会员卡号已用完，请联系系统管理员")
+    serial.last += 1
+    serial.save(update_fields=["last"])
+    body = f"{org.region_code}{on.year:04d}{serial.last:06d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def sixteenth_birthday(birth: date) -> date:
+    try:
+        return birth.replace(year=birth.year + 16)
+    except ValueError:  # born on 29 February
+        return date(birth.year + 16, 3, 1)
+
+
+def _lock(model, pk):
+    return model.objects.select_for_update().select_related().get(pk=pk)
+
+
+def _membership_label(membership: Membership) -> str:
+    return f"{mask_name(membership.person.name)}（{membership.card_number}）"
+
+
+def _audit_membership(actor: Actor, action: str, membership: Membership, details: dict | None = None) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="membership",
+        object_id=membership.id,
+        object_label=_membership_label(membership),
+        object_org_path=membership.org.path,
+        details=details or {},
+    )
+
+
+def _create_membership(
+    *, person: Person, org: Organisation, joined_on: date, source: str, previous: Membership | None = None
+) -> Membership:
+    membership = Membership(
+        person=person,
+        org=org,
+        status=MembershipStatus.ACTIVE,
+        joined_on=joined_on,
+        source=source,
+        card_number=_next_card_number(org, timezone.localdate()),
+        previous=previous,
+    )
+    try:
+        with transaction.atomic():
+            membership.save()
+    except IntegrityError:
+        holding = Membership.objects.filter(person=person, status__in=HOLDING_STATUSES).select_related("org").first()
+        where = f"“{holding.org.name}”" if holding else "其他工会"
+        raise DomainError(f"该人员已是{where}的会员，请办理会员接转", code="already_member") from None
+    return membership
+
+
+# ---------------------------------------------------------------- people
+
+
+def _find_person(doc_type: str, number: str) -> Person | None:
+    return Person.objects.filter(doc_type=doc_type, doc_index=document_index(doc_type, number)).first()
+
+
+def _person_from_input(
+    *, doc_type: str, doc_number: str, phone: str | None, profile: dict[str, Any], today: date
+) -> tuple[Person, bool]:
+    """The registry's record for this document (found, or built and saved). An existing record is not overwritten
+    by what an applicant typed; a different name for the same document is refused."""
+    errors: dict[str, str] = {}
+    document = None
+    clean: dict[str, Any] = {}
+    phone_clean = ""
+    try:
+        document = clean_document(doc_type, doc_number, today=today)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    try:
+        clean = clean_profile({field: profile.get(field) for field in PROFILE_FIELDS if field in profile})
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if "name" not in profile:
+        errors.setdefault("name", "姓名不能为空")
+    try:
+        phone_clean = clean_phone(phone)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    manual: dict[str, Any] = {}
+    try:
+        manual = clean_birth_and_sex(profile, today=today)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if document is not None and document.doc_type not in DOC_TYPES_WITH_BIRTH_DATE and "birth_date" not in manual:
+        errors.setdefault("birth_date", "护照不含出生日期，请填写出生日期")
+    if errors:
+        raise ValidationFailed(errors)
+
+    existing = _find_person(document.doc_type, document.number)
+    if existing is not None:
+        if existing.name != clean["name"]:
+            raise ValidationFailed({"name": "姓名与该证件号码已登记的姓名不一致，请核对"})
+        return existing, False
+    person = Person(**clean)
+    if document.doc_type == DocType.PASSPORT or document.doc_type == DocType.FOREIGN_PERMANENT:
+        for field, value in manual.items():
+            setattr(person, field, value)
+    seal_document(person, document)
+    seal_phone(person, phone_clean)
+    person.quality_flags = quality_flags(person, today=today)
+    try:
+        with transaction.atomic():
+            person.save()
+    except IntegrityError:  # registered at the same moment by someone else: use that record
+        existing = _find_person(document.doc_type, document.number)
+        if existing is None:
+            raise
+        if existing.name != clean["name"]:
+            raise ValidationFailed({"name": "姓名与该证件号码已登记的姓名不一致，请核对"}) from None
+        return existing, False
+    return person, True
+
+
+def _audit_person_created(actor: Actor, person: Person, org: Organisation) -> None:
+    audit_record(
+        actor=actor,
+        action="person.create",
+        object_type="person",
+        object_id=person.id,
+        object_label=mask_name(person.name),
+        object_org_path=org.path,
+        details={"doc_type": person.doc_type, "doc": person.doc_masked},
+    )
+
+
+@transaction.atomic
+def person_update(*, actor: Actor, person: Person, **changes: Any) -> Person:
+    """更正个人信息. Profile fields, phone and (rarely) the document itself; before/after go to the audit trail,
+    personal numbers masked."""
+    actor.require(Perm.MEMBERS_MANAGE)
+    holding = Membership.objects.filter(person=person, status__in=HOLDING_STATUSES).select_related("org").first()
+    if holding is None or not actor.covers_path(holding.org.path):
+        # Only the union that holds the membership corrects the record.
+        raise PermissionDenied("只有会员所在工会及其上级工会可以更正个人信息")
+    person = _lock(Person, person.pk)
+    today = timezone.localdate()
+    before = {field: getattr(person, field) for field in (*PROFILE_FIELDS, "birth_date", "sex")}
+    before_doc, before_phone = person.doc_masked, person.phone_masked
+    errors: dict[str, str] = {}
+    try:
+        profile = clean_profile({k: v for k, v in changes.items() if k in PROFILE_FIELDS})
+        for field, value in profile.items():
+            setattr(person, field, value)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if "phone" in changes:
+        try:
+            seal_phone(person, clean_phone(changes["phone"]))
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+    if changes.get("doc_number"):
+        try:
+            document = clean_document(changes.get("doc_type") or person.doc_type, changes["doc_number"], today=today)
+            clash = _find_person(document.doc_type, document.number)
+            if clash is not None and clash.pk != person.pk:
+                errors["doc_number"] = "该证件号码已登记在另一人员名下，请核对"
+            else:
+                seal_document(person, document)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+    if person.doc_type not in DOC_TYPES_WITH_BIRTH_DATE:
+        try:
+            for field, value in clean_birth_and_sex(changes, today=today).items():
+                setattr(person, field, value)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    person.quality_flags = quality_flags(person, today=today)
+    person.save()
+    diff = {
+        field: [str(before[field]), str(getattr(person, field))]
+        for field in before
+        if before[field] != getattr(person, field)
+    }
+    if before_doc != person.doc_masked or changes.get("doc_number"):
+        diff["doc"] = [before_doc, person.doc_masked]
+    if before_phone != person.phone_masked:
+        diff["mobile"] = [before_phone, person.phone_masked]
+    if "name" in diff:
+        diff["name"] = [mask_name(diff["name"][0]), mask_name(diff["name"][1])]
+    audit_record(
+        actor=actor,
+        action="person.correct",
+        object_type="person",
+        object_id=person.id,
+        object_label=mask_name(person.name),
+        object_org_path=holding.org.path,
+        details={"changes": diff},
+    )
+    return person
+
+
+REVEALABLE = {"doc_number": "证件号码", "phone": "手机号码"}
+
+
+@transaction.atomic
+def person_reveal(*, actor: Actor, person: Person, field: str, reason: str) -> str:
+    """查看完整号码: one record, one field, with a stated reason, audited. Returns the plain number."""
+    actor.require(Perm.MEMBERS_UNMASK)
+    if field not in REVEALABLE:
+        raise ValidationFailed({"field": "只能查看证件号码或手机号码"})
+    reason = _clean_reason(reason, label="查看原因")
+    holding = Membership.objects.filter(person=person, org__path__startswith=actor.scope_path).order_by("-created_at")
+    scoped = holding.select_related("org").first()
+    if scoped is None:
+        raise NotFound()
+    value = document_number_of(person) if field == "doc_number" else phone_of(person)
+    audit_record(
+        actor=actor,
+        action="person.reveal",
+        object_type="person",
+        object_id=person.id,
+        object_label=mask_name(person.name),
+        object_org_path=scoped.org.path,
+        details={"field": field, "reason": reason},
+    )
+    return value
+
+
+# ---------------------------------------------------------------- enrolment by a cadre (or an import)
+
+
+@transaction.atomic
+def member_enrol(
+    *,
+    actor: Actor,
+    org: Organisation,
+    doc_type: str,
+    doc_number: str,
+    phone: str | None = None,
+    joined_on: date | None = None,
+    source: str = MembershipSource.CADRE,
+    **profile: Any,
+) -> Membership:
+    """干部录入 / 批量导入: register a person straight into a union the actor manages (no application step)."""
+    _require_manage(actor, org)
+    _require_open_union(org)
+    if source not in (MembershipSource.CADRE, MembershipSource.IMPORT):
+        raise ValidationFailed({"source": "直接录入的来源只能是干部录入或批量导入"})
+    today = timezone.localdate()
+    joined = _clean_date(joined_on, field="joined_on", label="入会日期", today=today)
+    person, created = _person_from_input(
+        doc_type=doc_type, doc_number=doc_number, phone=phone, profile=profile, today=today
+    )
+    holding = Membership.objects.filter(person=person, status__in=HOLDING_STATUSES).select_related("org").first()
+    if holding is not None:
+        where = "本会" if holding.org_id == org.id else f"“{holding.org.name}”"
+        advice = "" if holding.org_id == org.id else "，请办理会员接转"
+        raise DomainError(f"该人员已是{where}的会员{advice}", code="already_member")
+    if person.birth_date and joined < sixteenth_birthday(person.birth_date):
+        raise ValidationFailed({"joined_on": "入会日期早于年满16周岁的日期"})
+    if created:
+        _audit_person_created(actor, person, org)
+    membership = _create_membership(person=person, org=org, joined_on=joined, source=source)
+    _audit_membership(actor, "membership.enrol", membership, {"source": source, "org": org.code})
+    return membership
+
+
+# ---------------------------------------------------------------- join applications
+
+
+@transaction.atomic
+def join_application_submit(
+    *,
+    actor: Actor,
+    org: Organisation,
+    doc_type: str,
+    doc_number: str,
+    phone: str | None = None,
+    note: str = "",
+    source: str = MembershipSource.CADRE,
+    consent: bool = False,
+    **profile: Any,
+) -> JoinApplication:
+    """入会申请. A cadre enters it for a union they manage; the portal submits it for the worker (source online,
+    consent required). An applicant already holding membership elsewhere is told so; the application is kept and
+    the union may turn it into a transfer."""
+    if source == MembershipSource.ONLINE:
+        if not consent:
+            raise ValidationFailed({"consent": "请阅读并同意个人信息保护说明后提交"})
+    else:
+        _require_manage(actor, org)
+    _require_open_union(org)
+    if len(note or "") > REASON_MAX:
+        raise ValidationFailed({"note": f"申请说明不能超过{REASON_MAX}个字"})
+    today = timezone.localdate()
+    person, created = _person_from_input(
+        doc_type=doc_type, doc_number=doc_number, phone=phone, profile=profile, today=today
+    )
+    holding = Membership.objects.filter(person=person, status__in=HOLDING_STATUSES).first()
+    if holding is not None and holding.org_id == org.id:
+        raise DomainError("该人员已是本会会员，无需再次申请", code="already_member")
+    if JoinApplication.objects.filter(person=person, status=ApplicationStatus.PENDING).exists():
+        raise DomainError("该人员已有一份待审核的入会申请，请等待审核结果", code="duplicate_application")
+    if created:
+        _audit_person_created(actor, person, org)
+    application = JoinApplication.objects.create(
+        person=person,
+        org=org,
+        source=source,
+        submitted_by=actor.label,
+        due_on=add_working_days(today, JOIN_DECISION_WORKING_DAYS),
+        consent_at=timezone.now() if consent else None,
+        note=(note or "").strip(),
+    )
+    audit_record(
+        actor=actor,
+        action="join_application.submit",
+        object_type="join_application",
+        object_id=application.id,
+        object_label=mask_name(person.name),
+        object_org_path=org.path,
+        details={"source": source, "already_member_elsewhere": holding is not None},
+    )
+    return application
+
+
+def _lock_pending_application(actor: Actor, application: JoinApplication) -> JoinApplication:
+    _require_manage(actor, application.org)
+    locked = JoinApplication.objects.select_for_update().get(pk=application.pk)
+    if locked.status != ApplicationStatus.PENDING:
+        raise CaseMovedOn(f"该申请已{locked.get_status_display()}，不能再处理")
+    return locked
+
+
+@transaction.atomic
+def join_application_approve(*, actor: Actor, application: JoinApplication, comment: str = "") -> Membership:
+    application = _lock_pending_application(actor, application)
+    _require_open_union(application.org)
+    holding = Membership.objects.filter(person=application.person, status__in=HOLDING_STATUSES).select_related("org")
+    current = holding.first()
+    if current is not None:
+        raise DomainError(f"申请人已是“{current.org.name}”的会员，不能直接批准，请改为会员接转", code="already_member")
+    membership = _create_membership(
+        person=application.person,
+        org=application.org,
+        joined_on=timezone.localdate(),
+        source=application.source,
+    )
+    application.status = ApplicationStatus.APPROVED
+    application.decided_at = timezone.now()
+    application.decided_by = actor.label
+    application.decision_reason = (comment or "").strip()[:REASON_MAX]
+    application.membership = membership
+    application.save()
+    audit_record(
+        actor=actor,
+        action="join_application.approve",
+        object_type="join_application",
+        object_id=application.id,
+        object_label=mask_name(application.person.name),
+        object_org_path=application.org.path,
+        details={"card_number": membership.card_number},
+    )
+    return membership
+
+
+@transaction.atomic
+def join_application_reject(*, actor: Actor, application: JoinApplication, reason: str) -> JoinApplication:
+    reason = _clean_reason(reason, label="不予通过的理由")
+    application = _lock_pending_application(actor, application)
+    application.status = ApplicationStatus.REJECTED
+    application.decided_at = timezone.now()
+    application.decided_by = actor.label
+    application.decision_reason = reason
+    application.save()
+    audit_record(
+        actor=actor,
+        action="join_application.reject",
+        object_type="join_application",
+        object_id=application.id,
+        object_label=mask_name(application.person.name),
+        object_org_path=application.org.path,
+        details={"reason": reason},
+    )
+    return application
+
+
+@transaction.atomic
+def join_application_withdraw(*, actor: Actor, application: JoinApplication) -> JoinApplication:
+    """Withdrawn by whoever submitted it (the cadre side here; the portal does it for the worker)."""
+    application = _lock_pending_application(actor, application)
+    application.status = ApplicationStatus.WITHDRAWN
+    application.decided_at = timezone.now()
+    application.decided_by = actor.label
+    application.save()
+    audit_record(
+        actor=actor,
+        action="join_application.withdraw",
+        object_type="join_application",
+        object_id=application.id,
+        object_label=mask_name(application.person.name),
+        object_org_path=application.org.path,
+    )
+    return application
+
+
+@transaction.atomic
+def join_application_convert_to_transfer(
+    *, actor: Actor, application: JoinApplication, reason: str = ""
+) -> TransferRequest:
+    """The applicant already holds membership elsewhere: close the application and open a transfer request from
+    that union to this one (routed to the source union for release)."""
+    application = _lock_pending_application(actor, application)
+    current = Membership.objects.filter(person=application.person, status__in=HOLDING_STATUSES).first()
+    if current is None:
+        raise DomainError("申请人目前不是其他工会的会员，请直接审核入会申请")
+    transfer = _open_transfer(
+        actor=actor,
+        membership=current,
+        to_org=application.org,
+        reason=(reason or "").strip() or "入会申请转为会员接转",
+        by_member=application.source == MembershipSource.ONLINE,
+    )
+    application.status = ApplicationStatus.CONVERTED
+    application.decided_at = timezone.now()
+    application.decided_by = actor.label
+    application.decision_reason = "申请人已是其他工会会员，已改为会员接转"
+    application.save()
+    audit_record(
+        actor=actor,
+        action="join_application.convert",
+        object_type="join_application",
+        object_id=application.id,
+        object_label=mask_name(application.person.name),
+        object_org_path=application.org.path,
+        details={"transfer": str(transfer.id)},
+    )
+    return transfer
+
+
+# ---------------------------------------------------------------- transfers (接转)
+
+
+def lowest_common_parent(a: Organisation, b: Organisation) -> Organisation:
+    """The deepest organisation whose subtree holds both `a` and `b`."""
+    paths_a = [*ancestor_paths(a.path), a.path]
+    paths_b = {*ancestor_paths(b.path), b.path}
+    common = [p for p in paths_a if p in paths_b]
+    return Organisation.objects.get(path=common[-1])
+
+
+def _open_transfer(
+    *, actor: Actor, membership: Membership, to_org: Organisation, reason: str, by_member: bool
+) -> TransferRequest:
+    membership = _lock(Membership, membership.pk)
+    if membership.status not in HOLDING_STATUSES:
+        raise DomainError(f"该会籍{membership.get_status_display()}，不能办理接转")
+    _require_open_union(to_org, field="to_org")
+    if to_org.id == membership.org_id:
+        raise ValidationFailed({"to_org": "转入工会与当前所在工会相同"})
+    if TransferRequest.objects.filter(membership=membership, status__in=OPEN_TRANSFER_STATUSES).exists():
+        raise DomainError("该会员已有一份正在办理的接转申请", code="duplicate_transfer")
+    transfer = TransferRequest.objects.create(
+        person=membership.person,
+        membership=membership,
+        from_org=membership.org,
+        to_org=to_org,
+        common_parent=lowest_common_parent(membership.org, to_org),
+        reason=reason,
+        requested_by=actor.label,
+        requested_by_member=by_member,
+        due_on=add_working_days(timezone.localdate(), TRANSFER_STEP_WORKING_DAYS),
+    )
+    audit_record(
+        actor=actor,
+        action="transfer.request",
+        object_type="transfer",
+        object_id=transfer.id,
+        object_label=_membership_label(membership),
+        object_org_path=membership.org.path,
+        details={"from": membership.org.code, "to": to_org.code, "by_member": by_member},
+    )
+    return transfer
+
+
+@transaction.atomic
+def transfer_request(*, actor: Actor, membership: Membership, to_org: Organisation, reason: str) -> TransferRequest:
+    """A cadre of the member's union (or above) asks to move the member to any union in the tree."""
+    _require_manage(actor, membership.org)
+    reason = _clean_reason(reason, label="接转原因")
+    return _open_transfer(actor=actor, membership=membership, to_org=to_org, reason=reason, by_member=False)
+
+
+def _lock_transfer(transfer: TransferRequest, *, expected: tuple[str, ...]) -> TransferRequest:
+    locked = (
+        TransferRequest.objects.select_for_update().select_related("from_org", "to_org", "person").get(pk=transfer.pk)
+    )
+    if locked.status not in expected:
+        raise CaseMovedOn(f"该接转已{locked.get_status_display()}，不能再处理")
+    return locked
+
+
+def _audit_transfer(actor: Actor, action: str, transfer: TransferRequest, org: Organisation, details=None) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="transfer",
+        object_id=transfer.id,
+        object_label=f"{mask_name(transfer.person.name)}：{transfer.from_org.code} → {transfer.to_org.code}",
+        object_org_path=org.path,
+        details=details or {},
+    )
+
+
+@transaction.atomic
+def transfer_release(*, actor: Actor, transfer: TransferRequest) -> TransferRequest:
+    """转出工会同意转出."""
+    _require_manage(actor, transfer.from_org)
+    transfer = _lock_transfer(transfer, expected=(TransferStatus.PENDING_RELEASE,))
+    transfer.status = TransferStatus.PENDING_ACCEPT
+    transfer.released_at = timezone.now()
+    transfer.released_by = actor.label
+    transfer.due_on = add_working_days(timezone.localdate(), TRANSFER_STEP_WORKING_DAYS)
+    transfer.escalated_at = None
+    transfer.save()
+    _audit_transfer(actor, "transfer.release", transfer, transfer.from_org)
+    return transfer
+
+
+@transaction.atomic
+def transfer_accept(*, actor: Actor, transfer: TransferRequest) -> Membership:
+    """转入工会接收: the old membership ends as 已转出, a new one starts in the target union with the original
+    join date (会龄 continues) and a new card number; `previous` links the two."""
+    _require_manage(actor, transfer.to_org)
+    transfer = _lock_transfer(transfer, expected=(TransferStatus.PENDING_ACCEPT,))
+    to_org = Organisation.objects.get(pk=transfer.to_org_id)
+    _require_open_union(to_org, field="to_org")
+    old = _lock(Membership, transfer.membership_id)
+    if old.status not in HOLDING_STATUSES:
+        raise CaseMovedOn(f"原会籍已{old.get_status_display()}，不能再接转")
+    today = timezone.localdate()
+    old.status = MembershipStatus.TRANSFERRED_OUT
+    old.ended_on = today
+    old.end_reason = f"转入“{to_org.name}”"
+    old.save()
+    new = _create_membership(
+        person=transfer.person, org=to_org, joined_on=old.joined_on, source=MembershipSource.TRANSFER_IN, previous=old
+    )
+    transfer.status = TransferStatus.COMPLETED
+    transfer.decided_at = timezone.now()
+    transfer.decided_by = actor.label
+    transfer.new_membership = new
+    transfer.save()
+    _audit_transfer(actor, "transfer.accept", transfer, to_org, {"card_number": new.card_number})
+    return new
+
+
+@transaction.atomic
+def transfer_refuse(*, actor: Actor, transfer: TransferRequest, reason: str) -> TransferRequest:
+    """Refused by the side whose step it is: the source before release, the target after."""
+    reason = _clean_reason(reason, label="拒绝理由")
+    current = _lock_transfer(transfer, expected=OPEN_TRANSFER_STATUSES)
+    side = "source" if current.status == TransferStatus.PENDING_RELEASE else "target"
+    org = current.from_org if side == "source" else current.to_org
+    _require_manage(actor, org)
+    current.status = TransferStatus.REFUSED
+    current.refused_by_side = side
+    current.refusal_reason = reason
+    current.decided_at = timezone.now()
+    current.decided_by = actor.label
+    current.save()
+    _audit_transfer(actor, "transfer.refuse", current, org, {"side": side, "reason": reason})
+    return current
+
+
+@transaction.atomic
+def transfer_withdraw(*, actor: Actor, transfer: TransferRequest) -> TransferRequest:
+    """Withdrawn by the member's union before the target accepts."""
+    _require_manage(actor, transfer.from_org)
+    current = _lock_transfer(transfer, expected=OPEN_TRANSFER_STATUSES)
+    current.status = TransferStatus.WITHDRAWN
+    current.decided_at = timezone.now()
+    current.decided_by = actor.label
+    current.save()
+    _audit_transfer(actor, "transfer.withdraw", current, current.from_org)
+    return current
+
+
+@transaction.atomic
+def transfers_escalate_overdue(*, actor: Actor, today: date | None = None) -> int:
+    """Mark open transfers past their step's deadline as escalated to the lowest common parent, whose workbench
+    lists them and whose cadres can act on both sides. Run daily (`manage.py escalate_overdue`)."""
+    today = today or timezone.localdate()
+    overdue = list(
+        TransferRequest.objects.select_for_update()
+        .filter(status__in=OPEN_TRANSFER_STATUSES, due_on__lt=today, escalated_at__isnull=True)
+        .select_related("person", "from_org", "to_org", "common_parent")
+    )
+    now = timezone.now()
+    for transfer in overdue:
+        transfer.escalated_at = now
+        transfer.save(update_fields=["escalated_at"])
+        _audit_transfer(
+            actor, "transfer.escalate", transfer, transfer.common_parent, {"to": transfer.common_parent.code}
+        )
+    return len(overdue)
+
+
+# ---------------------------------------------------------------- leave, reserve, restore, cancel
+
+
+def _lock_membership_for_change(actor: Actor, membership: Membership, *, expected) -> Membership:
+    _require_manage(actor, membership.org)
+    locked = Membership.objects.select_for_update().select_related("person", "org").get(pk=membership.pk)
+    if locked.status not in expected:
+        raise CaseMovedOn(f"该会籍当前为“{locked.get_status_display()}”，不能办理此项")
+    if TransferRequest.objects.filter(membership=locked, status__in=OPEN_TRANSFER_STATUSES).exists():
+        raise DomainError("该会员有正在办理的接转，请先处理接转")
+    return locked
+
+
+def _end_membership(actor, membership, *, status, reason, on, action, expected=HOLDING_STATUSES) -> Membership:
+    reason = _clean_reason(reason)
+    today = timezone.localdate()
+    locked = _lock_membership_for_change(actor, membership, expected=expected)
+    ended = _clean_date(on, field="ended_on", label="终止日期", today=today)
+    if ended < locked.joined_on:
+        raise ValidationFailed({"ended_on": "终止日期不能早于入会日期"})
+    locked.status = status
+    locked.ended_on = ended
+    locked.end_reason = reason
+    locked.save()
+    _audit_membership(actor, action, locked, {"reason": reason, "on": ended.isoformat()})
+    return locked
+
+
+@transaction.atomic
+def membership_leave(*, actor: Actor, membership: Membership, reason: str, on: date | None = None) -> Membership:
+    """退会."""
+    return _end_membership(
+        actor, membership, status=MembershipStatus.LEFT, reason=reason, on=on, action="membership.leave"
+    )
+
+
+@transaction.atomic
+def membership_cancel(*, actor: Actor, membership: Membership, reason: str, on: date | None = None) -> Membership:
+    """注销 (death, a record entered in error, expulsion)."""
+    return _end_membership(
+        actor, membership, status=MembershipStatus.CANCELLED, reason=reason, on=on, action="membership.cancel"
+    )
+
+
+@transaction.atomic
+def membership_reserve(*, actor: Actor, membership: Membership, reason: str) -> Membership:
+    """保留会籍 (unemployment, retirement while keeping the link, long leave)."""
+    reason = _clean_reason(reason)
+    locked = _lock_membership_for_change(actor, membership, expected=(MembershipStatus.ACTIVE,))
+    locked.status = MembershipStatus.RESERVED
+    locked.end_reason = reason
+    locked.save()
+    _audit_membership(actor, "membership.reserve", locked, {"reason": reason})
+    return locked
+
+
+@transaction.atomic
+def membership_restore(*, actor: Actor, membership: Membership, reason: str = "") -> Membership:
+    """保留会籍 → 正式会员."""
+    locked = _lock_membership_for_change(actor, membership, expected=(MembershipStatus.RESERVED,))
+    locked.status = MembershipStatus.ACTIVE
+    locked.end_reason = ""
+    locked.save()
+    _audit_membership(actor, "membership.restore", locked, {"reason": (reason or "").strip()[:REASON_MAX]})
+    return locked
+
+
+# ---------------------------------------------------------------- declared totals, quality re-check
+
+
+@transaction.atomic
+def declared_total_record(*, actor: Actor, org: Organisation, total: int, as_of: date | None = None) -> DeclaredTotal:
+    """实有会员数 of a grassroots union, as its own books state it."""
+    _require_manage(actor, org)
+    if not org.is_grassroots:
+        raise ValidationFailed({"org": "实有会员数由基层工会填报"})
+    if not isinstance(total, int) or isinstance(total, bool) or total < 0 or total > 1_000_000:
+        raise ValidationFailed({"total": "实有会员数应为 0 到 1000000 之间的整数"})
+    today = timezone.localdate()
+    as_of = _clean_date(as_of, field="as_of", label="统计日期", today=today)
+    declared = DeclaredTotal.objects.create(org=org, total=total, as_of=as_of, recorded_by=actor.label)
+    audit_record(
+        actor=actor,
+        action="declared_total.record",
+        object_type="organisation",
+        object_id=org.id,
+        object_label=org.name,
+        object_org_path=org.path,
+        details={"total": total, "as_of": as_of.isoformat()},
+    )
+    return declared
+
+
+def quality_recheck(*, batch_size: int = 2000, today: date | None = None) -> int:
+    """Recompute every person's own quality checks (ages move on; rules may change). Returns records changed."""
+    today = today or timezone.localdate()
+    changed = 0
+    last_id = None
+    while True:
+        page = Person.objects.order_by("id")
+        if last_id is not None:
+            page = page.filter(id__gt=last_id)
+        people = list(page[:batch_size])
+        if not people:
+            return changed
+        dirty = []
+        for person in people:
+            flags = quality_flags(person, today=today)
+            if flags != person.quality_flags:
+                person.quality_flags = flags
+                dirty.append(person)
+        Person.objects.bulk_update(dirty, ["quality_flags"])
+        changed += len(dirty)
+        last_id = people[-1].id
