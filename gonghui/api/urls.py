@@ -2,13 +2,16 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
 from gonghui.api.auth import BackOfficeSession, BearerToken
+from gonghui.api.members import public as public_router
+from gonghui.api.members import router as members_router
 from gonghui.api.orgs import router as orgs_router
 from gonghui.common.errors import DomainError, ValidationFailed
 
 api = NinjaAPI(
     title="数字工会平台 API",
     version="1.0.0",
-    description="组织、会员与服务数据接口。外部系统使用 Bearer 令牌（manage.py create_api_token），"
+    description="组织、会员与服务数据接口。会员接口只接受后台登录会话；令牌可核验电子会员卡。"
+    "外部系统使用 Bearer 令牌（manage.py create_api_token），"
     "令牌只能访问其所属组织及下级组织的数据；范围以外的对象与不存在的对象一样返回 404。",
     urls_namespace="api-v1",
     auth=[BearerToken(), BackOfficeSession(csrf=True)],
@@ -16,6 +19,8 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 api.add_router("/", orgs_router)
+api.add_router("/", members_router)
+api.add_router("/", public_router)
 
 
 @api.exception_handler(DomainError)

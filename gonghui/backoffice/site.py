@@ -20,9 +20,38 @@ class BackOfficeSite(UnfoldAdminSite):
         )
 
     def get_urls(self):
-        from gonghui.backoffice import views
+        from gonghui.backoffice import member_views, views
 
         custom = [
+            path("registry/find/", self.admin_view(member_views.member_search_view), name="member_search"),
+            path("registry/enrol/", self.admin_view(member_views.member_enrol_view), name="member_enrol"),
+            path("registry/quality/", self.admin_view(member_views.data_quality), name="member_quality"),
+            path("registry/unions/", self.admin_view(member_views.union_directory), name="union_directory"),
+            path(
+                "registry/members/<str:membership_id>/",
+                self.admin_view(member_views.member_detail),
+                name="member_detail",
+            ),
+            path(
+                "registry/members/<str:membership_id>/correct/",
+                self.admin_view(member_views.member_correct),
+                name="member_correct",
+            ),
+            path(
+                "registry/members/<str:membership_id>/card/",
+                self.admin_view(member_views.member_card),
+                name="member_card",
+            ),
+            path(
+                "registry/applications/<str:application_id>/",
+                self.admin_view(member_views.join_application_detail),
+                name="join_application_detail",
+            ),
+            path(
+                "registry/transfers/<str:transfer_id>/",
+                self.admin_view(member_views.transfer_detail),
+                name="transfer_detail",
+            ),
             path("orgs/tree/", self.admin_view(views.org_tree), name="org_tree"),
             path(
                 "orgs/tree/children/<str:org_id>/",

@@ -79,6 +79,47 @@ UNFOLD = {
                 ],
             },
             {
+                "title": "会员",
+                "items": [
+                    {
+                        "title": "会员名册",
+                        "icon": "groups",
+                        "link": reverse_lazy("admin:members_membership_changelist"),
+                        "permission": _can("members.view"),
+                    },
+                    {
+                        "title": "会员查询",
+                        "icon": "person_search",
+                        "link": reverse_lazy("admin:member_search"),
+                        "permission": _can("members.view"),
+                    },
+                    {
+                        "title": "入会申请",
+                        "icon": "how_to_reg",
+                        "link": reverse_lazy("admin:members_joinapplication_changelist"),
+                        "permission": _can("members.view"),
+                    },
+                    {
+                        "title": "会员接转",
+                        "icon": "swap_horiz",
+                        "link": reverse_lazy("admin:members_transferrequest_changelist"),
+                        "permission": _can("members.view"),
+                    },
+                    {
+                        "title": "实有会员数",
+                        "icon": "tally_3",
+                        "link": reverse_lazy("admin:members_declaredtotal_changelist"),
+                        "permission": _can("members.view"),
+                    },
+                    {
+                        "title": "数据质量",
+                        "icon": "fact_check",
+                        "link": reverse_lazy("admin:member_quality"),
+                        "permission": _can("members.view"),
+                    },
+                ],
+            },
+            {
                 "title": "账号与安全",
                 "items": [
                     {

@@ -21,6 +21,13 @@ from gonghui.common.errors import NotFound, PermissionDenied, ValidationFailed
 from gonghui.common.roles import Perm, role_label
 from gonghui.jobs.selectors import job_get, jobs_of
 from gonghui.jobs.services import job_result_download_record
+from gonghui.members.selectors import (
+    join_applications_overdue,
+    join_applications_pending,
+    member_counts,
+    transfers_awaiting,
+    transfers_escalated,
+)
 from gonghui.orgs.models import OrgType
 from gonghui.orgs.selectors import (
     employers_uncovered,
@@ -57,9 +64,24 @@ def workbench(request, site) -> TemplateResponse:
         context["coverage_100"] = _percent(summary.employers_100_plus_covered, summary.employers_100_plus)
     if actor.can(Perm.EMPLOYERS_VIEW):
         context["uncovered"] = list(employers_uncovered(actor=actor, min_staff=100).select_related("town_org")[:10])
+    if actor.can(Perm.MEMBERS_VIEW):
+        context["members"] = _member_work(actor, root)
     if actor.can(Perm.JOBS_VIEW):
         context["jobs"] = list(jobs_of(actor)[:5])
     return _page(request, site, "工作台", "backoffice/workbench.html", **context)
+
+
+def _member_work(actor: Actor, root) -> dict:
+    """Members held in the subtree and the registry work waiting for this level."""
+    overdue = join_applications_overdue(actor=actor)
+    return {
+        "counts": member_counts(actor=actor, org=root),
+        "pending_applications": join_applications_pending(actor=actor).count(),
+        "overdue_applications": overdue.count(),
+        "overdue_list": list(overdue.select_related("org")[:10]),
+        "transfers_awaiting": transfers_awaiting(actor=actor).count(),
+        "escalated": list(transfers_escalated(actor=actor)[:10]),
+    }
 
 
 def _tree_children_page(actor: Actor, org_id, page: int):

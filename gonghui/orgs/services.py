@@ -300,6 +300,16 @@ def org_move(*, actor: Actor, org: Organisation, new_parent: Organisation) -> Or
     return org
 
 
+def _refuse_while_holding_members(org: Organisation) -> None:
+    """Members belong to a union until they are transferred or leave; a union holding members is not dissolved or
+    merged away. (The member registry sits above this app, so the reverse relation is used by name.)"""
+    holding = org.memberships.filter(status__in=("active", "reserved")).count()
+    if holding:
+        raise DomainError(
+            f"该工会还有 {holding} 名会员（含保留会籍），请先为他们办理会员接转或退会", code="has_members"
+        )
+
+
 @transaction.atomic
 def org_dissolve(*, actor: Actor, org: Organisation, reason: str) -> Organisation:
     """撤销: the organisation stays in the tree for history, with status 已撤销. Refused while it still has active
@@ -319,6 +329,7 @@ def org_dissolve(*, actor: Actor, org: Organisation, reason: str) -> Organisatio
     covered = Employer.objects.filter(covering_union=org).count()
     if covered:
         raise DomainError(f"该组织仍覆盖 {covered} 家企业/单位，请先调整覆盖关系或改为合并", code="covers_employers")
+    _refuse_while_holding_members(org)
     org.status = OrgStatus.DISSOLVED
     org.save(update_fields=["status", "updated_at"])
     _audit_org(actor, "org.dissolve", org, {"reason": reason})
@@ -339,6 +350,7 @@ def org_merge(*, actor: Actor, org: Organisation, into: Organisation, reason: st
         raise ValidationFailed({"into": "不能并入自身或自己的下级组织"})
     if org.status != OrgStatus.ACTIVE or into.status != OrgStatus.ACTIVE:
         raise DomainError("合并双方都必须是正常状态的组织", code="inactive")
+    _refuse_while_holding_members(org)
     children = list(Organisation.objects.get_children(org).filter(status=OrgStatus.ACTIVE))
     for child in children:
         _check_placement(org_type=child.org_type, parent=into)

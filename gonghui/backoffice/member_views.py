@@ -1,0 +1,434 @@
+"""Back-office pages of the member registry: member detail with its actions, enrolment, correction, the e-member
+card, member search by personal number, join application and transfer pages, and data quality. Thin: build the
+actor, call one selector or service, render; refused calls show their Chinese message and change nothing."""
+
+import contextlib
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from gonghui.backoffice.base import report_domain_error, require_actor
+from gonghui.common.errors import DomainError, NotFound
+from gonghui.common.roles import Perm
+from gonghui.members.cards import CARD_TOKEN_SECONDS, card_qr_svg
+from gonghui.members.documents import DOC_TYPE_LABELS
+from gonghui.members.models import (
+    ETHNICITIES,
+    Education,
+    EmploymentForm,
+    HukouType,
+    MembershipSource,
+    PoliticalStatus,
+    Sex,
+    SkillLevel,
+)
+from gonghui.members.quality import quality_summary, rectification_count, rectification_list
+from gonghui.members.search import MemberQuery, member_search
+from gonghui.members.selectors import (
+    join_application_get,
+    membership_get,
+    membership_holding,
+    person_history,
+    transfer_get,
+    union_directory_get,
+    union_directory_search,
+)
+from gonghui.members.services import (
+    REVEALABLE,
+    join_application_approve,
+    join_application_convert_to_transfer,
+    join_application_reject,
+    join_application_submit,
+    join_application_withdraw,
+    member_enrol,
+    membership_cancel,
+    membership_leave,
+    membership_reserve,
+    membership_restore,
+    person_reveal,
+    person_update,
+    transfer_accept,
+    transfer_refuse,
+    transfer_release,
+    transfer_request,
+    transfer_withdraw,
+)
+from gonghui.orgs.selectors import org_children, org_get, org_get_by_code, org_scope_root
+
+RECTIFICATION_PAGE = 100
+
+
+def _site():
+    from gonghui.backoffice.site import backoffice_site
+
+    return backoffice_site
+
+
+def _render(request, title: str, template: str, **context) -> TemplateResponse:
+    return TemplateResponse(request, template, {**_site().each_context(request), "title": title, **context})
+
+
+def _or_404(fn, **kwargs):
+    try:
+        return fn(**kwargs)
+    except NotFound:
+        raise Http404 from None
+
+
+def _blank(choices):
+    return [("", "—"), *choices]
+
+
+# ---------------------------------------------------------------- member detail and its actions
+
+
+def member_detail(request, membership_id: str):
+    actor = require_actor(request)
+    actor.require(Perm.MEMBERS_VIEW)
+    membership = _or_404(membership_get, actor=actor, membership_id=membership_id)
+    revealed: dict[str, str] = {}
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "reveal":
+                field = request.POST.get("field", "")
+                revealed[field] = person_reveal(
+                    actor=actor, person=membership.person, field=field, reason=request.POST.get("reason", "")
+                )
+            else:
+                message = _membership_action(actor, membership, action, request.POST)
+                messages.success(request, message)
+                return redirect(reverse("admin:member_detail", args=[membership.id]))
+        except DomainError as exc:
+            report_domain_error(request, exc)
+        membership = _or_404(membership_get, actor=actor, membership_id=membership_id)
+    history = person_history(actor=actor, person=membership.person)
+    return _render(
+        request,
+        f"会员：{membership.person.name}",
+        "backoffice/members/member_detail.html",
+        membership=membership,
+        person=membership.person,
+        history=history,
+        revealed=revealed,
+        revealable=REVEALABLE,
+        can_manage=actor.can(Perm.MEMBERS_MANAGE) and membership.is_holding,
+        can_unmask=actor.can(Perm.MEMBERS_UNMASK),
+        open_transfer=next(
+            (t for t in history["transfers"] if t.status in ("pending_release", "pending_accept")), None
+        ),
+    )
+
+
+def _membership_action(actor, membership, action: str, data) -> str:
+    reason = data.get("reason", "")
+    if action == "leave":
+        membership_leave(actor=actor, membership=membership, reason=reason)
+        return "已办理退会"
+    if action == "cancel":
+        membership_cancel(actor=actor, membership=membership, reason=reason)
+        return "已注销会籍"
+    if action == "reserve":
+        membership_reserve(actor=actor, membership=membership, reason=reason)
+        return "已保留会籍"
+    if action == "restore":
+        membership_restore(actor=actor, membership=membership, reason=reason)
+        return "已恢复为正式会员"
+    if action == "transfer":
+        to_org = union_directory_get(org_id=data.get("to_org_id", ""))
+        transfer = transfer_request(actor=actor, membership=membership, to_org=to_org, reason=reason)
+        return f"已发起接转：转入“{transfer.to_org.name}”，待转出工会同意"
+    raise DomainError("未知的操作")
+
+
+def member_card(request, membership_id: str):
+    """电子会员卡 with a QR code that refreshes every minute (htmx), carrying a signed token valid 5 minutes."""
+    actor = require_actor(request)
+    actor.require(Perm.MEMBERS_VIEW)
+    membership = _or_404(membership_get, actor=actor, membership_id=membership_id)
+    template = "backoffice/members/_card_qr.html" if request.htmx else "backoffice/members/card.html"
+    return _render(
+        request,
+        "电子会员卡",
+        template,
+        membership=membership,
+        qr_svg=card_qr_svg(membership) if membership.is_holding else "",
+        token_minutes=CARD_TOKEN_SECONDS // 60,
+    )
+
+
+def union_directory(request):
+    """htmx fragment: active grassroots unions anywhere, to pick a transfer target."""
+    require_actor(request)
+    results = union_directory_search(query=request.GET.get("q", ""), limit=15)
+    return TemplateResponse(request, "backoffice/members/_union_results.html", {"results": results})
+
+
+# ---------------------------------------------------------------- enrolment and correction
+
+
+class PersonForm(forms.Form):
+    doc_type = forms.ChoiceField(label="证件类型", choices=list(DOC_TYPE_LABELS.items()), initial="resident_id")
+    doc_number = forms.CharField(label="证件号码", max_length=40)
+    name = forms.CharField(label="姓名", max_length=50)
+    phone = forms.CharField(label="手机号码", max_length=20, required=False)
+    birth_date = forms.DateField(
+        label="出生日期",
+        required=False,
+        help_text="仅护照等不含出生日期的证件需要填写",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    sex = forms.ChoiceField(label="性别", choices=_blank(Sex.choices), required=False, help_text="仅护照等证件需要填写")
+    ethnicity = forms.ChoiceField(label="民族", choices=_blank([(e, e) for e in ETHNICITIES]), required=False)
+    education = forms.ChoiceField(label="学历", choices=_blank(Education.choices), required=False)
+    political_status = forms.ChoiceField(label="政治面貌", choices=_blank(PoliticalStatus.choices), required=False)
+    hukou_type = forms.ChoiceField(label="户籍类型", choices=_blank(HukouType.choices), required=False)
+    employment_form = forms.ChoiceField(label="就业形态", choices=_blank(EmploymentForm.choices), required=False)
+    work_unit = forms.CharField(label="工作单位", max_length=150, required=False)
+    post = forms.CharField(label="岗位/职务", max_length=60, required=False)
+    skill_level = forms.ChoiceField(label="技能等级", choices=_blank(SkillLevel.choices), required=False)
+    is_model_worker = forms.BooleanField(label="劳动模范", required=False)
+    remarks = forms.CharField(label="备注", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class EnrolForm(PersonForm):
+    org_code = forms.CharField(label="基层工会代码", max_length=32)
+    joined_on = forms.DateField(
+        label="入会日期", required=False, help_text="不填则为今天", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    note = forms.CharField(label="申请说明", max_length=500, required=False)
+
+    field_order = ["org_code", "doc_type", "doc_number", "name", "phone", "joined_on"]
+
+
+PERSON_FIELDS = [name for name in PersonForm.base_fields]
+
+
+def member_enrol_view(request):
+    """干部录入 (straight into the roster) or, with ?mode=application, a join application entered for a worker."""
+    actor = require_actor(request)
+    actor.require(Perm.MEMBERS_MANAGE)
+    as_application = request.GET.get("mode") == "application"
+    initial = {}
+    if request.GET.get("org"):
+        with contextlib.suppress(NotFound):
+            initial["org_code"] = org_get(actor=actor, org_id=request.GET["org"]).code
+    form = EnrolForm(request.POST or None, initial=initial)
+    if as_application:
+        del form.fields["joined_on"]
+    else:
+        del form.fields["note"]
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            org = org_get_by_code(actor=actor, code=data["org_code"])
+        except NotFound:
+            form.add_error("org_code", "找不到该组织，或不在您的管辖范围内")
+        else:
+            fields = {name: data.get(name) for name in PERSON_FIELDS}
+            try:
+                if as_application:
+                    application = join_application_submit(
+                        actor=actor, org=org, note=data.get("note", ""), source=MembershipSource.CADRE, **fields
+                    )
+                    messages.success(request, "入会申请已提交，等待审核")
+                    return redirect(reverse("admin:join_application_detail", args=[application.id]))
+                membership = member_enrol(actor=actor, org=org, joined_on=data.get("joined_on"), **fields)
+                messages.success(request, f"已录入会员，会员卡号 {membership.card_number}")
+                return redirect(reverse("admin:member_detail", args=[membership.id]))
+            except DomainError as exc:
+                report_domain_error(request, exc, form)
+    title = "代为提交入会申请" if as_application else "录入会员"
+    return _render(request, title, "backoffice/members/person_form.html", form=form)
+
+
+def member_correct(request, membership_id: str):
+    """更正个人信息: only what changed is sent to the service; the document number only when retyped."""
+    actor = require_actor(request)
+    actor.require(Perm.MEMBERS_MANAGE)
+    membership = _or_404(membership_get, actor=actor, membership_id=membership_id)
+    person = membership.person
+    initial = {name: getattr(person, name, "") for name in PERSON_FIELDS if hasattr(person, name)}
+    initial["doc_number"] = ""
+    initial["phone"] = ""
+    form = PersonForm(request.POST or None, initial=initial)
+    form.fields["doc_number"].required = False
+    form.fields["doc_number"].help_text = f"当前 {person.doc_masked}；不更正请留空"
+    form.fields["phone"].help_text = f"当前 {person.phone_masked or '未登记'}；不更正请留空"
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        changes = {name: data.get(name) for name in PERSON_FIELDS if name not in ("doc_number", "phone", "doc_type")}
+        if data.get("phone"):
+            changes["phone"] = data["phone"]
+        if data.get("doc_number"):
+            changes["doc_type"] = data["doc_type"]
+            changes["doc_number"] = data["doc_number"]
+        try:
+            person_update(actor=actor, person=person, **changes)
+        except DomainError as exc:
+            report_domain_error(request, exc, form)
+        else:
+            messages.success(request, "个人信息已更正，修改前后内容已记入审计日志")
+            return redirect(reverse("admin:member_detail", args=[membership.id]))
+    return _render(request, f"更正个人信息：{person.name}", "backoffice/members/person_form.html", form=form)
+
+
+# ---------------------------------------------------------------- search by personal number
+
+
+class SearchForm(forms.Form):
+    doc_type = forms.ChoiceField(label="证件类型", choices=list(DOC_TYPE_LABELS.items()), initial="resident_id")
+    doc_number = forms.CharField(label="证件号码", max_length=40, required=False)
+    phone = forms.CharField(label="手机号码", max_length=20, required=False)
+    card_number = forms.CharField(label="会员卡号", max_length=20, required=False)
+    name = forms.CharField(label="姓名", max_length=50, required=False)
+    name_prefix = forms.BooleanField(label="按姓名前缀查找", required=False)
+    include_ended = forms.BooleanField(label="包括已转出、退会、注销的会籍", required=False)
+
+
+def member_search_view(request):
+    """Sent by POST so personal numbers never appear in a URL or a server log; every search by number is audited."""
+    actor = require_actor(request)
+    actor.require(Perm.MEMBERS_VIEW)
+    form = SearchForm(request.POST or None)
+    results = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        query = MemberQuery(
+            doc_type=data["doc_type"],
+            doc_number=data["doc_number"],
+            phone=data["phone"],
+            card_number=data["card_number"],
+            name=data["name"],
+            name_prefix=data["name_prefix"],
+            org=org_scope_root(actor=actor) if actor.org_id else None,
+            status="all" if data["include_ended"] else "",
+        )
+        try:
+            results = list(member_search(actor=actor, query=query)[:100])
+        except DomainError as exc:
+            report_domain_error(request, exc, form)
+    return _render(request, "会员查询", "backoffice/members/search.html", form=form, results=results)
+
+
+# ---------------------------------------------------------------- join applications
+
+
+def join_application_detail(request, application_id: str):
+    actor = require_actor(request)
+    actor.require(Perm.MEMBERS_VIEW)
+    application = _or_404(join_application_get, actor=actor, application_id=application_id)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        reason = request.POST.get("reason", "")
+        try:
+            if action == "approve":
+                membership = join_application_approve(actor=actor, application=application, comment=reason)
+                messages.success(request, f"已通过，会员卡号 {membership.card_number}")
+            elif action == "reject":
+                join_application_reject(actor=actor, application=application, reason=reason)
+                messages.success(request, "已不予通过，申请人将看到理由")
+            elif action == "withdraw":
+                join_application_withdraw(actor=actor, application=application)
+                messages.success(request, "申请已撤回")
+            elif action == "convert":
+                transfer = join_application_convert_to_transfer(actor=actor, application=application, reason=reason)
+                messages.success(request, "已改为会员接转，等待原工会同意转出")
+                return redirect(reverse("admin:transfer_detail", args=[transfer.id]))
+            else:
+                raise DomainError("未知的操作")
+            return redirect(reverse("admin:join_application_detail", args=[application.id]))
+        except DomainError as exc:
+            report_domain_error(request, exc)
+        application = _or_404(join_application_get, actor=actor, application_id=application_id)
+    holding = membership_holding(application.person)
+    return _render(
+        request,
+        "入会申请",
+        "backoffice/members/application_detail.html",
+        application=application,
+        person=application.person,
+        member_elsewhere=holding if holding and holding.org_id != application.org_id else None,
+        can_manage=actor.can(Perm.MEMBERS_MANAGE) and application.status == "pending",
+    )
+
+
+# ---------------------------------------------------------------- transfers
+
+
+def transfer_detail(request, transfer_id: str):
+    actor = require_actor(request)
+    actor.require(Perm.MEMBERS_VIEW)
+    transfer = _or_404(transfer_get, actor=actor, transfer_id=transfer_id)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "release":
+                transfer_release(actor=actor, transfer=transfer)
+                messages.success(request, "已同意转出，等待转入工会接收")
+            elif action == "accept":
+                transfer_accept(actor=actor, transfer=transfer)
+                messages.success(request, "已接收，会员已转入本会")
+            elif action == "refuse":
+                transfer_refuse(actor=actor, transfer=transfer, reason=request.POST.get("reason", ""))
+                messages.success(request, "已拒绝该接转")
+            elif action == "withdraw":
+                transfer_withdraw(actor=actor, transfer=transfer)
+                messages.success(request, "接转已撤回")
+            else:
+                raise DomainError("未知的操作")
+            return redirect(reverse("admin:transfer_detail", args=[transfer.id]))
+        except DomainError as exc:
+            report_domain_error(request, exc)
+        transfer = _or_404(transfer_get, actor=actor, transfer_id=transfer_id)
+    manage = actor.can(Perm.MEMBERS_MANAGE)
+    source_side = manage and actor.covers_path(transfer.from_org.path)
+    target_side = manage and actor.covers_path(transfer.to_org.path)
+    return _render(
+        request,
+        "会员接转",
+        "backoffice/members/transfer_detail.html",
+        transfer=transfer,
+        can_release=source_side and transfer.status == "pending_release",
+        can_accept=target_side and transfer.status == "pending_accept",
+        can_refuse=(source_side and transfer.status == "pending_release")
+        or (target_side and transfer.status == "pending_accept"),
+        can_withdraw=source_side and transfer.status in ("pending_release", "pending_accept"),
+    )
+
+
+# ---------------------------------------------------------------- data quality
+
+
+def data_quality(request):
+    """入库率 and 准确率 of an organisation's subtree, its children side by side, and the rectification list."""
+    actor = require_actor(request)
+    actor.require(Perm.MEMBERS_VIEW)
+    org = (
+        _or_404(org_get, actor=actor, org_id=request.GET["org"])
+        if request.GET.get("org")
+        else org_scope_root(actor=actor)
+    )
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    children = [] if org.is_grassroots else list(org_children(actor=actor, org_id=org.id)[:50])
+    return _render(
+        request,
+        "数据质量",
+        "backoffice/members/quality.html",
+        org=org,
+        summary=quality_summary(actor=actor, org=org),
+        child_rows=[quality_summary(actor=actor, org=child) for child in children],
+        items=rectification_list(
+            actor=actor, org=org, limit=RECTIFICATION_PAGE, offset=(page - 1) * RECTIFICATION_PAGE
+        ),
+        failing=rectification_count(actor=actor, org=org),
+        page=page,
+        page_size=RECTIFICATION_PAGE,
+    )
