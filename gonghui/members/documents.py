@@ -13,6 +13,7 @@ Supported documents (证件类型):
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -72,8 +73,10 @@ def doc_type_code(value: str) -> str | None:
 
 
 def clean_number(raw: str) -> str:
-    """Trim, full-width to half-width, remove inner spaces, upper-case (x → X)."""
+    """Trim, full-width to half-width, decimal digits of any script to ASCII, remove inner spaces, upper-case
+    (x → X)."""
     text = to_half_width(str(raw or ""))
+    text = "".join(str(unicodedata.decimal(ch)) if unicodedata.category(ch) == "Nd" else ch for ch in text)
     return re.sub(r"\s+", "", text).upper()
 
 
@@ -97,7 +100,9 @@ def region_label(code: str) -> str:
     county = found["county"].split(",")[-1]
     county = county.split("]", 1)[1] if county.startswith("[") else county
     province = found.get("province", "")
-    return province if county == province else f"{province}{county}"
+    if code.endswith("0000"):  # the province (or special administrative region) itself
+        return county
+    return f"{province}{county}"
 
 
 def age_on(birth_date: date, today: date) -> int:
@@ -221,6 +226,8 @@ def normalise_document(doc_type: str, raw_number: str, *, today: date | None = N
     if not number:
         raise DocumentInvalid("证件号码不能为空")
     _refuse_spreadsheet_damage(number)
+    if code != DocType.PASSPORT and not re.fullmatch(r"[0-9A-Z]+", number):
+        raise DocumentInvalid("证件号码只能由数字和英文字母组成，请检查是否混入了其他符号")
     if code == DocType.RESIDENT_ID:
         return _resident_id(number, today)
     if code in (DocType.HK_MO_PERMIT, DocType.TW_PERMIT):

@@ -824,3 +824,58 @@ def quality_recheck(*, batch_size: int = 2000, today: date | None = None) -> int
         Person.objects.bulk_update(dirty, ["quality_flags"])
         changed += len(dirty)
         last_id = people[-1].id
+
+
+# ---------------------------------------------------------------- bulk loading
+
+
+def _card_numbers(org: Organisation, on: date, count: int) -> list[str]:
+    """`count` consecutive card numbers for `org`'s region, drawn under the serial row's lock."""
+    serial, _ = CardSerial.objects.select_for_update().get_or_create(region_code=org.region_code, year=on.year)
+    if serial.last + count > 999_999:
+        raise DomainError(f"{org.region_code} 地区 {on.year} 年的会员卡号已用完，请联系系统管理员")
+    first = serial.last + 1
+    serial.last += count
+    serial.save(update_fields=["last"])
+    numbers = []
+    for value in range(first, first + count):
+        body = f"{org.region_code}{on.year:04d}{value:06d}"
+        numbers.append(body + luhn.calc_check_digit(body))
+    return numbers
+
+
+@transaction.atomic
+def members_bulk_load(
+    *, actor: Actor, org: Organisation, people: list[Person], joined_on: list[date], source: str
+) -> list[Membership]:
+    """Insert already-sealed, validated new people as active members of `org` in one go (demo data, imports of
+    a checked file). The caller guarantees the people are new; the database constraints still hold the line.
+    One audit event for the batch."""
+    _require_manage(actor, org)
+    _require_open_union(org)
+    if len(people) != len(joined_on):
+        raise ValueError("people and joined_on must have the same length")
+    if not people:
+        return []
+    today = timezone.localdate()
+    for person in people:
+        person.quality_flags = quality_flags(person, today=today)
+    Person.objects.bulk_create(people, batch_size=2000)
+    cards = _card_numbers(org, today, len(people))
+    memberships = [
+        Membership(
+            person=person, org=org, status=MembershipStatus.ACTIVE, joined_on=joined, source=source, card_number=card
+        )
+        for person, joined, card in zip(people, joined_on, cards, strict=True)
+    ]
+    Membership.objects.bulk_create(memberships, batch_size=2000)
+    audit_record(
+        actor=actor,
+        action="membership.bulk_load",
+        object_type="organisation",
+        object_id=org.id,
+        object_label=org.name,
+        object_org_path=org.path,
+        details={"count": len(memberships), "source": source},
+    )
+    return memberships
