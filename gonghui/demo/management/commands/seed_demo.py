@@ -7,6 +7,7 @@ from gonghui.accounts.services import account_create
 from gonghui.common.actor import system_actor
 from gonghui.demo.federation import ROOT, build_federation
 from gonghui.demo.logins import DEMO_LOGINS, DEMO_PASSWORD
+from gonghui.demo.members import seed_members
 from gonghui.orgs.models import Employer, Organisation, OrgType
 from gonghui.orgs.services import employer_bulk_create, org_create, org_tree_bulk_create
 
@@ -16,12 +17,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--orgs", type=int, default=3000, help="approximate number of organisations (≥50)")
+        parser.add_argument(
+            "--members", type=int, default=20000, help="number of demo members spread over the grassroots unions"
+        )
         parser.add_argument("--seed", type=int, default=2023)
         parser.add_argument("--if-empty", action="store_true", help="do nothing when organisations already exist")
 
-    def handle(self, *args, orgs: int, seed: int, if_empty: bool, **options):
+    def handle(self, *args, orgs: int, members: int, seed: int, if_empty: bool, **options):
         if orgs < 50:
             raise CommandError("--orgs must be at least 50")
+        if members < 0:
+            raise CommandError("--members must not be negative")
         if Organisation.objects.exists():
             if if_empty:
                 self.stdout.write("演示数据已存在，跳过加载。")
@@ -69,7 +75,14 @@ class Command(BaseCommand):
                     role=login.role,
                     password=DEMO_PASSWORD,
                 )
+        member_figures = seed_members(actor=actor, members=members, seed=seed) if members else None
+        members_text = (
+            f"{member_figures['members']} 名会员、{member_figures['applications']} 份待审核入会申请、"
+            f"{member_figures['transfers']} 件在办接转，"
+            if member_figures
+            else ""
+        )
         self.stdout.write(
             f"已加载演示数据：{Organisation.objects.count()} 个工会组织，{Employer.objects.count()} 家企业/单位，"
-            f"{len(DEMO_LOGINS)} 个演示账号（{time.perf_counter() - started:.1f} 秒）。"
+            f"{members_text}{len(DEMO_LOGINS)} 个演示账号（{time.perf_counter() - started:.1f} 秒）。"
         )
