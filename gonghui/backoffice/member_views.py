@@ -57,6 +57,7 @@ from gonghui.members.services import (
     transfer_request,
     transfer_withdraw,
 )
+from gonghui.members.tasks import member_roster_export_request
 from gonghui.orgs.selectors import org_children, org_get, org_get_by_code, org_scope_root
 
 RECTIFICATION_PAGE = 100
@@ -431,4 +432,20 @@ def data_quality(request):
         failing=rectification_count(actor=actor, org=org),
         page=page,
         page_size=RECTIFICATION_PAGE,
+        can_export=actor.can(Perm.EXPORT),
     )
+
+
+def member_export(request):
+    """POST: queue the masked roster export of an organisation's subtree; the job page shows progress."""
+    actor = require_actor(request)
+    if request.method != "POST":
+        raise Http404
+    org = _or_404(org_get, actor=actor, org_id=request.POST.get("org", ""))
+    try:
+        job = member_roster_export_request(actor=actor, org=org)
+    except DomainError as exc:
+        report_domain_error(request, exc)
+        return redirect(reverse("admin:member_quality") + f"?org={org.id}")
+    messages.info(request, "导出任务已提交，完成后可在本页下载")
+    return redirect(reverse("admin:job_status", args=[job.id]))

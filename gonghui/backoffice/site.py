@@ -26,6 +26,7 @@ class BackOfficeSite(UnfoldAdminSite):
             path("registry/find/", self.admin_view(member_views.member_search_view), name="member_search"),
             path("registry/enrol/", self.admin_view(member_views.member_enrol_view), name="member_enrol"),
             path("registry/quality/", self.admin_view(member_views.data_quality), name="member_quality"),
+            path("registry/export/", self.admin_view(member_views.member_export), name="member_export"),
             path("registry/unions/", self.admin_view(member_views.union_directory), name="union_directory"),
             path(
                 "registry/members/<str:membership_id>/",

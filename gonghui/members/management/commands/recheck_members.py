@@ -1,0 +1,16 @@
+import time
+
+from django.core.management.base import BaseCommand
+
+from gonghui.members.services import quality_recheck
+
+
+class Command(BaseCommand):
+    help = "Re-run every person's own data-quality checks (ages move on, rules change). Run nightly."
+
+    def handle(self, *args, **options):
+        started = time.perf_counter()
+        changed = quality_recheck()
+        self.stdout.write(
+            f"已复核会员数据，{changed} 条记录的检查结果有变化（{time.perf_counter() - started:.1f} 秒）。"
+        )

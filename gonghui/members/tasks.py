@@ -1,0 +1,91 @@
+"""Background jobs of the member registry. Each takes the id of a JobRun status row and is idempotent."""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from gonghui.audit.services import audit_record
+from gonghui.common.actor import Actor
+from gonghui.common.errors import DomainError
+from gonghui.common.roles import Perm
+from gonghui.jobs.models import JobRun, JobStatus
+from gonghui.jobs.services import actor_from_snapshot, job_create, job_fail, job_progress, job_start, job_succeed
+from gonghui.members.exports import member_roster_xlsx
+from gonghui.members.models import HOLDING_STATUSES, Membership
+from gonghui.orgs.models import Organisation
+from gonghui.orgs.selectors import org_get
+
+log = logging.getLogger(__name__)
+PROGRESS_EVERY = 1000
+
+
+def member_roster_export_request(*, actor: Actor, org: Organisation) -> JobRun:
+    """Queue an export of the members held in `org`'s subtree (会员名册, masked) for the actor."""
+    actor.require(Perm.EXPORT)
+    actor.require(Perm.MEMBERS_VIEW)
+    org = org_get(actor=actor, org_id=org.id)
+    with transaction.atomic():
+        return job_create(
+            actor=actor,
+            kind="member_roster_export",
+            title=f"导出会员名册：{org.name}",
+            params={"org_id": str(org.id)},
+            enqueue=lambda job_id: member_roster_export.enqueue(job_id),
+        )
+
+
+@task()
+def member_roster_export(job_id: str) -> None:
+    job = JobRun.objects.get(id=job_id)
+    if job.status == JobStatus.SUCCEEDED:
+        return
+    snapshot = job.actor_snapshot
+    requester_org = Organisation.objects.filter(id=snapshot["org_id"]).first()
+    try:
+        if requester_org is None:
+            raise PermissionError("requester organisation no longer exists")
+        actor = actor_from_snapshot(snapshot, scope_path=requester_org.path)
+        actor.require(Perm.MEMBERS_VIEW)
+        root = org_get(actor=actor, org_id=job.params["org_id"])
+        memberships = (
+            Membership.objects.filter(org__path__startswith=root.path, status__in=HOLDING_STATUSES)
+            .select_related("person", "org")
+            .order_by("org__path", "person__name", "id")
+        )
+        job_start(job, total=memberships.count(), phase="正在生成会员名册")
+
+        def on_row(done: int) -> None:
+            if done % PROGRESS_EVERY == 0:
+                job_progress(job, done=done)
+
+        exported_at = timezone.localtime()
+        content = member_roster_xlsx(
+            root=root,
+            memberships=memberships.iterator(chunk_size=2000),
+            exported_at=exported_at,
+            exported_by=actor.label,
+            on_row=on_row,
+        )
+        with transaction.atomic():
+            job_succeed(
+                job,
+                result={"rows": job.total},
+                file_name=f"会员名册_{root.code}_{exported_at:%Y%m%d%H%M}.xlsx",
+                content=content,
+            )
+            audit_record(
+                actor=actor,
+                action="member.export",
+                object_type="organisation",
+                object_id=root.id,
+                object_label=f"{root.name}（{root.code}）",
+                object_org_path=root.path,
+                details={"rows": job.total, "job": str(job.id), "masked": True},
+            )
+    except DomainError as exc:
+        job_fail(job, message=f"导出失败：{exc.message}")
+    except Exception:
+        log.exception("member roster export %s failed", job_id)
+        job_fail(job, message="导出失败：系统错误，请稍后重试或联系系统管理员")
