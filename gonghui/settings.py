@@ -30,9 +30,9 @@ def _required(name: str) -> str:
     return value
 
 
-def _key_bytes(name: str) -> bytes:
+def _key_bytes(name: str, raw: str | None = None) -> bytes:
     """A 32-byte key given as URL-safe base64; anything else stops the start-up."""
-    raw = _required(name)
+    raw = _required(name) if raw is None else raw
     try:
         key = base64.urlsafe_b64decode(raw.encode("ascii"))
     except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
@@ -72,6 +72,13 @@ FIELD_ENCRYPTION_KEY = _key_bytes("FIELD_ENCRYPTION_KEY")
 BLIND_INDEX_KEY = _key_bytes("BLIND_INDEX_KEY")
 if FIELD_ENCRYPTION_KEY == BLIND_INDEX_KEY:
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY and BLIND_INDEX_KEY must be different keys.")
+# Key rotation (docs/registry.md): previous encryption keys stay readable until `manage.py reseal_people` has
+# re-encrypted every record with the current key.
+FIELD_ENCRYPTION_OLD_KEYS = [
+    _key_bytes("FIELD_ENCRYPTION_OLD_KEYS", part.strip())
+    for part in env.str("FIELD_ENCRYPTION_OLD_KEYS", default="").split(",")
+    if part.strip()
+]
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

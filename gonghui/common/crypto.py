@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import os
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
@@ -23,11 +24,18 @@ def encrypt_text(plaintext: str, *, context: str) -> bytes:
 
 
 def decrypt_text(token: bytes, *, context: str) -> str:
+    """Decrypt with the current key, or with a previous one while a key rotation is under way."""
     token = bytes(token)
     if token[:1] != _VERSION:
         raise ValueError("unknown ciphertext version")
     nonce, sealed = token[1:13], token[13:]
-    return AESGCM(settings.FIELD_ENCRYPTION_KEY).decrypt(nonce, sealed, context.encode()).decode("utf-8")
+    keys = [settings.FIELD_ENCRYPTION_KEY, *getattr(settings, "FIELD_ENCRYPTION_OLD_KEYS", [])]
+    for key in keys:
+        try:
+            return AESGCM(key).decrypt(nonce, sealed, context.encode()).decode("utf-8")
+        except InvalidTag:
+            continue
+    raise InvalidTag("no configured key opens this ciphertext")
 
 
 def blind_index(value: str, *, context: str) -> str:

@@ -11,6 +11,7 @@ from stdnum import luhn
 
 from gonghui.audit.services import audit_record
 from gonghui.common.actor import Actor
+from gonghui.common.crypto import encrypt_text
 from gonghui.common.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from gonghui.common.masking import mask_name
 from gonghui.common.paths import ancestor_paths
@@ -32,6 +33,7 @@ from gonghui.members.models import (
     TransferStatus,
 )
 from gonghui.members.people import (
+    DOC_CONTEXT,
     PROFILE_FIELDS,
     clean_birth_and_sex,
     clean_document,
@@ -879,3 +881,28 @@ def members_bulk_load(
         details={"count": len(memberships), "source": source},
     )
     return memberships
+
+
+def people_reseal(*, batch_size: int = 1000) -> int:
+    """Key rotation: re-encrypt every document number and mobile with the current FIELD_ENCRYPTION_KEY and
+    recompute both blind indexes with the current BLIND_INDEX_KEY. Idempotent; each batch is one transaction.
+    Returns the number of people rewritten."""
+    rewritten = 0
+    last_id = None
+    while True:
+        page = Person.objects.order_by("id")
+        if last_id is not None:
+            page = page.filter(id__gt=last_id)
+        ids = list(page.values_list("id", flat=True)[:batch_size])
+        if not ids:
+            return rewritten
+        with transaction.atomic():
+            people = list(Person.objects.select_for_update().filter(id__in=ids).order_by("id"))
+            for person in people:
+                number, phone = document_number_of(person), phone_of(person)
+                person.doc_number_enc = encrypt_text(number, context=DOC_CONTEXT)
+                person.doc_index = document_index(person.doc_type, number)
+                seal_phone(person, phone)
+            Person.objects.bulk_update(people, ["doc_number_enc", "doc_index", "phone_enc", "phone_index"])
+        rewritten += len(people)
+        last_id = ids[-1]
