@@ -1,6 +1,7 @@
 """The demo federation: deterministic for a seed, valid codes, a consistent tree and the published sign-ins."""
 
 import io
+from datetime import date
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -10,14 +11,24 @@ from gonghui.accounts.models import User
 from gonghui.audit.models import AuditEvent
 from gonghui.demo.federation import ROOT, build_federation
 from gonghui.demo.logins import DEMO_LOGINS, DEMO_PASSWORD
+from gonghui.members.documents import normalise_document
+from gonghui.members.models import (
+    CardSerial,
+    DeclaredTotal,
+    JoinApplication,
+    Membership,
+    Person,
+    TransferRequest,
+)
+from gonghui.members.people import document_number_of
 from gonghui.orgs.models import Employer, Organisation, OrgStatus
 
-ORGS, SEED = 300, 7
+ORGS, MEMBERS, SEED = 300, 400, 7
 
 
 def seed(*extra: str) -> str:
     out = io.StringIO()
-    call_command("seed_demo", "--orgs", str(ORGS), "--seed", str(SEED), *extra, stdout=out)
+    call_command("seed_demo", "--orgs", str(ORGS), "--members", str(MEMBERS), "--seed", str(SEED), *extra, stdout=out)
     return out.getvalue()
 
 
@@ -34,6 +45,8 @@ def employer_rows() -> list[tuple]:
 
 
 def clear_demo_data() -> None:
+    for model in (TransferRequest, JoinApplication, DeclaredTotal, Membership, Person, CardSerial):
+        model.objects.all().delete()
     User.objects.all().delete()
     Employer.objects.all().delete()
     Organisation.objects.all().delete()
@@ -128,16 +141,58 @@ def test_demo_login_signs_in(seeded):
 
 
 def test_seed_output_and_audit(seeded):
+    applications = JoinApplication.objects.count()
+    transfers = TransferRequest.objects.count()
     assert seeded.startswith(
-        f"已加载演示数据：{ORGS} 个工会组织，{Employer.objects.count()} 家企业/单位，7 个演示账号（"
+        f"已加载演示数据：{ORGS} 个工会组织，{Employer.objects.count()} 家企业/单位，{MEMBERS} 名会员、"
+        f"{applications} 份待审核入会申请、{transfers} 件在办接转，7 个演示账号（"
     )
     actions = list(AuditEvent.objects.order_by("at").values_list("action", "actor_label"))
-    assert actions == [
+    head = [
         ("org.create", "seed_demo"),
         ("org.bulk_create", "seed_demo"),
         ("employer.bulk_create", "seed_demo"),
         *[("account.create", "seed_demo")] * len(DEMO_LOGINS),
     ]
+    assert actions[: len(head)] == head
+    loaded_unions = Membership.objects.values("org").distinct().count()
+    tail = [action for action, _label in actions[len(head) :]]
+    assert tail.count("membership.bulk_load") == loaded_unions
+    assert tail.count("declared_total.record") == loaded_unions
+    assert tail.count("join_application.submit") == applications
+    assert tail.count("transfer.request") == transfers
+    assert {label for _action, label in actions} == {"seed_demo"}
+
+
+def test_seeded_members_are_valid_real_name_records(seeded):
+    people = list(Person.objects.all())
+    assert Membership.objects.filter(source="import").count() == MEMBERS
+    for person in people:
+        document = normalise_document(person.doc_type, document_number_of(person))
+        assert (document.birth_date, document.sex) == (person.birth_date, person.sex)
+    assert len({p.doc_index for p in people}) == len(people)
+    forms = set(Person.objects.values_list("employment_form", flat=True))
+    assert "standard" in forms and forms & {"courier", "food_delivery", "ride_hailing", "truck_driver"}
+    assert Membership.objects.filter(org__code="SZ-GS-T01-E001").count() >= 60  # the demo grassroots cadre's union
+
+
+def test_seeded_work_queues(seeded):
+    pending = JoinApplication.objects.filter(status="pending")
+    assert pending.filter(org__code="SZ-GS-T01-E001").count() >= 4
+    assert pending.filter(due_on__lt=date.today()).exists()
+    assert set(TransferRequest.objects.values_list("status", flat=True)) == {"pending_release", "pending_accept"}
+    assert TransferRequest.objects.filter(escalated_at__isnull=False).exists()
+    loaded = set(Membership.objects.values_list("org", flat=True))
+    assert set(DeclaredTotal.objects.values_list("org", flat=True)) == loaded
+
+
+def test_seeded_members_are_deterministic(db):
+    seed()
+    first = list(Membership.objects.order_by("card_number").values_list("card_number", "person__name", "org__code"))
+    clear_demo_data()
+    seed()
+    second = list(Membership.objects.order_by("card_number").values_list("card_number", "person__name", "org__code"))
+    assert first == second
 
 
 def test_if_empty_on_a_loaded_database_does_nothing(seeded):
