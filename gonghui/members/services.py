@@ -362,6 +362,8 @@ def member_enrol(
         where = "本会" if holding.org_id == org.id else f"“{holding.org.name}”"
         advice = "" if holding.org_id == org.id else "，请办理会员接转"
         raise DomainError(f"该人员已是{where}的会员{advice}", code="already_member")
+    if JoinApplication.objects.filter(person=person, org=org, status=ApplicationStatus.PENDING).exists():
+        raise DomainError("该人员有一份待审核的入会申请，请直接审核该申请", code="duplicate_application")
     if person.birth_date and joined < sixteenth_birthday(person.birth_date):
         raise ValidationFailed({"joined_on": "入会日期早于年满16周岁的日期"})
     if created:
@@ -409,15 +411,19 @@ def join_application_submit(
         raise DomainError("该人员已有一份待审核的入会申请，请等待审核结果", code="duplicate_application")
     if created:
         _audit_person_created(actor, person, org)
-    application = JoinApplication.objects.create(
-        person=person,
-        org=org,
-        source=source,
-        submitted_by=actor.label,
-        due_on=add_working_days(today, JOIN_DECISION_WORKING_DAYS),
-        consent_at=timezone.now() if consent else None,
-        note=(note or "").strip(),
-    )
+    try:
+        with transaction.atomic():
+            application = JoinApplication.objects.create(
+                person=person,
+                org=org,
+                source=source,
+                submitted_by=actor.label,
+                due_on=add_working_days(today, JOIN_DECISION_WORKING_DAYS),
+                consent_at=timezone.now() if consent else None,
+                note=(note or "").strip(),
+            )
+    except IntegrityError:  # another application for this person was submitted at the same moment
+        raise DomainError("该人员已有一份待审核的入会申请，请等待审核结果", code="duplicate_application") from None
     audit_record(
         actor=actor,
         action="join_application.submit",

@@ -1,0 +1,103 @@
+"""Small helpers for the member-registry tests: valid resident ID numbers, a complete profile, enrolment in one call
+and a snapshot of everything the registry (and the audit trail) holds, to prove that a refused call changed nothing."""
+
+from contextlib import contextmanager
+from datetime import date
+
+from stdnum.cn import ric
+
+from gonghui.audit.models import AuditEvent
+from gonghui.members.models import (
+    CardSerial,
+    DeclaredTotal,
+    JoinApplication,
+    Membership,
+    Person,
+    TransferRequest,
+)
+from gonghui.members.services import member_enrol
+
+# Every field the quality checks require, besides name, birth date and sex (which the resident ID carries).
+COMPLETE_PROFILE = {
+    "ethnicity": "汉族",
+    "education": "bachelor",
+    "employment_form": "standard",
+    "work_unit": "十二号有限公司",
+}
+
+
+def resident_id(birth: date, seq: int = 1, region: str = "320508") -> str:
+    """A valid 18-digit resident ID. The last digit of `seq` decides the sex: odd male, even female."""
+    body = f"{region}{birth:%Y%m%d}{seq:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def enrol(actor, org, *, name: str, number: str | None = None, seq: int = 1, phone: str | None = None, **extra):
+    """Enrol a person born 1990-05-17 (unless `number` says otherwise) with a complete profile."""
+    fields = {**COMPLETE_PROFILE, **extra}
+    return member_enrol(
+        actor=actor,
+        org=org,
+        doc_type=fields.pop("doc_type", "resident_id"),
+        doc_number=number or resident_id(date(1990, 5, 17), seq),
+        phone=phone,
+        name=name,
+        **fields,
+    )
+
+
+def registry_state() -> dict:
+    """Everything a service may write, in a comparable form."""
+    return {
+        "persons": sorted(
+            Person.objects.values_list(
+                "id",
+                "name",
+                "doc_type",
+                "doc_index",
+                "doc_masked",
+                "phone_index",
+                "phone_masked",
+                "birth_date",
+                "sex",
+                "work_unit",
+                "education",
+                "quality_flags",
+                "updated_at",
+            )
+        ),
+        "memberships": sorted(
+            Membership.objects.values_list(
+                "id", "person_id", "org_id", "status", "joined_on", "ended_on", "end_reason", "card_number", "source"
+            )
+        ),
+        "applications": sorted(
+            JoinApplication.objects.values_list(
+                "id", "status", "decided_at", "decided_by", "decision_reason", "membership_id"
+            )
+        ),
+        "transfers": sorted(
+            TransferRequest.objects.values_list(
+                "id",
+                "status",
+                "due_on",
+                "released_by",
+                "decided_by",
+                "refused_by_side",
+                "refusal_reason",
+                "escalated_at",
+                "new_membership_id",
+            )
+        ),
+        "declared_totals": DeclaredTotal.objects.count(),
+        "card_serials": sorted(CardSerial.objects.values_list("region_code", "year", "last")),
+        "audit_events": AuditEvent.objects.count(),
+    }
+
+
+@contextmanager
+def unchanged():
+    """`with unchanged(), pytest.raises(...):` - the refused call wrote nothing, not even an audit event."""
+    before = registry_state()
+    yield
+    assert registry_state() == before
