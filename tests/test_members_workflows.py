@@ -1051,6 +1051,29 @@ class TestPersonUpdateAndReveal:
         assert number not in text
         assert PHONE not in text
 
+    def test_reveal_follows_the_person_not_the_history(self, tree, actors):
+        """After a transfer the old union keeps the history but may no longer reveal; the target may while the
+        transfer is open and after it completes; an applicant's union may reveal while it decides."""
+        membership = enrol(actors["grassroots_cadre"], tree[E12], name="张三", phone=PHONE)
+        person = membership.person
+        transfer = transfer_request(
+            actor=actors["grassroots_cadre"], membership=membership, to_org=tree[WZE1], reason="调动"
+        )
+        transfer_release(actor=actors["grassroots_cadre"], transfer=transfer)
+        assert (
+            person_reveal(actor=actors["other_district_cadre"], person=person, field="phone", reason="接收前核对")
+            == PHONE
+        )
+        transfer_accept(actor=actors["other_district_cadre"], transfer=transfer)
+        with unchanged(), pytest.raises(NotFound):
+            person_reveal(actor=actors["grassroots_cadre"], person=person, field="phone", reason="核对")
+        assert person_reveal(actor=actors["other_district_cadre"], person=person, field="phone", reason="核对") == PHONE
+
+        applicant = submit(actors["grassroots_cadre"], tree[E12], name="李四", seq=52).person
+        assert person_reveal(actor=actors["town_cadre"], person=applicant, field="doc_number", reason="审核") == (
+            resident_id(BIRTH, 52)
+        )
+
     def test_reveal_respects_prefix_trap(self, tree, actors):
         person = enrol(actors["town_cadre"], tree[E123], name="张三", phone=PHONE).person
         with unchanged(), pytest.raises(NotFound):

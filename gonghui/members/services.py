@@ -308,6 +308,26 @@ def person_update(*, actor: Actor, person: Person, **changes: Any) -> Person:
 REVEALABLE = {"doc_number": "证件号码", "phone": "手机号码"}
 
 
+def _current_case_org_in_scope(actor: Actor, person: Person) -> Organisation | None:
+    """The union in the actor's subtree that currently deals with the person: the one holding the membership, the
+    one deciding a pending application, or the target of an open transfer. A union the person has left is not."""
+    scope = actor.scope_path
+    holding = Membership.objects.filter(person=person, status__in=HOLDING_STATUSES, org__path__startswith=scope)
+    if (membership := holding.select_related("org").first()) is not None:
+        return membership.org
+    pending = JoinApplication.objects.filter(
+        person=person, status=ApplicationStatus.PENDING, org__path__startswith=scope
+    )
+    if (application := pending.select_related("org").first()) is not None:
+        return application.org
+    incoming = TransferRequest.objects.filter(
+        person=person, status__in=OPEN_TRANSFER_STATUSES, to_org__path__startswith=scope
+    )
+    if (transfer := incoming.select_related("to_org").first()) is not None:
+        return transfer.to_org
+    return None
+
+
 @transaction.atomic
 def person_reveal(*, actor: Actor, person: Person, field: str, reason: str) -> str:
     """查看完整号码: one record, one field, with a stated reason, audited. Returns the plain number."""
@@ -315,9 +335,8 @@ def person_reveal(*, actor: Actor, person: Person, field: str, reason: str) -> s
     if field not in REVEALABLE:
         raise ValidationFailed({"field": "只能查看证件号码或手机号码"})
     reason = _clean_reason(reason, label="查看原因")
-    holding = Membership.objects.filter(person=person, org__path__startswith=actor.scope_path).order_by("-created_at")
-    scoped = holding.select_related("org").first()
-    if scoped is None:
+    where = _current_case_org_in_scope(actor, person)
+    if where is None:
         raise NotFound()
     value = document_number_of(person) if field == "doc_number" else phone_of(person)
     audit_record(
@@ -326,7 +345,7 @@ def person_reveal(*, actor: Actor, person: Person, field: str, reason: str) -> s
         object_type="person",
         object_id=person.id,
         object_label=mask_name(person.name),
-        object_org_path=scoped.org.path,
+        object_org_path=where.path,
         details={"field": field, "reason": reason},
     )
     return value
