@@ -95,6 +95,18 @@ def main() -> int:
             node.locator(":scope > ul.gh-subtree > li").first.wait_for()
             _settle(page)
             _save(page, out / "org-tree.png")
+
+            page.locator("#nav-sidebar").get_by_role("link", name="数据质量").click()
+            page.wait_for_url(f"{base}/admin/registry/quality/")
+            _settle(page)
+            _save(page, out / "data-quality.png")
+
+            page.locator("#nav-sidebar").get_by_role("link", name="会员名册").click()
+            page.wait_for_url(f"{base}/admin/members/membership/")
+            page.locator("#result_list tbody tr").first.locator("a").first.click()
+            page.wait_for_url(f"{base}/admin/registry/members/**")
+            _settle(page)
+            _save(page, out / "member.png")
         finally:
             browser.close()
     return 0

@@ -107,7 +107,7 @@ UNFOLD = {
                     },
                     {
                         "title": "实有会员数",
-                        "icon": "tally_3",
+                        "icon": "numbers",
                         "link": reverse_lazy("admin:members_declaredtotal_changelist"),
                         "permission": _can("members.view"),
                     },
