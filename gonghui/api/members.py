@@ -53,6 +53,22 @@ from gonghui.members.services import (
 from gonghui.orgs.selectors import org_get
 
 router = Router(tags=["会员"])
+
+
+class Shaped:
+    """A queryset whose page is shaped into dicts only after the paginator slices it: a list endpoint over a
+    million members reads one page and one count, never the whole result."""
+
+    def __init__(self, queryset, shape):
+        self.queryset = queryset
+        self.shape = shape
+
+    def all(self):  # the paginator counts through .all().count()
+        return self.queryset
+
+    def __getitem__(self, window: slice) -> list[dict]:
+        return [self.shape(item) for item in self.queryset[window]]
+
 public = Router(tags=["公共服务"])
 
 DOCUMENT_CHECKS_PER_MINUTE = 120
@@ -261,7 +277,7 @@ def members_list(request, params: Query[MemberListQuery]):
     query = MemberQuery(
         org=org, name=params.name, name_prefix=params.name_prefix, card_number=params.card_number, status=params.status
     )
-    return [member_out(m) for m in member_search(actor=actor, query=query)]
+    return Shaped(member_search(actor=actor, query=query), member_out)
 
 
 class MemberSearchIn(Schema):
@@ -296,7 +312,7 @@ def members_search(request, body: MemberSearchIn):
         org=_org_or_none(actor, body.org_id),
         status=body.status,
     )
-    return [member_out(m) for m in member_search(actor=actor, query=query)]
+    return Shaped(member_search(actor=actor, query=query), member_out)
 
 
 @router.get("/members/{membership_id}", response={200: MemberDetail, 404: ErrorOut}, summary="会员详情（号码已脱敏）")
@@ -476,7 +492,7 @@ def applications_list(request, params: Query[ApplicationListQuery]):
         applications = applications.filter(status=params.status)
     if params.overdue:
         applications = applications.filter(status="pending", due_on__lt=date.today())
-    return [application_out(a) for a in applications.order_by("due_on", "submitted_at")]
+    return Shaped(applications.order_by("due_on", "submitted_at"), application_out)
 
 
 class ApplicationIn(EnrolIn):
@@ -585,7 +601,7 @@ def transfers_list(request, params: Query[TransferListQuery]):
         transfers = transfers_escalated(actor=actor)
     else:
         transfers = transfers_visible_to(actor).order_by("-requested_at")
-    return [transfer_out(t) for t in transfers.select_related("membership")]
+    return Shaped(transfers.select_related("membership"), transfer_out)
 
 
 class TransferIn(Schema):
