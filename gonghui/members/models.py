@@ -117,7 +117,6 @@ class Person(models.Model):
         verbose_name_plural = "人员"
         constraints = [models.UniqueConstraint(fields=["doc_type", "doc_index"], name="person_unique_document")]
         indexes = [
-            models.Index(fields=["name"], name="person_name_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["phone_index"], name="person_phone_idx"),
             models.Index(fields=["name", "birth_date"], name="person_name_birth_idx"),
         ]
