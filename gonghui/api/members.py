@@ -69,6 +69,7 @@ class Shaped:
     def __getitem__(self, window: slice) -> list[dict]:
         return [self.shape(item) for item in self.queryset[window]]
 
+
 public = Router(tags=["公共服务"])
 
 DOCUMENT_CHECKS_PER_MINUTE = 120
