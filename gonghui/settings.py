@@ -131,6 +131,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "gonghui.backoffice.middleware.SecondFactorMiddleware",
+    "gonghui.backoffice.middleware.RoleRefusalMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

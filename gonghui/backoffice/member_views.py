@@ -313,6 +313,10 @@ def member_search_view(request):
             results = list(member_search(actor=actor, query=query)[:100])
         except DomainError as exc:
             report_domain_error(request, exc, form)
+        # The page shows numbers only masked: the numbers just searched for are not written back into the form.
+        form.data = form.data.copy()
+        form.data["doc_number"] = ""
+        form.data["phone"] = ""
     return _render(request, "会员查询", "backoffice/members/search.html", form=form, results=results)
 
 
