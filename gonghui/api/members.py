@@ -5,6 +5,7 @@ from datetime import date
 from typing import Literal
 from uuid import UUID
 
+from django.utils import timezone
 from ninja import Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -472,7 +473,7 @@ def application_out(application: JoinApplication) -> dict:
         "source_label": application.get_source_display(),
         "submitted_at": application.submitted_at.isoformat(),
         "due_on": application.due_on,
-        "overdue": application.status == "pending" and application.due_on < date.today(),
+        "overdue": application.status == "pending" and application.due_on < timezone.localdate(),
         "decided_by": application.decided_by,
         "decision_reason": application.decision_reason,
         "membership_id": application.membership_id,
@@ -492,7 +493,7 @@ def applications_list(request, params: Query[ApplicationListQuery]):
     if params.status != "all":
         applications = applications.filter(status=params.status)
     if params.overdue:
-        applications = applications.filter(status="pending", due_on__lt=date.today())
+        applications = applications.filter(status="pending", due_on__lt=timezone.localdate())
     return Shaped(applications.order_by("due_on", "submitted_at"), application_out)
 
 
@@ -576,7 +577,7 @@ def transfer_out(transfer: TransferRequest) -> dict:
         "reason": transfer.reason,
         "requested_by": transfer.requested_by,
         "due_on": transfer.due_on,
-        "overdue": open_ and transfer.due_on < date.today(),
+        "overdue": open_ and transfer.due_on < timezone.localdate(),
         "escalated": transfer.escalated_at is not None,
         "refused_by_side": transfer.refused_by_side,
         "refusal_reason": transfer.refusal_reason,

@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils import timezone
 from stdnum import numdb
 from stdnum.cn import ric
 
@@ -218,7 +219,7 @@ def _passport(number: str) -> Document:
 
 def normalise_document(doc_type: str, raw_number: str, *, today: date | None = None) -> Document:
     """The normalised, validated document, or DocumentInvalid with one specific Chinese reason."""
-    today = today or date.today()
+    today = today or timezone.localdate()
     code = doc_type_code(doc_type)
     if code is None:
         raise DocumentInvalid("证件类型不正确，应为：" + "、".join(DOC_TYPE_LABELS.values()))

@@ -7,6 +7,7 @@ from datetime import date
 from uuid import UUID
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from gonghui.common.actor import Actor
 from gonghui.common.errors import NotFound
@@ -101,7 +102,7 @@ def join_applications_pending(*, actor: Actor) -> QuerySet[JoinApplication]:
 
 def join_applications_overdue(*, actor: Actor, today: date | None = None) -> QuerySet[JoinApplication]:
     """Pending past their deadline; an upper union sees those of every union below it."""
-    return join_applications_pending(actor=actor).filter(due_on__lt=today or date.today())
+    return join_applications_pending(actor=actor).filter(due_on__lt=today or timezone.localdate())
 
 
 # ---------------------------------------------------------------- transfers
