@@ -192,6 +192,7 @@ class MemberCounts:
 
 def member_counts(*, actor: Actor, org: Organisation) -> MemberCounts:
     """Members holding membership in `org`'s subtree (org must be visible to the actor)."""
+    actor.require(Perm.MEMBERS_VIEW)
     if not actor.covers_path(org.path):
         raise NotFound()
     memberships = Membership.objects.filter(org__path__startswith=org.path)

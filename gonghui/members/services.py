@@ -443,16 +443,31 @@ def join_application_submit(
             )
     except IntegrityError:  # another application for this person was submitted at the same moment
         raise DomainError("该人员已有一份待审核的入会申请，请等待审核结果", code="duplicate_application") from None
-    audit_record(
-        actor=actor,
-        action="join_application.submit",
-        object_type="join_application",
-        object_id=application.id,
-        object_label=mask_name(person.name),
-        object_org_path=org.path,
-        details={"source": source, "already_member_elsewhere": holding is not None},
+    _audit_application(
+        actor, "join_application.submit", application, {"source": source, "already_member_elsewhere": bool(holding)}
     )
     return application
+
+
+def _audit_application(actor: Actor, action: str, application: JoinApplication, details: dict | None = None) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="join_application",
+        object_id=application.id,
+        object_label=mask_name(application.person.name),
+        object_org_path=application.org.path,
+        details=details or {},
+    )
+
+
+def _close_application(actor: Actor, application: JoinApplication, *, status: str, reason: str = "") -> None:
+    """Record the decision on a locked, pending application."""
+    application.status = status
+    application.decided_at = timezone.now()
+    application.decided_by = actor.label
+    application.decision_reason = reason
+    application.save()
 
 
 def _lock_pending_application(actor: Actor, application: JoinApplication) -> JoinApplication:
@@ -477,21 +492,11 @@ def join_application_approve(*, actor: Actor, application: JoinApplication, comm
         joined_on=timezone.localdate(),
         source=application.source,
     )
-    application.status = ApplicationStatus.APPROVED
-    application.decided_at = timezone.now()
-    application.decided_by = actor.label
-    application.decision_reason = (comment or "").strip()[:REASON_MAX]
     application.membership = membership
-    application.save()
-    audit_record(
-        actor=actor,
-        action="join_application.approve",
-        object_type="join_application",
-        object_id=application.id,
-        object_label=mask_name(application.person.name),
-        object_org_path=application.org.path,
-        details={"card_number": membership.card_number},
+    _close_application(
+        actor, application, status=ApplicationStatus.APPROVED, reason=(comment or "").strip()[:REASON_MAX]
     )
+    _audit_application(actor, "join_application.approve", application, {"card_number": membership.card_number})
     return membership
 
 
@@ -499,20 +504,8 @@ def join_application_approve(*, actor: Actor, application: JoinApplication, comm
 def join_application_reject(*, actor: Actor, application: JoinApplication, reason: str) -> JoinApplication:
     reason = _clean_reason(reason, label="不予通过的理由")
     application = _lock_pending_application(actor, application)
-    application.status = ApplicationStatus.REJECTED
-    application.decided_at = timezone.now()
-    application.decided_by = actor.label
-    application.decision_reason = reason
-    application.save()
-    audit_record(
-        actor=actor,
-        action="join_application.reject",
-        object_type="join_application",
-        object_id=application.id,
-        object_label=mask_name(application.person.name),
-        object_org_path=application.org.path,
-        details={"reason": reason},
-    )
+    _close_application(actor, application, status=ApplicationStatus.REJECTED, reason=reason)
+    _audit_application(actor, "join_application.reject", application, {"reason": reason})
     return application
 
 
@@ -520,18 +513,8 @@ def join_application_reject(*, actor: Actor, application: JoinApplication, reaso
 def join_application_withdraw(*, actor: Actor, application: JoinApplication) -> JoinApplication:
     """Withdrawn by whoever submitted it (the cadre side here; the portal does it for the worker)."""
     application = _lock_pending_application(actor, application)
-    application.status = ApplicationStatus.WITHDRAWN
-    application.decided_at = timezone.now()
-    application.decided_by = actor.label
-    application.save()
-    audit_record(
-        actor=actor,
-        action="join_application.withdraw",
-        object_type="join_application",
-        object_id=application.id,
-        object_label=mask_name(application.person.name),
-        object_org_path=application.org.path,
-    )
+    _close_application(actor, application, status=ApplicationStatus.WITHDRAWN)
+    _audit_application(actor, "join_application.withdraw", application)
     return application
 
 
@@ -552,20 +535,10 @@ def join_application_convert_to_transfer(
         reason=(reason or "").strip() or "入会申请转为会员接转",
         by_member=application.source == MembershipSource.ONLINE,
     )
-    application.status = ApplicationStatus.CONVERTED
-    application.decided_at = timezone.now()
-    application.decided_by = actor.label
-    application.decision_reason = "申请人已是其他工会会员，已改为会员接转"
-    application.save()
-    audit_record(
-        actor=actor,
-        action="join_application.convert",
-        object_type="join_application",
-        object_id=application.id,
-        object_label=mask_name(application.person.name),
-        object_org_path=application.org.path,
-        details={"transfer": str(transfer.id)},
+    _close_application(
+        actor, application, status=ApplicationStatus.CONVERTED, reason="申请人已是其他工会会员，已改为会员接转"
     )
+    _audit_application(actor, "join_application.convert", application, {"transfer": str(transfer.id)})
     return transfer
 
 
