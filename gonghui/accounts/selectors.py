@@ -31,3 +31,8 @@ def username_taken(username: str) -> bool:
 def api_tokens_visible_to(actor: Actor) -> QuerySet[ApiToken]:
     actor.require(Perm.API_TOKENS_MANAGE)
     return ApiToken.objects.filter(org__path__startswith=actor.scope_path).select_related("org")
+
+
+def user_by_username(username: str) -> User | None:
+    """The account with this user name (any letter case), for management commands run by an operator."""
+    return User.objects.filter(username__iexact=username).first()

@@ -103,7 +103,7 @@ class WorkerFactory:
         employment = _weighted(rng, EMPLOYMENT)
         migrant = rng.random() < (0.6 if employment != "standard" else 0.3)
         given = "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
-        adult_on = birth.replace(year=birth.year + 18) if not (birth.month == 2 and birth.day == 29) else birth
+        adult_on = birth.replace(year=birth.year + 18, day=28 if (birth.month, birth.day) == (2, 29) else birth.day)
         earliest_join = max(adult_on, self.today - timedelta(days=20 * 365))
         span = max(1, (self.today - earliest_join).days)
         return DemoWorker(

@@ -8,6 +8,7 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", "进行中"
     SUCCEEDED = "succeeded", "已完成"
     FAILED = "failed", "失败"
+    CANCELLED = "cancelled", "已取消"
 
 
 class JobRun(models.Model):
@@ -51,4 +52,4 @@ class JobRun(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)

@@ -346,3 +346,35 @@ class DeclaredTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.org.name} {self.as_of:%Y-%m-%d}：{self.total}人"
+
+
+class ImportOutcome(models.TextChoices):
+    ADDED = "added", "新增"
+    UPDATED = "updated", "更新"
+    UNCHANGED = "unchanged", "无变化"
+    CONFLICT = "conflict", "他会会员"
+    DUPLICATE = "duplicate", "文件内重复"
+    ERROR = "error", "有错误"
+
+
+class RosterImportRow(models.Model):
+    """The outcome of one row of a roster import that was not simply added (the report and the `--json` rows).
+    Written in the same transaction as the chunk it belongs to."""
+
+    job = models.ForeignKey("jobs.JobRun", on_delete=models.CASCADE, related_name="import_rows")
+    line = models.PositiveIntegerField("行号")
+    status = models.CharField("结果", max_length=16, choices=ImportOutcome.choices)
+    reason = models.CharField("说明", max_length=1000, blank=True)
+    name = models.CharField("姓名", max_length=60, blank=True)
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    holding = models.ForeignKey(
+        Membership, verbose_name="他会会籍", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "导入结果行"
+        verbose_name_plural = "导入结果行"
+        constraints = [models.UniqueConstraint(fields=["job", "line"], name="roster_import_row_unique_line")]
+
+    def __str__(self) -> str:
+        return f"第{self.line}行：{self.get_status_display()}"

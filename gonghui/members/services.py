@@ -80,6 +80,12 @@ def _require_open_union(org: Organisation, *, field: str = "org") -> None:
         raise ValidationFailed({field: f"“{org.name}”{org.get_status_display()}，不能接收会员"})
 
 
+def require_import_target(actor: Actor, org: Organisation) -> None:
+    """A roster may be imported into an open grassroots union the actor manages."""
+    _require_manage(actor, org)
+    _require_open_union(org)
+
+
 def _clean_reason(reason: str, *, label: str = "原因") -> str:
     text = (reason or "").strip()
     if not text:
@@ -829,14 +835,20 @@ def quality_recheck(*, batch_size: int = 2000, today: date | None = None) -> int
 # ---------------------------------------------------------------- bulk loading
 
 
-def _card_numbers(org: Organisation, on: date, count: int) -> list[str]:
-    """`count` consecutive card numbers for `org`'s region, drawn under the serial row's lock."""
+def card_serials_reserve(org: Organisation, on: date, count: int) -> int:
+    """Reserve `count` consecutive card serials of `org`'s region and year under the serial row's lock; the first."""
     serial, _ = CardSerial.objects.select_for_update().get_or_create(region_code=org.region_code, year=on.year)
     if serial.last + count > 999_999:
         raise DomainError(f"{org.region_code} 地区 {on.year} 年的会员卡号已用完，请联系系统管理员")
     first = serial.last + 1
     serial.last += count
     serial.save(update_fields=["last"])
+    return first
+
+
+def _card_numbers(org: Organisation, on: date, count: int) -> list[str]:
+    """`count` consecutive card numbers for `org`'s region, drawn under the serial row's lock."""
+    first = card_serials_reserve(org, on, count)
     numbers = []
     for value in range(first, first + count):
         body = f"{org.region_code}{on.year:04d}{value:06d}"

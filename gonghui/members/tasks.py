@@ -89,3 +89,11 @@ def member_roster_export(job_id: str) -> None:
     except Exception:
         log.exception("member roster export %s failed", job_id)
         job_fail(job, message="导出失败：系统错误，请稍后重试或联系系统管理员")
+
+
+@task()
+def roster_import(job_id: str) -> None:
+    """会员名册导入 (see members.imports). Safe to run again: it resumes at the last committed chunk."""
+    from gonghui.members.imports import roster_import_run
+
+    roster_import_run(job_id)

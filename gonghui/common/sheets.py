@@ -1,0 +1,246 @@
+"""Reading the spreadsheets people actually send: .xlsx/.xls/.ods (python-calamine) and .csv (polars) in UTF-8,
+UTF-8 with BOM or GBK/GB18030, with title rows above the header, columns named in many ways, blank and ragged rows.
+
+Everything comes back as text in a polars DataFrame, one column per recognised field, plus `_line`: the row number a
+spreadsheet user sees for that row (title and header rows counted, blank rows counted). Pure: no database.
+"""
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+from python_calamine import CalamineError, CalamineWorkbook
+
+from gonghui.common.errors import DomainError
+
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+CSV_SUFFIXES = (".csv", ".txt")
+HEADER_SEARCH_ROWS = 20
+SPARE_COLUMNS = 8  # cells beyond the header are read too, so data without a heading is reported, not lost
+LINE = "_line"
+
+
+class SheetUnreadable(DomainError):
+    """The file as a whole cannot be used; the message says why in plain Chinese."""
+
+    def __init__(self, message: str):
+        super().__init__(message, code="sheet_unreadable")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """The fields an import understands: field → accepted headings; `ignored` headings are known but not used."""
+
+    synonyms: dict[str, tuple[str, ...]]
+    required: tuple[str, ...]
+    ignored: tuple[str, ...] = ()
+
+    def field_of(self, heading: str) -> str | None:
+        key = heading_key(heading)
+        for name, accepted in self.synonyms.items():
+            if key in {heading_key(a) for a in accepted}:
+                return name
+        return None
+
+    def is_ignored(self, heading: str) -> bool:
+        return heading_key(heading) in {heading_key(a) for a in self.ignored}
+
+
+@dataclass
+class Table:
+    """A file read as text. `frame` has one String column per mapped field plus `_line`; `original` keeps every
+    column as read, with the file's own headings, for the error report."""
+
+    frame: pl.DataFrame
+    original: pl.DataFrame
+    headings: list[str]  # as written in the file, in order
+    mapped: dict[str, str]  # field → heading as written
+    unknown: list[str]  # headings not understood (reported to the user)
+    ignored: list[str]  # headings understood but not used
+    header_line: int
+    encoding: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return self.frame.height
+
+
+def heading_key(text: str) -> str:
+    """Compare headings loosely: full-width → half-width, no spaces, no '*' marks, no '(必填)' and the like."""
+    key = unicodedata.normalize("NFKC", str(text or ""))
+    key = re.sub(r"[(\[【（][^)\]】）]*[)\]】）]", "", key)  # (必填), （选填）, [文本]
+    key = re.sub(r"[\s*:：]", "", key)
+    return key.lower()
+
+
+def decode_csv(data: bytes) -> tuple[str, str]:
+    """The text and the encoding name: a BOM decides; otherwise strict UTF-8, else GB18030 (a superset of GBK)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "UTF-8 (BOM)"
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "GBK/GB18030"
+    except UnicodeDecodeError:
+        raise SheetUnreadable("无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV，或直接上传 Excel 文件") from None
+
+
+def cell_text(value) -> str:
+    """One spreadsheet cell as the text a user sees. Numbers keep Excel's 15 significant digits (so an ID typed as a
+    number shows its zeroed tail, which validation then explains); dates become YYYY-MM-DD."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return ""
+        if value.is_integer():
+            return format(Decimal(format(value, ".15g")), "f")
+        return format(value, ".15g")
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _rows_from_workbook(data: bytes) -> list[list]:
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except CalamineError:
+        raise SheetUnreadable(
+            "无法打开这个表格文件，请确认文件未损坏、未加密，并使用 .xlsx、.xls 或 .ods 格式"
+        ) from None
+    except Exception:
+        raise SheetUnreadable(
+            "无法打开这个表格文件，请确认文件未损坏、未加密，并使用 .xlsx、.xls 或 .ods 格式"
+        ) from None
+    names = book.sheet_names
+    if not names:
+        raise SheetUnreadable("表格文件中没有工作表")
+    for name in names:  # the first sheet that has any content (a template's 说明 sheet comes after the data)
+        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        if any(any(cell not in (None, "") for cell in row) for row in rows[:HEADER_SEARCH_ROWS]):
+            return rows
+    raise SheetUnreadable("表格是空的：没有找到任何数据")
+
+
+def _frame_from_rows(rows: list[list], width: int) -> pl.DataFrame:
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    for row in rows:
+        for index in range(width):
+            value = row[index] if index < len(row) else None
+            columns[index].append(value if type(value) is str else cell_text(value) if value is not None else None)
+    return pl.DataFrame({f"c{i}": columns[i] for i in range(width)}, schema={f"c{i}": pl.String for i in range(width)})
+
+
+def _csv_frame(text: str) -> pl.DataFrame:
+    head = list(csv.reader(io.StringIO("\n".join(text.splitlines()[: HEADER_SEARCH_ROWS * 3]))))
+    width = max((len(r) for r in head), default=0) + SPARE_COLUMNS
+    return pl.read_csv(
+        io.BytesIO(text.encode("utf-8")),
+        has_header=False,
+        schema={f"c{i}": pl.String for i in range(width)},
+        missing_columns="insert",
+        truncate_ragged_lines=True,
+    )
+
+
+def read_raw(data: bytes, filename: str) -> tuple[pl.DataFrame, str]:
+    """Every row of the file (blank rows included, as null rows) in String columns c0, c1, ...; and the encoding."""
+    suffix = Path(filename or "").suffix.lower()
+    if suffix in SPREADSHEET_SUFFIXES:
+        rows = _rows_from_workbook(data)
+        width = max((len(r) for r in rows), default=0)
+        return _frame_from_rows(rows, width), ""
+    if suffix in CSV_SUFFIXES:
+        text, encoding = decode_csv(data)
+        try:
+            return _csv_frame(text), encoding
+        except pl.exceptions.PolarsError:
+            raise SheetUnreadable(
+                "CSV 文件格式有误（引号不配对或分隔符不一致），请用 Excel 另存为 CSV 后重试"
+            ) from None
+    raise SheetUnreadable("不支持的文件类型，请上传 .xlsx、.xls、.ods 或 .csv 文件")
+
+
+def _find_header(raw: pl.DataFrame, spec: ColumnSpec) -> int:
+    """Index of the header row: the first of the top rows that names every required field."""
+    for index, row in enumerate(raw.head(HEADER_SEARCH_ROWS).iter_rows()):
+        fields = {spec.field_of(cell) for cell in row if cell}
+        if all(name in fields for name in spec.required):
+            return index
+    wanted = "、".join(f"“{spec.synonyms[name][0]}”" for name in spec.required)
+    raise SheetUnreadable(f"没有找到表头：前{HEADER_SEARCH_ROWS}行中没有一行同时包含{wanted}列，请使用导入模板")
+
+
+def read_table(data: bytes, filename: str, spec: ColumnSpec) -> Table:
+    raw, encoding = read_raw(data, filename)
+    header_index = _find_header(raw, spec)
+    header = list(raw.row(header_index))
+    last = max((i for i, h in enumerate(header) if h and h.strip()), default=-1)
+    body = raw.slice(header_index + 1).with_row_index(LINE, offset=header_index + 2)
+    body = body.with_columns(pl.col(LINE).cast(pl.Int64))
+    mapped: dict[str, str] = {}
+    source_of: dict[str, str] = {}
+    unknown: list[str] = []
+    ignored: list[str] = []
+    headings: list[str] = []
+    notes: list[str] = []
+    for index in range(last + 1):
+        heading = (header[index] or "").strip()
+        if not heading:
+            heading = f"第{index + 1}列（无表头）"
+            unknown.append(heading)
+        headings.append(heading)
+        name = spec.field_of(heading)
+        if name is None:
+            if spec.is_ignored(heading):
+                ignored.append(heading)
+            elif heading not in unknown:
+                unknown.append(heading)
+            continue
+        if name in mapped:
+            notes.append(f"“{heading}”与“{mapped[name]}”是同一项，已使用前一列")
+            continue
+        mapped[name] = heading
+        source_of[name] = f"c{index}"
+    cells = [f"c{i}" for i in range(last + 1)]
+    trimmed = [pl.col(c).str.strip_chars().replace("", None).alias(c) for c in cells]
+    body = body.with_columns(trimmed)
+    spare = [c for c in body.columns if c.startswith("c") and c not in cells]
+    if spare:
+        body = body.with_columns(pl.col(c).str.strip_chars().replace("", None).alias(c) for c in spare)
+    blank = pl.all_horizontal(pl.col(c).is_null() for c in cells + spare)
+    body = body.filter(~blank)
+    frame = body.select(
+        pl.col(LINE),
+        *[pl.col(column).alias(name) for name, column in source_of.items()],
+        (pl.any_horizontal(pl.col(c).is_not_null() for c in spare) if spare else pl.lit(False)).alias("_beyond_header"),
+    )
+    original = body.select(pl.col(LINE), *[pl.col(c).alias(h) for c, h in zip(cells, headings, strict=True)])
+    return Table(
+        frame=frame,
+        original=original,
+        headings=headings,
+        mapped=mapped,
+        unknown=unknown,
+        ignored=ignored,
+        header_line=header_index + 1,
+        encoding=encoding,
+        notes=notes,
+    )

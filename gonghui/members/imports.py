@@ -1,0 +1,731 @@
+"""Roster import (会员名册导入): read → validate column-wise → per chunk: stage, merge set-based, record outcomes,
+checkpoint — each chunk one transaction. See docs/import.md for the stages and the SQL.
+
+Modes: "dry-run" (preview: classifies every row against the registry, writes nothing to it), "add" (new members
+only; members already here are left as they are), "upsert" (add, and update the profile of members already here).
+A chunk commits its registry writes, its outcome rows and the job's checkpoint (`JobRun.done`) together, so a
+worker killed at any point resumes at the first row not committed; and because existing people and memberships
+are matched by the database's unique keys, a re-run of the same file changes nothing.
+"""
+
+import hashlib
+import io
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from uuid import UUID
+
+import polars as pl
+import xlsxwriter
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+from django.utils import timezone
+
+from gonghui.audit.services import audit_record
+from gonghui.common.actor import Actor
+from gonghui.common.crypto import blind_index_many, encrypt_many
+from gonghui.common.errors import DomainError, ValidationFailed
+from gonghui.common.ids import new_public_ids
+from gonghui.common.masking import mask_phone
+from gonghui.common.roles import Perm
+from gonghui.common.sheets import LINE, SheetUnreadable, Table, read_table
+from gonghui.jobs.models import JobRun, JobStatus
+from gonghui.jobs.services import actor_from_snapshot, job_create, job_fail, job_start, job_succeed
+from gonghui.members.models import (
+    ImportOutcome,
+    MembershipSource,
+    MembershipStatus,
+    Person,
+    RosterImportRow,
+)
+from gonghui.members.people import DOC_CONTEXT, PHONE_CONTEXT
+from gonghui.members.roster import PROFILE_COLUMNS, ROSTER_COLUMNS, mark_duplicates, quality_flags_expr, validate_roster
+from gonghui.members.services import card_serials_reserve, require_import_target
+from gonghui.orgs.models import Organisation
+from gonghui.orgs.selectors import org_get
+
+log = logging.getLogger(__name__)
+
+MODES = {"dry-run": "预览（不写入）", "add": "仅新增", "upsert": "新增并更新"}
+CHUNK_ROWS = 50_000
+MAX_UPLOAD_BYTES = 300 * 1024 * 1024
+COUNT_KEYS = ("added", "updated", "unchanged", "conflict", "duplicate", "error")
+REPORT_EXTRA = ("原行号", "问题说明")
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    counts: dict[str, int]
+    outcomes: pl.DataFrame  # line, status, reason, name, person_id, holding_id for every row not simply added
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Requesting an import
+
+
+def roster_import_request(
+    *, actor: Actor, org: Organisation, filename: str, content: bytes, mode: str, enqueue=None
+) -> JobRun:
+    """Check the request at the edge (scope, union, mode, file type and size, readable header), store the upload and
+    queue the job. The file is parsed again by the job; this early read is what lets the form say at once that a
+    file is unusable."""
+    from gonghui.members.tasks import roster_import  # the task module imports this one
+
+    actor.require(Perm.MEMBERS_MANAGE)
+    org = org_get(actor=actor, org_id=org.id)
+    require_import_target(actor, org)
+    if mode not in MODES:
+        raise ValidationFailed({"mode": "导入方式只能是：预览、仅新增、新增并更新"})
+    if not content:
+        raise ValidationFailed({"file": "上传的文件是空的"})
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise ValidationFailed({"file": f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，请拆分后分批导入"})
+    try:
+        read_table(content, filename, ROSTER_COLUMNS)
+    except SheetUnreadable as exc:
+        raise ValidationFailed({"file": exc.message}) from None
+    digest = hashlib.sha256(content).hexdigest()
+    suffix = Path(filename).suffix.lower()
+    stored = default_storage.save(f"imports/{timezone.localdate():%Y/%m}/{digest[:16]}{suffix}", ContentFile(content))
+    with transaction.atomic():
+        return job_create(
+            actor=actor,
+            kind="roster_import",
+            title=f"导入会员名册：{org.name}（{MODES[mode]}）",
+            params={"org_id": str(org.id), "mode": mode, "upload": stored, "filename": filename, "sha256": digest},
+            enqueue=enqueue or (lambda job_id: roster_import.enqueue(job_id)),
+        )
+
+
+def roster_import_cancel(*, actor: Actor, job: JobRun) -> JobRun:
+    """Stop an import after the chunk under way; rows already committed stay imported (and are listed)."""
+    with transaction.atomic():
+        locked = JobRun.objects.select_for_update().get(pk=job.pk)
+        if locked.requested_by_id != actor.id:
+            raise DomainError("只能取消自己发起的导入", code="not_yours")
+        if locked.is_finished:
+            raise DomainError(f"该任务{locked.get_status_display()}，不能取消", code="finished")
+        locked.status, locked.phase = JobStatus.CANCELLED, "已取消（已提交的部分保留）"
+        locked.finished_at = timezone.now()
+        locked.save(update_fields=["status", "phase", "finished_at"])
+        audit_record(
+            actor=actor,
+            action="member.import_cancel",
+            object_type="job",
+            object_id=locked.id,
+            object_label=locked.title,
+            details={"done": locked.done, "total": locked.total},
+        )
+    return locked
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Running an import
+
+
+def prepare_rows(table: Table, *, today: date) -> pl.DataFrame:
+    """Validated, de-duplicated rows with their blind index, in file order."""
+    rows = mark_duplicates(validate_roster(table, today=today))
+    ok = rows.get_column("status") == "ok"
+    keys = rows.filter(ok).select("doc_type", "doc_number")
+    indexes = blind_index_many([f"{t}:{n}" for t, n in keys.iter_rows()], context=DOC_CONTEXT)
+    index_column = pl.Series("doc_index", [None] * rows.height, dtype=pl.String)
+    index_column = index_column.scatter(ok.arg_true(), pl.Series(indexes, dtype=pl.String))
+    return rows.with_columns(index_column).sort(LINE)
+
+
+def roster_import_run(job_id: str) -> None:
+    """The job body: resumable, idempotent. Called by the task worker or by `manage.py import_roster`."""
+    job = JobRun.objects.get(id=job_id)
+    if job.is_finished:
+        return
+    params = job.params
+    try:
+        actor, org = _job_actor_and_org(job)
+        content = default_storage.open(params["upload"]).read()
+        today = timezone.localdate()
+        table = read_table(content, params["filename"], ROSTER_COLUMNS)
+        rows = prepare_rows(table, today=today)
+        if job.status == JobStatus.QUEUED:
+            job_start(job, total=rows.height, phase="正在校验并导入")
+            job.result = _initial_result(table, params)
+            job.save(update_fields=["result"])
+        _run_chunks(job, actor=actor, org=org, rows=rows, mode=params["mode"], today=today)
+        job.refresh_from_db()
+        if job.status == JobStatus.CANCELLED:
+            return
+        _finish(job, actor=actor, org=org, table=table)
+    except SheetUnreadable as exc:
+        job_fail(job, message=exc.message)
+    except DomainError as exc:
+        job_fail(job, message=f"导入失败：{exc.message}")
+    except Exception:
+        log.exception("roster import %s failed", job_id)
+        job_fail(job, message="导入失败：系统错误，已导入的部分保留，可重新执行以继续")
+        raise
+
+
+def _job_actor_and_org(job: JobRun) -> tuple[Actor, Organisation]:
+    snapshot = job.actor_snapshot
+    requester_org = Organisation.objects.filter(id=snapshot["org_id"]).first() if snapshot.get("org_id") else None
+    scope = requester_org.path if requester_org else snapshot.get("scope_path", "")
+    actor = actor_from_snapshot(snapshot, scope_path=scope)
+    org = org_get(actor=actor, org_id=job.params["org_id"])
+    require_import_target(actor, org)
+    return actor, org
+
+
+def _initial_result(table: Table, params: dict) -> dict:
+    return {
+        "summary": {"rows": table.rows, **dict.fromkeys(COUNT_KEYS, 0)},
+        "mode": params["mode"],
+        "header_line": table.header_line,
+        "encoding": table.encoding,
+        "columns": table.mapped,
+        "unknown_columns": table.unknown,
+        "ignored_columns": table.ignored,
+        "notes": table.notes,
+    }
+
+
+def _run_chunks(job: JobRun, *, actor: Actor, org: Organisation, rows: pl.DataFrame, mode: str, today: date) -> None:
+    while job.done < rows.height:
+        if JobRun.objects.filter(pk=job.pk, status=JobStatus.CANCELLED).exists():
+            return
+        chunk = rows.slice(job.done, CHUNK_ROWS)
+        with transaction.atomic():
+            locked = JobRun.objects.select_for_update().get(pk=job.pk)
+            if locked.status != JobStatus.RUNNING or locked.done != job.done:
+                job.refresh_from_db()
+                continue  # cancelled, or another worker moved on: re-read the checkpoint
+            result = merge_chunk(chunk, org=org, mode=mode, today=today)
+            _record_outcomes(locked, result.outcomes)
+            summary = locked.result["summary"]
+            for key, value in result.counts.items():
+                summary[key] = summary.get(key, 0) + value
+            locked.done += chunk.height
+            locked.phase = f"正在导入（{locked.done}/{locked.total}）"
+            locked.save(update_fields=["done", "phase", "result"])
+        job.done, job.result, job.phase = locked.done, locked.result, locked.phase
+
+
+def _record_outcomes(job: JobRun, outcomes: pl.DataFrame) -> None:
+    RosterImportRow.objects.bulk_create(
+        [
+            RosterImportRow(
+                job=job, line=line, status=status, reason=(reason or "")[:1000], name=(name or "")[:60],
+                person_id=person, holding_id=holding,
+            )
+            for line, status, reason, name, person, holding in outcomes.select(
+                LINE, "status", "reason", "name", "person_id", "holding_id"
+            ).iter_rows()
+        ],
+        batch_size=5000,
+    )  # fmt: skip
+
+
+def _finish(job: JobRun, *, actor: Actor, org: Organisation, table: Table) -> None:
+    summary = job.result["summary"]
+    previous = (
+        JobRun.objects.filter(kind="roster_import", status=JobStatus.SUCCEEDED, params__sha256=job.params["sha256"])
+        .filter(params__org_id=job.params["org_id"])
+        .exclude(pk=job.pk)
+        .order_by("-finished_at")
+        .first()
+    )
+    result = dict(job.result)
+    result["changed"] = job.params["mode"] != "dry-run" and bool(summary["added"] or summary["updated"])
+    result["message"] = _summary_message(summary, job.params["mode"], previous)
+    problems = summary["error"] + summary["duplicate"] + summary["conflict"]
+    content = error_report_xlsx(job, table) if problems else None
+    with transaction.atomic():
+        job_succeed(
+            job,
+            result=result,
+            file_name=f"导入问题清单_{org.code}_{timezone.localtime():%Y%m%d%H%M}.xlsx" if content else "",
+            content=content,
+        )
+        audit_record(
+            actor=actor,
+            action="member.import_preview" if job.params["mode"] == "dry-run" else "member.import",
+            object_type="organisation",
+            object_id=org.id,
+            object_label=f"{org.name}（{org.code}）",
+            object_org_path=org.path,
+            details={"job": str(job.id), "mode": job.params["mode"], "file": job.params["filename"], **summary},
+        )
+    default_storage.delete(job.params["upload"])
+
+
+def _summary_message(summary: dict, mode: str, previous: JobRun | None) -> str:
+    parts = [f"{label}{summary[key]}行" for key, label in (
+        ("added", "新增"), ("updated", "更新"), ("unchanged", "无变化"), ("conflict", "他会会员"),
+        ("duplicate", "文件内重复"), ("error", "有错误"),
+    )]  # fmt: skip
+    text = f"共{summary['rows']}行：" + "，".join(parts)
+    if mode == "dry-run":
+        return "预览结果（未写入）：" + text
+    if not summary["added"] and not summary["updated"]:
+        text += "。本次导入没有产生任何变更"
+        if previous is not None:
+            text += f"（同一文件已于 {timezone.localtime(previous.finished_at):%Y-%m-%d %H:%M} 导入过）"
+    return text
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One chunk: stage, classify, merge
+
+
+def merge_chunk(chunk: pl.DataFrame, *, org: Organisation, mode: str, today: date) -> ChunkResult:
+    """Merge one chunk of prepared rows into the registry (or, for a dry run, only classify them). Must run inside a
+    transaction."""
+    outcomes = [
+        chunk.filter(pl.col("status").is_in(["error", "duplicate"])).select(
+            LINE, "status", "reason", "name", _null_uuid("person_id"), _null_uuid("holding_id")
+        )
+    ]
+    ok = chunk.filter(pl.col("status") == "ok")
+    counts = dict.fromkeys(COUNT_KEYS, 0)
+    counts["error"] = outcomes[0].filter(pl.col("status") == "error").height
+    counts["duplicate"] = outcomes[0].height - counts["error"]
+    if ok.height:
+        found = _lookup(ok)
+        rows = ok.join(found, on=LINE, how="left")
+        classified = _classify(rows, org=org)
+        name_clash = classified.filter(pl.col("_kind") == "name_clash")
+        conflict = classified.filter(pl.col("_kind") == "elsewhere")
+        here = classified.filter(pl.col("_kind") == "here")
+        new_people = classified.filter(pl.col("_kind") == "new")
+        returning = classified.filter(pl.col("_kind") == "returning")
+        outcomes.append(
+            name_clash.select(
+                LINE, pl.lit("error").alias("status"),
+                pl.format("姓名与该证件号码已登记的姓名（{}）不一致，请核对；如确需更正姓名，请在会员详情页办理",
+                          pl.col("_registered_name")).alias("reason"),
+                "name", "person_id", _null_uuid("holding_id"),
+            )
+        )  # fmt: skip
+        outcomes.append(
+            conflict.select(
+                LINE, pl.lit("conflict").alias("status"),
+                pl.format("该人员已是“{}”的会员（证件号码 {}），如已调入本单位，请发起会员接转",
+                          pl.col("_holding_org_name"), pl.col("_masked")).alias("reason"),
+                "name", "person_id", "holding_id",
+            )
+        )  # fmt: skip
+        counts["error"] += name_clash.height
+        counts["conflict"] += conflict.height
+        updated_lines: set[int] = set()
+        if mode == "upsert" and here.height:
+            changes = _profile_changes(here, today=today)
+            if changes.height:
+                _apply_updates(changes)
+                updated_lines = set(changes.get_column(LINE).to_list())
+        unchanged = here.filter(~pl.col(LINE).is_in(list(updated_lines)))
+        updated = here.filter(pl.col(LINE).is_in(list(updated_lines)))
+        outcomes.append(
+            updated.select(LINE, pl.lit("updated").alias("status"), pl.lit("已更新资料").alias("reason"), "name",
+                           "person_id", _null_uuid("holding_id"))
+        )  # fmt: skip
+        reason_unchanged = "已是本会会员，资料未变" if mode != "add" else "已是本会会员（仅新增模式不更新资料）"
+        outcomes.append(
+            unchanged.select(LINE, pl.lit("unchanged").alias("status"), pl.lit(reason_unchanged).alias("reason"),
+                             "name", "person_id", _null_uuid("holding_id"))
+        )  # fmt: skip
+        counts["updated"] += updated.height
+        counts["unchanged"] += unchanged.height
+        to_join = pl.concat([new_people, returning], how="vertical_relaxed")
+        if to_join.height:
+            if mode == "dry-run":
+                counts["added"] += to_join.height
+            else:
+                lost = _insert_members(new_people, returning, org=org, today=today)
+                counts["added"] += to_join.height - lost.height
+                counts["conflict"] += lost.height
+                outcomes.append(lost)
+    frame = pl.concat([o.cast({"person_id": pl.String, "holding_id": pl.String}) for o in outcomes])
+    return ChunkResult(counts=counts, outcomes=frame.sort(LINE))
+
+
+def _null_uuid(name: str) -> pl.Expr:
+    return pl.lit(None, dtype=pl.String).alias(name)
+
+
+def _uuid_text(value) -> str | None:
+    """Primary keys as the database adapter returns them: UUID on PostgreSQL, 32 hex characters on SQLite."""
+    if value is None:
+        return None
+    return str(value if isinstance(value, UUID) else UUID(str(value)))
+
+
+def _lookup(ok: pl.DataFrame) -> pl.DataFrame:
+    """Registry facts for each row, by the document's blind index: person, registered name, held membership."""
+    staging = _stage(ok.select(LINE, "doc_type", "doc_index"), "gh_import_keys", {LINE: "bigint", "doc_type": "text",
+                                                                                   "doc_index": "text"})  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT k._line, p.id, p.name, p.doc_masked, m.id, m.org_id, o.name
+            FROM {staging} k
+            JOIN members_person p ON p.doc_type = k.doc_type AND p.doc_index = k.doc_index
+            LEFT JOIN members_membership m ON m.person_id = p.id AND m.status IN ('active', 'reserved')
+            LEFT JOIN orgs_organisation o ON o.id = m.org_id
+            """
+        )
+        found = cursor.fetchall()
+        cursor.execute(f"DROP TABLE {staging}")
+    return pl.DataFrame(
+        [(line, _uuid_text(pid), name, masked, _uuid_text(mid), _uuid_text(oid), oname)
+         for line, pid, name, masked, mid, oid, oname in found],
+        schema={LINE: pl.Int64, "person_id": pl.String, "_registered_name": pl.String, "_masked": pl.String,
+                "holding_id": pl.String, "_holding_org": pl.String, "_holding_org_name": pl.String},
+        orient="row",
+    )  # fmt: skip
+
+
+def _classify(rows: pl.DataFrame, *, org: Organisation) -> pl.DataFrame:
+    here = str(org.id)
+    return rows.with_columns(
+        pl.when(pl.col("person_id").is_null())
+        .then(pl.lit("new"))
+        .when(pl.col("_registered_name") != pl.col("name"))
+        .then(pl.lit("name_clash"))
+        .when(pl.col("_holding_org").is_null())
+        .then(pl.lit("returning"))
+        .when(pl.col("_holding_org") == here)
+        .then(pl.lit("here"))
+        .otherwise(pl.lit("elsewhere"))
+        .alias("_kind")
+    )
+
+
+def _profile_changes(here: pl.DataFrame, *, today: date) -> pl.DataFrame:
+    """Rows of members already here whose file values (non-empty cells only) differ from the registry."""
+    current = _current_profiles(here.get_column("person_id").to_list())
+    rows = here.join(current, on="person_id", how="left")
+    phones = rows.get_column("phone").drop_nulls().to_list()
+    phone_indexes = dict(zip(phones, blind_index_many(phones, context=PHONE_CONTEXT), strict=True))
+    rows = rows.with_columns(pl.col("phone").replace_strict(phone_indexes, default=None).alias("_phone_index"))
+    differs = [pl.col(f).is_not_null() & (pl.col(f) != pl.col(f"cur_{f}")) for f in PROFILE_COLUMNS]
+    differs.append(pl.col("_phone_index").is_not_null() & (pl.col("_phone_index") != pl.col("cur_phone_index")))
+    changed = rows.filter(pl.any_horizontal(differs))
+    if not changed.height:
+        return changed
+    merged = changed.with_columns(
+        *[pl.coalesce(f, f"cur_{f}").alias(f) for f in PROFILE_COLUMNS],
+        pl.coalesce("_phone_index", "cur_phone_index").alias("phone_index"),
+        pl.col("cur_birth_date").alias("birth_date"),
+        pl.col("cur_sex").alias("sex"),
+    )
+    merged = merged.with_columns(
+        pl.when(pl.col("phone").is_null() & (pl.col("cur_phone_index") == "")).then(None).otherwise(
+            pl.coalesce("phone", pl.lit("kept"))
+        ).alias("_phone_for_flags")
+    )  # fmt: skip
+    flags = quality_flags_expr(today).alias("quality_flags")
+    merged = merged.with_columns(pl.col("phone").alias("_new_phone"), pl.col("_phone_for_flags").alias("phone"))
+    merged = merged.with_columns(
+        (flags + (pl.col("cur_quality_flags") & 1)).alias("quality_flags"), pl.col("_new_phone").alias("phone")
+    )
+    return merged
+
+
+def _current_profiles(person_ids: list[str]) -> pl.DataFrame:
+    columns = [*PROFILE_COLUMNS, "phone_index", "birth_date", "sex", "quality_flags"]
+    values = Person.objects.filter(id__in=person_ids).values_list("id", *columns)
+    return pl.DataFrame(
+        [(str(row[0]), *row[1:]) for row in values],
+        schema={"person_id": pl.String, **{f"cur_{c}": _column_dtype(c) for c in columns}},
+        orient="row",
+    )
+
+
+def _column_dtype(column: str):
+    if column == "is_model_worker":
+        return pl.Boolean
+    if column == "birth_date":
+        return pl.Date
+    if column == "quality_flags":
+        return pl.Int32
+    return pl.String
+
+
+def _apply_updates(changes: pl.DataFrame) -> None:
+    phones = changes.get_column("_new_phone").to_list()
+    given = [p for p in phones if p]
+    sealed = dict(zip(given, encrypt_many(given, context=PHONE_CONTEXT), strict=True))
+    people = []
+    for row, phone in zip(changes.iter_rows(named=True), phones, strict=True):
+        person = Person(id=UUID(row["person_id"]))
+        for field in PROFILE_COLUMNS:
+            value = row[field]
+            setattr(person, field, value if value is not None else ("" if field != "is_model_worker" else False))
+        person.quality_flags = row["quality_flags"]
+        person.updated_at = timezone.now()
+        if phone:
+            person.phone_enc, person.phone_index, person.phone_masked = sealed[phone], row["phone_index"], mask_phone(phone)
+        people.append(person)
+    fields = [*PROFILE_COLUMNS, "quality_flags", "updated_at"]
+    with_phone = [p for p, phone in zip(people, phones, strict=True) if phone]
+    without_phone = [p for p, phone in zip(people, phones, strict=True) if not phone]
+    if with_phone:
+        Person.objects.bulk_update(with_phone, [*fields, "phone_enc", "phone_index", "phone_masked"], batch_size=2000)
+    if without_phone:
+        Person.objects.bulk_update(without_phone, fields, batch_size=2000)
+
+
+def _insert_members(
+    new_people: pl.DataFrame, returning: pl.DataFrame, *, org: Organisation, today: date
+) -> pl.DataFrame:
+    """Insert the new people and a membership for them and for returning people (known, holding nothing). Returns
+    the outcome rows of those the database refused (someone else registered them meanwhile)."""
+    lost = []
+    inserted_people = new_people
+    if new_people.height:
+        inserted_people, refused = _insert_people(new_people, today=today)
+        if refused.height:
+            lost.append(
+                refused.select(LINE, pl.lit("conflict").alias("status"),
+                               pl.lit("该人员刚由其他操作登记，请稍后重新导入本行").alias("reason"), "name",
+                               _null_uuid("person_id"), _null_uuid("holding_id"))
+            )  # fmt: skip
+    joining = pl.concat(
+        [inserted_people.select(LINE, "name", "person_id", "joined_on"), returning.select(LINE, "name", "person_id",
+                                                                                          "joined_on")]
+    )  # fmt: skip
+    if joining.height:
+        refused = _insert_memberships(joining, org=org, today=today)
+        if refused.height:
+            lost.append(
+                refused.select(LINE, pl.lit("conflict").alias("status"),
+                               pl.lit("该人员刚成为其他工会的会员，请核对后发起会员接转").alias("reason"), "name",
+                               "person_id", _null_uuid("holding_id"))
+            )  # fmt: skip
+    if not lost:
+        return pl.DataFrame(schema={LINE: pl.Int64, "status": pl.String, "reason": pl.String, "name": pl.String,
+                                    "person_id": pl.String, "holding_id": pl.String})  # fmt: skip
+    return pl.concat(lost)
+
+
+PERSON_COLUMNS = (
+    "id", "name", "doc_type", "doc_number_enc", "doc_index", "doc_masked", "birth_date", "sex", "region_code",
+    "phone_enc", "phone_index", "phone_masked", *PROFILE_COLUMNS, "quality_flags", "created_at", "updated_at",
+)  # fmt: skip
+PERSON_SQL_TYPES = {
+    "id": "uuid", "doc_number_enc": "bytea", "phone_enc": "bytea", "birth_date": "date", "is_model_worker": "boolean",
+    "quality_flags": "integer", "created_at": "timestamptz", "updated_at": "timestamptz", LINE: "bigint",
+}  # fmt: skip
+
+
+def _sealed_people(rows: pl.DataFrame, *, today: date) -> pl.DataFrame:
+    numbers = rows.get_column("doc_number").to_list()
+    phones = rows.get_column("phone").to_list()
+    given = [p for p in phones if p]
+    phone_sealed = iter(encrypt_many(given, context=PHONE_CONTEXT))
+    phone_index = iter(blind_index_many(given, context=PHONE_CONTEXT))
+    now = timezone.now()
+    ids = new_public_ids(rows.height)
+    text = [pl.col(f).fill_null("") for f in PROFILE_COLUMNS if f != "is_model_worker"]
+    return rows.with_columns(
+        pl.Series("id", [str(i) for i in ids]),
+        pl.Series("doc_number_enc", encrypt_many(numbers, context=DOC_CONTEXT), dtype=pl.Binary),
+        pl.Series("phone_enc", [next(phone_sealed) if p else None for p in phones], dtype=pl.Binary),
+        pl.Series("phone_index", [next(phone_index) if p else "" for p in phones], dtype=pl.String),
+        pl.when(pl.col("phone").is_null()).then(pl.lit("")).otherwise(
+            pl.col("phone").str.slice(0, 3) + pl.lit("****") + pl.col("phone").str.slice(7, 4)
+        ).alias("phone_masked"),
+        pl.col("sex").fill_null(""),
+        pl.col("region_code").fill_null(""),
+        *text,
+        pl.col("is_model_worker").fill_null(False),
+        quality_flags_expr(today).alias("quality_flags"),
+        pl.lit(now).alias("created_at"),
+        pl.lit(now).alias("updated_at"),
+    ).with_columns(_doc_mask_expr().alias("doc_masked"))  # fmt: skip
+
+
+def _doc_mask_expr() -> pl.Expr:
+    """masking.mask_document_number, column-wise."""
+    number = pl.col("doc_number")
+    length = number.str.len_chars()
+    long = number.str.slice(0, 4) + pl.lit("*").repeat_by(length - 8).list.join("") + number.str.slice(-4, 4)
+    short = number.str.slice(0, 1) + pl.lit("*").repeat_by(length - 1).list.join("")
+    return pl.when(length <= 8).then(short).otherwise(long)
+
+
+def _insert_people(rows: pl.DataFrame, *, today: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    sealed = _sealed_people(rows, today=today)
+    staging = _stage(sealed.select(LINE, *PERSON_COLUMNS), "gh_import_people", PERSON_SQL_TYPES)
+    columns = ", ".join(PERSON_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO members_person ({columns}) SELECT {columns} FROM {staging} ORDER BY {LINE} "
+            "ON CONFLICT (doc_type, doc_index) DO NOTHING RETURNING id"
+        )
+        inserted = {_uuid_text(row[0]) for row in cursor.fetchall()}
+        cursor.execute(f"DROP TABLE {staging}")
+    done = sealed.filter(pl.col("id").is_in(list(inserted))).with_columns(pl.col("id").alias("person_id"))
+    refused = sealed.filter(~pl.col("id").is_in(list(inserted)))
+    return done, refused
+
+
+MEMBERSHIP_COLUMNS = ("id", "person_id", "org_id", "status", "joined_on", "source", "card_number", "end_reason",
+                      "created_at", "updated_at")  # fmt: skip
+MEMBERSHIP_SQL_TYPES = {"id": "uuid", "person_id": "uuid", "org_id": "uuid", "joined_on": "date",
+                        "created_at": "timestamptz", "updated_at": "timestamptz", LINE: "bigint"}  # fmt: skip
+
+
+def luhn_check_digits(bodies: pl.Expr, length: int) -> pl.Expr:
+    """stdnum's Luhn check digit of a fixed-length digit string, column-wise."""
+    total = pl.lit(0)
+    for position in range(length):  # position 0 is the rightmost digit of the body
+        digit = bodies.str.slice(length - 1 - position, 1).cast(pl.Int32)
+        if position % 2 == 0:
+            doubled = digit * 2
+            total = total + pl.when(doubled > 9).then(doubled - 9).otherwise(doubled)
+        else:
+            total = total + digit
+    return ((10 - total % 10) % 10).cast(pl.String)
+
+
+def _insert_memberships(rows: pl.DataFrame, *, org: Organisation, today: date) -> pl.DataFrame:
+    first = card_serials_reserve(org, today, rows.height)
+    prefix = f"{org.region_code}{today.year:04d}"
+    now = timezone.now()
+    body = pl.lit(prefix) + (pl.int_range(first, first + rows.height, eager=False)).cast(pl.String).str.zfill(6)
+    frame = rows.sort(LINE).with_columns(
+        pl.Series("id", [str(i) for i in new_public_ids(rows.height)]),
+        pl.lit(str(org.id)).alias("org_id"),
+        pl.lit(MembershipStatus.ACTIVE.value).alias("status"),
+        pl.lit(MembershipSource.IMPORT.value).alias("source"),
+        body.alias("_body"),
+        pl.lit("").alias("end_reason"),
+        pl.lit(now).alias("created_at"),
+        pl.lit(now).alias("updated_at"),
+    )
+    frame = frame.with_columns((pl.col("_body") + luhn_check_digits(pl.col("_body"), 16)).alias("card_number"))
+    staging = _stage(frame.select(LINE, *MEMBERSHIP_COLUMNS), "gh_import_members", MEMBERSHIP_SQL_TYPES)
+    columns = ", ".join(MEMBERSHIP_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO members_membership ({columns}) SELECT {columns} FROM {staging} ORDER BY {LINE} "
+            "ON CONFLICT (person_id) WHERE status IN ('active', 'reserved') DO NOTHING RETURNING person_id"
+        )
+        inserted = {_uuid_text(row[0]) for row in cursor.fetchall()}
+        cursor.execute(f"DROP TABLE {staging}")
+    return frame.filter(~pl.col("person_id").is_in(list(inserted)))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Staging tables: COPY on PostgreSQL, executemany on SQLite
+
+
+def _stage(frame: pl.DataFrame, name: str, types: dict[str, str]) -> str:
+    """Load `frame` into a temporary table `name` (dropped by the caller) and return the table name."""
+    columns = frame.columns
+    if connection.vendor == "postgresql":
+        ddl = ", ".join(f"{c} {types.get(c, 'text')}" for c in columns)
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMP TABLE {name} ({ddl}) ON COMMIT DROP")
+            out = _pg_copy_frame(frame)
+            with cursor.cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(out)
+        return name
+    ddl = ", ".join(f"{c} {_sqlite_type(types.get(c, 'text'))}" for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE {name} ({ddl})")
+        placeholders = ", ".join(["%s"] * len(columns))
+        cursor.executemany(
+            f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({placeholders})",
+            [tuple(_sqlite_value(v, types.get(c, "text")) for c, v in zip(columns, row, strict=True))
+             for row in frame.iter_rows()],
+        )  # fmt: skip
+    return name
+
+
+def _sqlite_type(sql_type: str) -> str:
+    return {"uuid": "char(32)", "bytea": "blob", "bigint": "integer", "integer": "integer", "boolean": "bool"}.get(
+        sql_type, "text"
+    )
+
+
+def _sqlite_value(value, sql_type: str):
+    """Values as Django's SQLite backend stores them: UUIDs as 32 hex characters, datetimes as naive UTC text."""
+    if value is None:
+        return None
+    if sql_type == "uuid":
+        return UUID(value).hex
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _pg_copy_frame(frame: pl.DataFrame) -> bytes:
+    """The frame as CSV for COPY: bytea as \\x-hex, booleans as t/f, timestamps in ISO with zone."""
+    conversions = []
+    for column, dtype in frame.schema.items():
+        if dtype == pl.Binary:
+            conversions.append((pl.lit("\\x") + pl.col(column).bin.encode("hex")).alias(column))
+        elif dtype == pl.Boolean:
+            conversions.append(pl.when(pl.col(column)).then(pl.lit("t")).otherwise(pl.lit("f")).alias(column))
+    if conversions:
+        frame = frame.with_columns(conversions)
+    buffer = io.BytesIO()
+    frame.write_csv(buffer, include_header=False, null_value="", datetime_format="%Y-%m-%dT%H:%M:%S%.f%z")
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Reports
+
+
+def error_report_xlsx(job: JobRun, table: Table) -> bytes:
+    """The original rows that were not imported (errors, duplicates, members of other unions) with the reason beside
+    them, in the file's own column layout, ready to fix and upload again."""
+    problems = list(
+        RosterImportRow.objects.filter(job=job)
+        .exclude(status__in=[ImportOutcome.ADDED, ImportOutcome.UPDATED, ImportOutcome.UNCHANGED])
+        .order_by("line")
+        .values_list("line", "status", "reason")
+    )
+    outcome = pl.DataFrame(problems, schema={LINE: pl.Int64, "status": pl.String, "reason": pl.String}, orient="row")
+    rows = table.original.join(outcome, on=LINE, how="inner").sort(LINE)
+    labels = dict(ImportOutcome.choices)
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "constant_memory": True})
+    sheet = book.add_worksheet("导入问题清单")
+    head = book.add_format({"bold": True, "border": 1, "bg_color": "#FDECEC", "align": "center"})
+    text = book.add_format({"num_format": "@"})
+    reason = book.add_format({"font_color": "#B42318", "text_wrap": True})
+    title = book.add_format({"bold": True, "font_size": 13})
+    headings = [h for h in table.original.columns if h != LINE]
+    sheet.write(0, 0, f"导入问题清单：共{rows.height}行未导入。请按“问题说明”修改后重新上传（“原行号”“问题说明”两列会被忽略）", title)
+    for col, heading in enumerate([*headings, *REPORT_EXTRA]):
+        sheet.write(1, col, heading, head)
+        sheet.set_column(col, col, 14 if col < len(headings) else 12)
+    sheet.set_column(len(headings) + 1, len(headings) + 1, 60)
+    for index, row in enumerate(rows.iter_rows(named=True), start=2):
+        for col, heading in enumerate(headings):
+            value = row[heading]
+            if value is not None:
+                sheet.write_string(index, col, value, text)
+        sheet.write_number(index, len(headings), row[LINE])
+        sheet.write_string(index, len(headings) + 1, f"【{labels[row['status']]}】{row['reason']}", reason)
+    sheet.freeze_panes(2, 0)
+    book.close()
+    return buffer.getvalue()
+
+
+def import_rows_json(job: JobRun) -> list[dict]:
+    return [
+        {"row": line, "status": status, "reason": reason}
+        for line, status, reason in RosterImportRow.objects.filter(job=job).order_by("line").values_list(
+            "line", "status", "reason"
+        )
+    ]
