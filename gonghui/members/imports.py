@@ -212,18 +212,18 @@ def _run_chunks(job: JobRun, *, actor: Actor, org: Organisation, rows: pl.DataFr
 
 
 def _record_outcomes(job: JobRun, outcomes: pl.DataFrame) -> None:
-    RosterImportRow.objects.bulk_create(
-        [
-            RosterImportRow(
-                job=job, line=line, status=status, reason=(reason or "")[:1000], name=(name or "")[:60],
-                person_id=person, holding_id=holding,
-            )
-            for line, status, reason, name, person, holding in outcomes.select(
-                LINE, "status", "reason", "name", "person_id", "holding_id"
-            ).iter_rows()
-        ],
-        batch_size=5000,
-    )  # fmt: skip
+    if not outcomes.height:
+        return
+    frame = outcomes.select(
+        pl.lit(str(job.pk)).alias("job_id"),
+        pl.col(LINE).alias("line"),
+        "status",
+        pl.col("reason").fill_null("").str.slice(0, 1000),
+        pl.col("name").fill_null("").str.slice(0, 60),
+        "person_id",
+        "holding_id",
+    )
+    _load_rows(RosterImportRow._meta.db_table, frame, {"job_id": "uuid", "person_id": "uuid", "holding_id": "uuid"})
 
 
 def _finish(job: JobRun, *, actor: Actor, org: Organisation, table: Table) -> None:
@@ -623,26 +623,29 @@ def _insert_memberships(rows: pl.DataFrame, *, org: Organisation, today: date) -
 
 
 def _stage(frame: pl.DataFrame, name: str, types: dict[str, str]) -> str:
-    """Load `frame` into a temporary table `name` (dropped by the caller) and return the table name."""
-    columns = frame.columns
-    if connection.vendor == "postgresql":
-        ddl = ", ".join(f"{c} {types.get(c, 'text')}" for c in columns)
-        with connection.cursor() as cursor:
-            cursor.execute(f"CREATE TEMP TABLE {name} ({ddl}) ON COMMIT DROP")
-            out = _pg_copy_frame(frame)
-            with cursor.cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
-                copy.write(out)
-        return name
-    ddl = ", ".join(f"{c} {_sqlite_type(types.get(c, 'text'))}" for c in columns)
+    """Load `frame` into a new temporary table `name` (dropped by the caller) and return the table name."""
+    postgres = connection.vendor == "postgresql"
+    ddl = ", ".join(f"{c} {types.get(c, 'text') if postgres else _sqlite_type(types.get(c, 'text'))}" for c in frame.columns)
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TEMP TABLE {name} ({ddl})")
-        placeholders = ", ".join(["%s"] * len(columns))
-        cursor.executemany(
-            f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({placeholders})",
-            [tuple(_sqlite_value(v, types.get(c, "text")) for c, v in zip(columns, row, strict=True))
-             for row in frame.iter_rows()],
-        )  # fmt: skip
+        cursor.execute(f"CREATE TEMP TABLE {name} ({ddl})" + (" ON COMMIT DROP" if postgres else ""))
+    _load_rows(name, frame, types)
     return name
+
+
+def _load_rows(table: str, frame: pl.DataFrame, types: dict[str, str]) -> None:
+    """Append `frame` to `table`: COPY on PostgreSQL, executemany on SQLite."""
+    columns = ", ".join(frame.columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(_pg_copy_frame(frame))
+            return
+        placeholders = ", ".join(["%s"] * len(frame.columns))
+        kinds = [types.get(c, "text") for c in frame.columns]
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",
+            [tuple(_sqlite_value(v, k) for k, v in zip(kinds, row, strict=True)) for row in frame.iter_rows()],
+        )
 
 
 def _sqlite_type(sql_type: str) -> str:

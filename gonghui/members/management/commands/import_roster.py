@@ -8,7 +8,7 @@ from gonghui.accounts.selectors import user_by_username
 from gonghui.common.actor import system_actor
 from gonghui.common.errors import DomainError
 from gonghui.jobs.models import JobRun
-from gonghui.members.imports import MODES, import_rows_json, roster_import_request, roster_import_run
+from gonghui.members.imports import COUNT_KEYS, MODES, import_rows_json, roster_import_request, roster_import_run
 from gonghui.orgs.models import Organisation
 
 
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         job.refresh_from_db()
         if job.status != "succeeded":
             raise CommandError(job.error or f"导入未完成：{job.get_status_display()}")
-        summary = job.result["summary"]
+        summary = {key: job.result["summary"].get(key, 0) for key in ("rows", *COUNT_KEYS)}
         if options["json"]:
             payload = {"summary": summary, "rows": import_rows_json(job), "job": str(job.id)}
             payload["unknown_columns"] = job.result.get("unknown_columns", [])
