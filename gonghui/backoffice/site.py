@@ -20,7 +20,7 @@ class BackOfficeSite(UnfoldAdminSite):
         )
 
     def get_urls(self):
-        from gonghui.backoffice import member_views, views
+        from gonghui.backoffice import import_views, member_views, views
 
         custom = [
             path("registry/find/", self.admin_view(member_views.member_search_view), name="member_search"),
@@ -28,6 +28,27 @@ class BackOfficeSite(UnfoldAdminSite):
             path("registry/quality/", self.admin_view(member_views.data_quality), name="member_quality"),
             path("registry/export/", self.admin_view(member_views.member_export), name="member_export"),
             path("registry/unions/", self.admin_view(member_views.union_directory), name="union_directory"),
+            path("registry/import/", self.admin_view(import_views.roster_import_view), name="roster_import"),
+            path(
+                "registry/import/template/",
+                self.admin_view(import_views.roster_import_template),
+                name="roster_import_template",
+            ),
+            path(
+                "registry/import/<str:job_id>/",
+                self.admin_view(import_views.roster_import_detail),
+                name="roster_import_detail",
+            ),
+            path(
+                "registry/import/<str:job_id>/cancel/",
+                self.admin_view(import_views.roster_import_cancel_view),
+                name="roster_import_cancel",
+            ),
+            path(
+                "registry/import/<str:job_id>/transfers/",
+                self.admin_view(import_views.roster_import_transfers_view),
+                name="roster_import_transfers",
+            ),
             path(
                 "registry/members/<str:membership_id>/",
                 self.admin_view(member_views.member_detail),

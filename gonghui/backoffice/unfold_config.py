@@ -117,6 +117,12 @@ UNFOLD = {
                         "link": reverse_lazy("admin:member_quality"),
                         "permission": _can("members.view"),
                     },
+                    {
+                        "title": "名册导入",
+                        "icon": "upload_file",
+                        "link": reverse_lazy("admin:roster_import"),
+                        "permission": _can("members.manage"),
+                    },
                 ],
             },
             {

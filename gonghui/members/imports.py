@@ -42,7 +42,7 @@ from gonghui.members.models import (
 )
 from gonghui.members.people import DOC_CONTEXT, PHONE_CONTEXT
 from gonghui.members.roster import PROFILE_COLUMNS, ROSTER_COLUMNS, mark_duplicates, quality_flags_expr, validate_roster
-from gonghui.members.services import card_serials_reserve, require_import_target
+from gonghui.members.services import card_serials_reserve, require_import_target, transfer_request_incoming
 from gonghui.orgs.models import Organisation
 from gonghui.orgs.selectors import org_get
 
@@ -119,6 +119,30 @@ def roster_import_cancel(*, actor: Actor, job: JobRun) -> JobRun:
             details={"done": locked.done, "total": locked.total},
         )
     return locked
+
+
+def roster_import_transfers(*, actor: Actor, job: JobRun) -> dict[str, int]:
+    """发起接转 for every member of another union found by this import: one transfer request each into the import's
+    union. Rows whose membership has moved on, or that already have an open transfer, are counted as skipped."""
+    if job.kind != "roster_import" or job.status != JobStatus.SUCCEEDED or job.params.get("mode") == "dry-run":
+        raise DomainError("只有已完成的正式导入才能批量发起接转", code="not_applicable")
+    org = org_get(actor=actor, org_id=job.params["org_id"])
+    require_import_target(actor, org)
+    conflicts = (
+        RosterImportRow.objects.filter(job=job, status=ImportOutcome.CONFLICT, holding__isnull=False)
+        .select_related("holding", "holding__org", "holding__person")
+        .order_by("line")
+    )
+    created = skipped = 0
+    for row in conflicts:
+        try:
+            transfer_request_incoming(
+                actor=actor, membership=row.holding, to_org=org, reason=f"会员名册导入（第{row.line}行）发现已在本单位工作"
+            )
+            created += 1
+        except DomainError:
+            skipped += 1
+    return {"created": created, "skipped": skipped}
 
 
 # ---------------------------------------------------------------------------------------------------------------

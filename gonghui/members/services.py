@@ -594,6 +594,17 @@ def _open_transfer(
 
 
 @transaction.atomic
+def transfer_request_incoming(
+    *, actor: Actor, membership: Membership, to_org: Organisation, reason: str
+) -> TransferRequest:
+    """A cadre of the receiving union asks for a member of another union to be transferred in (e.g. found by a
+    roster import); the member's union still decides on the release."""
+    _require_manage(actor, to_org)
+    reason = _clean_reason(reason, label="接转原因")
+    return _open_transfer(actor=actor, membership=membership, to_org=to_org, reason=reason, by_member=False)
+
+
+@transaction.atomic
 def transfer_request(*, actor: Actor, membership: Membership, to_org: Organisation, reason: str) -> TransferRequest:
     """A cadre of the member's union (or above) asks to move the member to any union in the tree."""
     _require_manage(actor, membership.org)

@@ -1,0 +1,125 @@
+"""Back-office pages of the roster import: the upload form, the job page (live progress, summary, problem rows,
+error report, cancel, transfers for members of other unions) and the template download. Thin: build the actor,
+call one selector or service, render."""
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from gonghui.backoffice.base import report_domain_error, require_actor
+from gonghui.common.errors import DomainError, NotFound
+from gonghui.common.roles import Perm
+from gonghui.jobs.models import JobRun
+from gonghui.jobs.selectors import job_get, jobs_of
+from gonghui.members.imports import MODES, roster_import_cancel, roster_import_request, roster_import_transfers
+from gonghui.members.models import RosterImportRow
+from gonghui.members.roster_template import roster_template_xlsx
+from gonghui.orgs.selectors import org_get, org_get_by_code, org_scope_root
+
+ROWS_SHOWN = 200
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _page(request, title: str, template: str, **context) -> TemplateResponse:
+    from gonghui.backoffice.site import backoffice_site
+
+    return TemplateResponse(request, template, {**backoffice_site.each_context(request), "title": title, **context})
+
+
+def _import_job(actor, job_id: str) -> JobRun:
+    try:
+        job = job_get(actor=actor, job_id=job_id)
+    except NotFound:
+        raise Http404 from None
+    if job.kind != "roster_import":
+        raise Http404
+    return job
+
+
+def roster_import_view(request):
+    """GET: the upload form (and this account's recent imports); POST: queue the import and go to its page."""
+    actor = require_actor(request)
+    actor.require(Perm.MEMBERS_MANAGE)
+    preset = ""
+    if request.GET.get("org"):
+        try:
+            preset = org_get(actor=actor, org_id=request.GET["org"]).code
+        except NotFound:
+            raise Http404 from None
+    else:
+        root = org_scope_root(actor=actor)
+        preset = root.code if root.is_grassroots else ""
+    context = {"modes": MODES, "org_code": preset, "mode": "dry-run"}
+    if request.method == "POST":
+        code = (request.POST.get("org_code") or "").strip()
+        mode = request.POST.get("mode", "")
+        upload = request.FILES.get("file")
+        context.update(org_code=code, mode=mode)
+        try:
+            if upload is None:
+                raise DomainError("请选择要导入的文件", code="no_file")
+            try:
+                org = org_get_by_code(actor=actor, code=code)
+            except NotFound:
+                raise DomainError(f"没有找到工会代码为“{code}”的组织（或不在您的管辖范围内）", code="no_org") from None
+            job = roster_import_request(
+                actor=actor, org=org, filename=upload.name, content=upload.read(), mode=mode
+            )
+        except DomainError as exc:
+            report_domain_error(request, exc)
+        else:
+            return redirect(reverse("admin:roster_import_detail", args=[job.id]))
+    recent = jobs_of(actor).filter(kind="roster_import").order_by("-created_at")[:10]
+    return _page(request, "导入会员名册", "backoffice/members/import.html", recent=recent, **context)
+
+
+def roster_import_detail(request, job_id: str):
+    actor = require_actor(request)
+    job = _import_job(actor, job_id)
+    rows = []
+    if job.is_finished or request.GET.get("rows"):
+        status = request.GET.get("status", "")
+        queryset = RosterImportRow.objects.filter(job=job).order_by("line")
+        if status:
+            queryset = queryset.filter(status=status)
+        rows = list(queryset[:ROWS_SHOWN])
+    context = {"job": job, "rows": rows, "rows_shown": ROWS_SHOWN, "summary": job.result.get("summary", {})}
+    if request.htmx:
+        return TemplateResponse(request, "backoffice/members/_import_progress.html", context)
+    return _page(request, job.title, "backoffice/members/import_detail.html", **context)
+
+
+def roster_import_cancel_view(request, job_id: str):
+    actor = require_actor(request)
+    if request.method != "POST":
+        raise Http404
+    job = _import_job(actor, job_id)
+    try:
+        roster_import_cancel(actor=actor, job=job)
+        messages.info(request, "导入已取消：已提交的部分保留，未处理的行不再导入")
+    except DomainError as exc:
+        report_domain_error(request, exc)
+    return redirect(reverse("admin:roster_import_detail", args=[job.id]))
+
+
+def roster_import_transfers_view(request, job_id: str):
+    actor = require_actor(request)
+    if request.method != "POST":
+        raise Http404
+    job = _import_job(actor, job_id)
+    try:
+        result = roster_import_transfers(actor=actor, job=job)
+        messages.success(request, f"已发起 {result['created']} 件会员接转，跳过 {result['skipped']} 件（会籍已变化或已有在办接转）")
+    except DomainError as exc:
+        report_domain_error(request, exc)
+    return redirect(reverse("admin:roster_import_detail", args=[job.id]))
+
+
+def roster_import_template(request):
+    actor = require_actor(request)
+    actor.require(Perm.MEMBERS_MANAGE)
+    response = HttpResponse(roster_template_xlsx(), content_type=XLSX)
+    response["Content-Disposition"] = "attachment; filename*=UTF-8''%E4%BC%9A%E5%91%98%E5%90%8D%E5%86%8C%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
+    return response
