@@ -19,6 +19,7 @@ def main() -> int:
     parser.add_argument("--port", default="8000")
     args = parser.parse_args()
     python = sys.executable
+    subprocess.run([python, "manage.py", "resume_imports"], check=False)
     web = subprocess.Popen([python, "manage.py", "runserver", f"{args.host}:{args.port}", "--noreload"])
     worker = subprocess.Popen([python, "manage.py", "db_worker", "--interval", "0.5", "--no-reload"])
     base = f"http://{args.host}:{args.port}"

@@ -6,7 +6,7 @@ from gonghui.accounts.models import ApiToken, User
 from gonghui.common.actor import Actor
 from gonghui.common.crypto import hash_secret
 from gonghui.common.errors import PermissionDenied
-from gonghui.common.roles import API_TOKEN_PERMS, ROLE_PERMS, Role
+from gonghui.common.roles import API_TOKEN_IMPORT_PERMS, API_TOKEN_PERMS, ROLE_PERMS, Role
 
 
 def actor_for_user(user: User, *, ip: str | None = None) -> Actor:
@@ -34,7 +34,7 @@ def actor_for_token(token: ApiToken, *, ip: str | None = None) -> Actor:
         role="api_token",
         org_id=token.org_id,
         scope_path=token.org.path,
-        perms=API_TOKEN_PERMS,
+        perms=API_TOKEN_IMPORT_PERMS if token.allow_roster_import else API_TOKEN_PERMS,
         ip=ip,
     )
 

@@ -57,6 +57,9 @@ class ApiToken(models.Model):
     created_by_label = models.CharField("创建者", max_length=150)
     last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
     revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
+    allow_roster_import = models.BooleanField(
+        "允许导入会员名册", default=False, help_text="外部人事系统报送会员名册时勾选；令牌仍不能读取会员名册"
+    )
 
     class Meta:
         verbose_name = "API 令牌"

@@ -212,7 +212,9 @@ def record_login_failure(*, username: str, ip: str | None) -> None:
 
 
 @transaction.atomic
-def api_token_create(*, actor: Actor, org: Organisation, name: str) -> tuple[ApiToken, str]:
+def api_token_create(
+    *, actor: Actor, org: Organisation, name: str, allow_roster_import: bool = False
+) -> tuple[ApiToken, str]:
     """Create a token acting within `org`'s subtree. The raw token is returned once and never stored."""
     if actor.kind != "system":
         actor.require(Perm.API_TOKENS_MANAGE)
@@ -222,7 +224,12 @@ def api_token_create(*, actor: Actor, org: Organisation, name: str) -> tuple[Api
         raise ValidationFailed({"name": "请填写令牌名称（不超过100个字）"})
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        name=name, org=org, prefix=raw[:12], token_hash=hash_secret(raw), created_by_label=actor.label
+        name=name,
+        org=org,
+        prefix=raw[:12],
+        token_hash=hash_secret(raw),
+        created_by_label=actor.label,
+        allow_roster_import=bool(allow_roster_import),
     )
     audit_record(
         actor=actor,
@@ -231,7 +238,7 @@ def api_token_create(*, actor: Actor, org: Organisation, name: str) -> tuple[Api
         object_id=token.id,
         object_label=name,
         object_org_path=org.path,
-        details={"org": str(org.id)},
+        details={"org": str(org.id), "allow_roster_import": bool(allow_roster_import)},
     )
     return token, raw
 

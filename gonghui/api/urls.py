@@ -2,6 +2,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
 from gonghui.api.auth import BackOfficeSession, BearerToken
+from gonghui.api.imports import router as imports_router
 from gonghui.api.members import public as public_router
 from gonghui.api.members import router as members_router
 from gonghui.api.orgs import router as orgs_router
@@ -21,6 +22,7 @@ api = NinjaAPI(
 api.add_router("/", orgs_router)
 api.add_router("/", members_router)
 api.add_router("/", public_router)
+api.add_router("/", imports_router)
 
 
 @api.exception_handler(DomainError)

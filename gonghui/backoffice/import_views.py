@@ -41,7 +41,7 @@ def _import_job(actor, job_id: str) -> JobRun:
 def roster_import_view(request):
     """GET: the upload form (and this account's recent imports); POST: queue the import and go to its page."""
     actor = require_actor(request)
-    actor.require(Perm.MEMBERS_MANAGE)
+    actor.require(Perm.MEMBERS_IMPORT)
     preset = ""
     if request.GET.get("org"):
         try:
@@ -64,9 +64,7 @@ def roster_import_view(request):
                 org = org_get_by_code(actor=actor, code=code)
             except NotFound:
                 raise DomainError(f"没有找到工会代码为“{code}”的组织（或不在您的管辖范围内）", code="no_org") from None
-            job = roster_import_request(
-                actor=actor, org=org, filename=upload.name, content=upload.read(), mode=mode
-            )
+            job = roster_import_request(actor=actor, org=org, filename=upload.name, content=upload.read(), mode=mode)
         except DomainError as exc:
             report_domain_error(request, exc)
         else:
@@ -111,7 +109,9 @@ def roster_import_transfers_view(request, job_id: str):
     job = _import_job(actor, job_id)
     try:
         result = roster_import_transfers(actor=actor, job=job)
-        messages.success(request, f"已发起 {result['created']} 件会员接转，跳过 {result['skipped']} 件（会籍已变化或已有在办接转）")
+        messages.success(
+            request, f"已发起 {result['created']} 件会员接转，跳过 {result['skipped']} 件（会籍已变化或已有在办接转）"
+        )
     except DomainError as exc:
         report_domain_error(request, exc)
     return redirect(reverse("admin:roster_import_detail", args=[job.id]))
@@ -119,7 +119,9 @@ def roster_import_transfers_view(request, job_id: str):
 
 def roster_import_template(request):
     actor = require_actor(request)
-    actor.require(Perm.MEMBERS_MANAGE)
+    actor.require(Perm.MEMBERS_IMPORT)
     response = HttpResponse(roster_template_xlsx(), content_type=XLSX)
-    response["Content-Disposition"] = "attachment; filename*=UTF-8''%E4%BC%9A%E5%91%98%E5%90%8D%E5%86%8C%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
+    response["Content-Disposition"] = (
+        "attachment; filename*=UTF-8''%E4%BC%9A%E5%91%98%E5%90%8D%E5%86%8C%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
+    )
     return response

@@ -121,7 +121,7 @@ UNFOLD = {
                         "title": "名册导入",
                         "icon": "upload_file",
                         "link": reverse_lazy("admin:roster_import"),
-                        "permission": _can("members.manage"),
+                        "permission": _can("members.import"),
                     },
                 ],
             },

@@ -47,6 +47,7 @@ class Perm(StrEnum):
     MEMBERS_MANAGE = "members.manage"  # enrol, decide applications and transfers, leave/reserve/cancel, correct
     MEMBERS_UNMASK = "members.unmask"  # reveal one record's document number or phone, with a stated reason
     CARDS_VERIFY = "cards.verify"  # check an e-member card's QR token (stations, partners)
+    MEMBERS_IMPORT = "members.import"  # import a roster file into a grassroots union in scope
 
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
@@ -60,6 +61,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.MEMBERS_VIEW,
             Perm.MEMBERS_MANAGE,
             Perm.MEMBERS_UNMASK,
+            Perm.MEMBERS_IMPORT,
             Perm.CARDS_VERIFY,
         }
     ),
@@ -75,6 +77,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.MEMBERS_VIEW,
             Perm.MEMBERS_MANAGE,
             Perm.MEMBERS_UNMASK,
+            Perm.MEMBERS_IMPORT,
             Perm.CARDS_VERIFY,
         }
     ),
@@ -97,8 +100,10 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
 }
 
 # External systems act through API tokens: read the org tree and employers, and verify e-member cards. They never
-# read the member roster.
+# read the member roster. A token may also be allowed to import roster files (a personnel system sending its
+# roster), which adds exactly MEMBERS_IMPORT.
 API_TOKEN_PERMS = frozenset({Perm.ORGS_VIEW, Perm.EMPLOYERS_VIEW, Perm.CARDS_VERIFY})
+API_TOKEN_IMPORT_PERMS = API_TOKEN_PERMS | {Perm.MEMBERS_IMPORT}
 
 
 def role_label(role: str) -> str:

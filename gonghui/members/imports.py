@@ -73,7 +73,7 @@ def roster_import_request(
     file is unusable."""
     from gonghui.members.tasks import roster_import  # the task module imports this one
 
-    actor.require(Perm.MEMBERS_MANAGE)
+    actor.require(Perm.MEMBERS_IMPORT)
     org = org_get(actor=actor, org_id=org.id)
     require_import_target(actor, org)
     if mode not in MODES:
@@ -137,7 +137,10 @@ def roster_import_transfers(*, actor: Actor, job: JobRun) -> dict[str, int]:
     for row in conflicts:
         try:
             transfer_request_incoming(
-                actor=actor, membership=row.holding, to_org=org, reason=f"会员名册导入（第{row.line}行）发现已在本单位工作"
+                actor=actor,
+                membership=row.holding,
+                to_org=org,
+                reason=f"会员名册导入（第{row.line}行）发现已在本单位工作",
             )
             created += 1
         except DomainError:
@@ -396,7 +399,7 @@ def _lookup(ok: pl.DataFrame) -> pl.DataFrame:
             JOIN members_person p ON p.doc_type = k.doc_type AND p.doc_index = k.doc_index
             LEFT JOIN members_membership m ON m.person_id = p.id AND m.status IN ('active', 'reserved')
             LEFT JOIN orgs_organisation o ON o.id = m.org_id
-            """
+            """  # noqa: S608 (identifiers are module constants)
         )
         found = cursor.fetchall()
         cursor.execute(f"DROP TABLE {staging}")
@@ -489,7 +492,11 @@ def _apply_updates(changes: pl.DataFrame) -> None:
         person.quality_flags = row["quality_flags"]
         person.updated_at = timezone.now()
         if phone:
-            person.phone_enc, person.phone_index, person.phone_masked = sealed[phone], row["phone_index"], mask_phone(phone)
+            person.phone_enc, person.phone_index, person.phone_masked = (
+                sealed[phone],
+                row["phone_index"],
+                mask_phone(phone),
+            )
         people.append(person)
     fields = [*PROFILE_COLUMNS, "quality_flags", "updated_at"]
     with_phone = [p for p, phone in zip(people, phones, strict=True) if phone]
@@ -585,7 +592,7 @@ def _insert_people(rows: pl.DataFrame, *, today: date) -> tuple[pl.DataFrame, pl
     columns = ", ".join(PERSON_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO members_person ({columns}) SELECT {columns} FROM {staging} ORDER BY {LINE} "
+            f"INSERT INTO members_person ({columns}) SELECT {columns} FROM {staging} ORDER BY {LINE} "  # noqa: S608 (identifiers are module constants)
             "ON CONFLICT (doc_type, doc_index) DO NOTHING RETURNING id"
         )
         inserted = {_uuid_text(row[0]) for row in cursor.fetchall()}
@@ -634,7 +641,7 @@ def _insert_memberships(rows: pl.DataFrame, *, org: Organisation, today: date) -
     columns = ", ".join(MEMBERSHIP_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO members_membership ({columns}) SELECT {columns} FROM {staging} ORDER BY {LINE} "
+            f"INSERT INTO members_membership ({columns}) SELECT {columns} FROM {staging} ORDER BY {LINE} "  # noqa: S608 (identifiers are module constants)
             "ON CONFLICT (person_id) WHERE status IN ('active', 'reserved') DO NOTHING RETURNING person_id"
         )
         inserted = {_uuid_text(row[0]) for row in cursor.fetchall()}
@@ -649,7 +656,9 @@ def _insert_memberships(rows: pl.DataFrame, *, org: Organisation, today: date) -
 def _stage(frame: pl.DataFrame, name: str, types: dict[str, str]) -> str:
     """Load `frame` into a new temporary table `name` (dropped by the caller) and return the table name."""
     postgres = connection.vendor == "postgresql"
-    ddl = ", ".join(f"{c} {types.get(c, 'text') if postgres else _sqlite_type(types.get(c, 'text'))}" for c in frame.columns)
+    ddl = ", ".join(
+        f"{c} {types.get(c, 'text') if postgres else _sqlite_type(types.get(c, 'text'))}" for c in frame.columns
+    )
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMP TABLE {name} ({ddl})" + (" ON COMMIT DROP" if postgres else ""))
     _load_rows(name, frame, types)
@@ -667,7 +676,7 @@ def _load_rows(table: str, frame: pl.DataFrame, types: dict[str, str]) -> None:
         placeholders = ", ".join(["%s"] * len(frame.columns))
         kinds = [types.get(c, "text") for c in frame.columns]
         cursor.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",
+            f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",  # noqa: S608 (identifiers are module constants)
             [tuple(_sqlite_value(v, k) for k, v in zip(kinds, row, strict=True)) for row in frame.iter_rows()],
         )
 
@@ -732,7 +741,12 @@ def error_report_xlsx(job: JobRun, table: Table) -> bytes:
     reason = book.add_format({"font_color": "#B42318", "text_wrap": True})
     title = book.add_format({"bold": True, "font_size": 13})
     headings = [h for h in table.original.columns if h != LINE]
-    sheet.write(0, 0, f"导入问题清单：共{rows.height}行未导入。请按“问题说明”修改后重新上传（“原行号”“问题说明”两列会被忽略）", title)
+    sheet.write(
+        0,
+        0,
+        f"导入问题清单：共{rows.height}行未导入。请按“问题说明”修改后重新上传（“原行号”“问题说明”两列会被忽略）",
+        title,
+    )
     for col, heading in enumerate([*headings, *REPORT_EXTRA]):
         sheet.write(1, col, heading, head)
         sheet.set_column(col, col, 14 if col < len(headings) else 12)
@@ -752,7 +766,20 @@ def error_report_xlsx(job: JobRun, table: Table) -> bytes:
 def import_rows_json(job: JobRun) -> list[dict]:
     return [
         {"row": line, "status": status, "reason": reason}
-        for line, status, reason in RosterImportRow.objects.filter(job=job).order_by("line").values_list(
-            "line", "status", "reason"
-        )
+        for line, status, reason in RosterImportRow.objects.filter(job=job)
+        .order_by("line")
+        .values_list("line", "status", "reason")
     ]
+
+
+def roster_import_get(*, actor: Actor, job_id) -> JobRun:
+    """An import job the actor started (accounts and API tokens alike); anything else is NotFound."""
+    from gonghui.common.errors import NotFound
+    from gonghui.common.ids import parse_public_id
+
+    actor.require(Perm.MEMBERS_IMPORT)
+    parsed = parse_public_id(job_id)
+    job = JobRun.objects.filter(id=parsed, kind="roster_import", requested_by_id=actor.id).first() if parsed else None
+    if job is None:
+        raise NotFound()
+    return job

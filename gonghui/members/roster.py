@@ -59,7 +59,10 @@ ROSTER_COLUMNS = ColumnSpec(
         "remarks": ("备注",),
     },
     required=("name", "doc_number"),
-    ignored=("序号", "编号", "所在工会", "工会名称", "工会代码", "会籍状态", "会员卡号", "来源", "年龄", "原行号", "问题说明"),
+    ignored=(
+        "序号", "编号", "所在工会", "工会名称", "工会代码", "会籍状态", "会员卡号", "来源", "年龄",
+        "原行号", "问题说明",
+    ),
 )  # fmt: skip
 
 # Choice columns: what people write → stored code. The model's own labels and codes are always accepted.

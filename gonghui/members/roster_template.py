@@ -47,7 +47,8 @@ def roster_template_xlsx() -> bytes:
         sheet.set_column(col, col, width, text)
         if choices:
             lists.write_column(0, col, choices)
-            ref = f"=选项!${xlsxwriter.utility.xl_col_to_name(col)}$1:${xlsxwriter.utility.xl_col_to_name(col)}${len(choices)}"
+            letter = xlsxwriter.utility.xl_col_to_name(col)
+            ref = f"=选项!${letter}$1:${letter}${len(choices)}"
             sheet.data_validation(
                 2, col, TEMPLATE_ROWS, col,
                 {"validate": "list", "source": ref, "error_title": "取值不正确", "error_message": "请从下拉列表中选择"},

@@ -81,8 +81,9 @@ def _require_open_union(org: Organisation, *, field: str = "org") -> None:
 
 
 def require_import_target(actor: Actor, org: Organisation) -> None:
-    """A roster may be imported into an open grassroots union the actor manages."""
-    _require_manage(actor, org)
+    """A roster may be imported into an open grassroots union in the actor's scope."""
+    actor.require(Perm.MEMBERS_IMPORT)
+    _require_in_scope(actor, org)
     _require_open_union(org)
 
 

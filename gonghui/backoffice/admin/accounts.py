@@ -226,7 +226,7 @@ class ApiTokenForm(forms.ModelForm):
 
     class Meta:
         model = ApiToken
-        fields = ["name"]
+        fields = ["name", "allow_roster_import"]
 
 
 @admin.register(ApiToken, site=backoffice_site)
@@ -235,7 +235,9 @@ class ApiTokenAdmin(ScopedModelAdmin):
     change_perm = None
     add_perm = Perm.API_TOKENS_MANAGE
     form = ApiTokenForm
-    list_display = ["name", "prefix", "org", "created_by_label", "created_at", "last_used_at", "revoked_at"]
+    list_display = [
+        "name", "prefix", "org", "allow_roster_import", "created_by_label", "created_at", "last_used_at", "revoked_at"
+    ]  # fmt: skip
     readonly_fields = ["prefix", "org", "created_by_label", "created_at", "last_used_at", "revoked_at"]
     actions_detail = ["revoke"]
 
@@ -252,7 +254,12 @@ class ApiTokenAdmin(ScopedModelAdmin):
             try:
                 org = org_get_by_code(actor=actor, code=form.cleaned_data["org_code"])
                 with transaction.atomic():
-                    _token, raw = api_token_create(actor=actor, org=org, name=form.cleaned_data["name"])
+                    _token, raw = api_token_create(
+                        actor=actor,
+                        org=org,
+                        name=form.cleaned_data["name"],
+                        allow_roster_import=form.cleaned_data["allow_roster_import"],
+                    )
             except NotFound:
                 form.add_error("org_code", "找不到该组织，或不在您的管辖范围内")
             except DomainError as exc:

@@ -48,7 +48,9 @@ class Command(BaseCommand):
         if job.result.get("unknown_columns"):
             self.stdout.write("未识别的列（未导入）：" + "、".join(job.result["unknown_columns"]))
         if job.result_name:
-            self.stdout.write(f"问题清单：{job.result_file.path if hasattr(job.result_file, 'path') else job.result_name}")
+            self.stdout.write(
+                f"问题清单：{job.result_file.path if hasattr(job.result_file, 'path') else job.result_name}"
+            )
 
     def _request(self, options) -> JobRun:
         if not options["path"] or not options["org"]:

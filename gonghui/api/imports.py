@@ -1,0 +1,82 @@
+"""Roster import for external systems (a personnel system sending its roster) and for the back office: upload a
+file, then poll the job. Tokens need the roster-import permission set when the token was created."""
+
+from typing import Literal
+
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
+
+from gonghui.api.schemas import ErrorOut
+from gonghui.common.errors import NotFound
+from gonghui.jobs.models import JobRun
+from gonghui.members.imports import roster_import_get, roster_import_request
+from gonghui.members.models import RosterImportRow
+from gonghui.orgs.selectors import org_get_by_code
+
+router = Router(tags=["会员名册导入"])
+ROWS_LIMIT = 5000
+
+
+class ImportRowOut(Schema):
+    row: int
+    status: str
+    reason: str
+
+
+class ImportJobOut(Schema):
+    id: str
+    status: str
+    phase: str
+    done: int
+    total: int
+    summary: dict[str, int]
+    message: str
+    unknown_columns: list[str]
+    error: str
+    rows: list[ImportRowOut]
+    rows_truncated: bool
+
+
+def _job_out(job: JobRun) -> dict:
+    rows = list(RosterImportRow.objects.filter(job=job).order_by("line").values_list("line", "status", "reason")[
+        : ROWS_LIMIT + 1
+    ])  # fmt: skip
+    return {
+        "id": str(job.id),
+        "status": job.status,
+        "phase": job.phase,
+        "done": job.done,
+        "total": job.total,
+        "summary": job.result.get("summary", {}),
+        "message": job.result.get("message", ""),
+        "unknown_columns": job.result.get("unknown_columns", []),
+        "error": job.error,
+        "rows": [{"row": line, "status": status, "reason": reason} for line, status, reason in rows[:ROWS_LIMIT]],
+        "rows_truncated": len(rows) > ROWS_LIMIT,
+    }
+
+
+@router.post(
+    "/members/imports",
+    response={202: ImportJobOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="上传会员名册（后台任务）",
+)
+def import_upload(
+    request,
+    file: File[UploadedFile],
+    org_code: Form[str],
+    mode: Form[Literal["dry-run", "add", "upsert"]] = "dry-run",
+):
+    actor = request.actor
+    try:
+        org = org_get_by_code(actor=actor, code=org_code)
+    except NotFound:
+        raise NotFound("没有找到该工会代码，或不在授权范围内") from None
+    job = roster_import_request(actor=actor, org=org, filename=file.name or "", content=file.read(), mode=mode)
+    job.refresh_from_db()
+    return 202, _job_out(job)
+
+
+@router.get("/members/imports/{job_id}", response={200: ImportJobOut, 404: ErrorOut}, summary="导入进度与逐行结果")
+def import_status(request, job_id: str):
+    return _job_out(roster_import_get(actor=request.actor, job_id=job_id))
