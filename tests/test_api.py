@@ -76,6 +76,8 @@ def test_openapi_lists_the_endpoints(db):
         "/api/v1/transfers": ["get", "post"],
         "/api/v1/transfers/{transfer_id}/{step}": ["post"],
         "/api/v1/unions/directory": ["get"],
+        "/api/v1/members/imports": ["post"],
+        "/api/v1/members/imports/{job_id}": ["get"],
     }
     assert schema["info"]["title"] == "数字工会平台 API"
     assert schema["info"]["version"] == "1.0.0"

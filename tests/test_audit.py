@@ -443,7 +443,7 @@ def test_api_token_create_and_revoke(accounts, actors, tree):
         object_id=str(token.id),
         object_label="大屏",
         object_org_path=tree["SZ-GS"].path,
-        details={"org": str(tree["SZ-GS"].id)},
+        details={"org": str(tree["SZ-GS"].id), "allow_roster_import": False},
     )
     assert raw not in str(new.one.__dict__)
     with NewEvents() as new:

@@ -20,9 +20,9 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 api.add_router("/", orgs_router)
+api.add_router("/", imports_router)  # before members: /members/imports is not a membership id
 api.add_router("/", members_router)
 api.add_router("/", public_router)
-api.add_router("/", imports_router)
 
 
 @api.exception_handler(DomainError)

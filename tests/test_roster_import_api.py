@@ -1,0 +1,104 @@
+"""The roster import API: who may upload, into which union, and who may read a job's outcome."""
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from gonghui.accounts.services import api_token_create
+from gonghui.demo.people import WorkerFactory
+from gonghui.demo.rosters import roster_csv, roster_row
+from gonghui.jobs.models import JobRun
+from gonghui.members.models import Membership, Person
+
+
+def _token_client(system, org, *, allow: bool) -> Client:
+    _token, raw = api_token_create(actor=system, org=org, name=f"人事系统{org.code}", allow_roster_import=allow)
+    return Client(headers={"Authorization": f"Bearer {raw}"})
+
+
+def _roster(count: int = 3) -> bytes:
+    factory = WorkerFactory(11, timezone.localdate())
+    return roster_csv([roster_row(i + 1, factory.worker("测试公司")) for i in range(count)])
+
+
+def _upload(client: Client, org_code: str, content: bytes, mode: str = "add"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(
+        "/api/v1/members/imports",
+        {"file": SimpleUploadedFile("名册.csv", content, content_type="text/csv"), "org_code": org_code, "mode": mode},
+    )
+
+
+@pytest.mark.django_db
+def test_a_token_allowed_to_import_adds_members_and_reads_its_job(tree, system, django_capture_on_commit_callbacks):
+    client = _token_client(system, tree["SZ-GS-T01"], allow=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _upload(client, "SZ-GS-T01-12", _roster(3))
+
+    assert response.status_code == 202
+    assert response.json()["status"] == "queued"
+    body = client.get(f"/api/v1/members/imports/{response.json()['id']}").json()
+    assert body["status"] == "succeeded"
+    assert body["summary"] == {
+        "rows": 3, "added": 3, "updated": 0, "unchanged": 0, "conflict": 0, "duplicate": 0, "error": 0
+    }  # fmt: skip
+    assert body["rows"] == []
+    assert Membership.objects.filter(org=tree["SZ-GS-T01-12"]).count() == 3
+
+
+@pytest.mark.django_db
+def test_a_read_only_token_is_refused_and_nothing_is_written(tree, system):
+    client = _token_client(system, tree["SZ-GS-T01"], allow=False)
+
+    response = _upload(client, "SZ-GS-T01-12", _roster(3))
+
+    assert response.status_code == 403
+    assert JobRun.objects.count() == 0
+    assert Person.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_union_outside_the_token_scope_looks_missing(tree, system):
+    client = _token_client(system, tree["SZ-GS-T01"], allow=True)
+
+    response = _upload(client, "SZ-WZ-T01-E1", _roster(3))
+
+    assert response.status_code == 404
+    assert JobRun.objects.count() == 0
+    assert Person.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_another_callers_job_looks_missing(tree, system):
+    first = _token_client(system, tree["SZ-GS-T01"], allow=True)
+    second = _token_client(system, tree["SZ-GS-T01"], allow=True)
+    job_id = _upload(first, "SZ-GS-T01-12", _roster(2)).json()["id"]
+
+    assert second.get(f"/api/v1/members/imports/{job_id}").status_code == 404
+    assert first.get(f"/api/v1/members/imports/{job_id}").status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_unreadable_file_is_a_422_with_the_reason(tree, system):
+    client = _token_client(system, tree["SZ-GS-T01"], allow=True)
+
+    response = _upload(client, "SZ-GS-T01-12", "甲,乙\n1,2\n".encode())
+
+    assert response.status_code == 422
+    assert "没有找到表头" in response.json()["message"]
+    assert JobRun.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_dry_run_through_the_api_writes_nothing(tree, system, django_capture_on_commit_callbacks):
+    client = _token_client(system, tree["SZ-GS-T01"], allow=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job_id = _upload(client, "SZ-GS-T01-12", _roster(4), mode="dry-run").json()["id"]
+    body = client.get(f"/api/v1/members/imports/{job_id}").json()
+
+    assert body["summary"]["added"] == 4
+    assert Person.objects.count() == 0
+    assert Membership.objects.count() == 0
