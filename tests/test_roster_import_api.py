@@ -102,3 +102,67 @@ def test_dry_run_through_the_api_writes_nothing(tree, system, django_capture_on_
     assert body["summary"]["added"] == 4
     assert Person.objects.count() == 0
     assert Membership.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_an_unmasked_csv_export_reads_back_unchanged(tree, system, accounts, django_capture_on_commit_callbacks):
+    """Round trip: the standard roster layout with full numbers imports into the same union as all unchanged."""
+    from gonghui.accounts.actors import actor_for_user
+    from gonghui.audit.models import AuditEvent
+    from gonghui.members.imports import roster_import_request, roster_import_run
+    from gonghui.members.tasks import member_roster_export_request
+
+    union = tree["SZ-GS-T01-12"]
+    with django_capture_on_commit_callbacks(execute=True):
+        first = roster_import_request(
+            actor=system, org=union, filename="名册.csv", content=_roster(5), mode="add", enqueue=lambda _id: None
+        )
+    roster_import_run(str(first.id))
+    cadre = actor_for_user(accounts["town_cadre"])
+    with django_capture_on_commit_callbacks(execute=True):
+        export = member_roster_export_request(actor=cadre, org=union, fmt="csv", unmask_reason="核对名册")
+    export.refresh_from_db()
+    content = export.result_file.open("rb").read()
+    assert export.result_name.endswith(".csv")
+    event = AuditEvent.objects.get(action="member.export")
+    assert event.details["masked"] is False and event.details["reason"] == "核对名册"
+
+    again = roster_import_request(
+        actor=system, org=union, filename="导出.csv", content=content, mode="upsert", enqueue=lambda _id: None
+    )
+    roster_import_run(str(again.id))
+    again.refresh_from_db()
+    assert again.result["summary"] == {
+        "rows": 5, "added": 0, "updated": 0, "unchanged": 5, "conflict": 0, "duplicate": 0, "error": 0
+    }  # fmt: skip
+    assert again.result["unknown_columns"] == []
+
+
+@pytest.mark.django_db
+def test_a_masked_export_stays_masked_and_unmasking_needs_the_permission(
+    tree, system, accounts, django_capture_on_commit_callbacks
+):
+    from gonghui.accounts.actors import actor_for_user
+    from gonghui.audit.models import AuditEvent
+    from gonghui.common.errors import PermissionDenied
+    from gonghui.members.imports import roster_import_request, roster_import_run
+    from gonghui.members.tasks import member_roster_export_request
+
+    union = tree["SZ-GS-T01-12"]
+    job = roster_import_request(
+        actor=system, org=union, filename="名册.csv", content=_roster(3), mode="add", enqueue=lambda _id: None
+    )
+    roster_import_run(str(job.id))
+    with pytest.raises(PermissionDenied):
+        member_roster_export_request(
+            actor=actor_for_user(accounts["sysadmin"]), org=tree["SZ"], fmt="csv", unmask_reason="看看"
+        )
+    assert JobRun.objects.filter(kind="member_roster_export").count() == 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        export = member_roster_export_request(actor=actor_for_user(accounts["grassroots_cadre"]), org=union, fmt="csv")
+    export.refresh_from_db()
+    lines = export.result_file.open("rb").read().decode("utf-8-sig").splitlines()
+    assert len(lines) == 4
+    assert all("**********" in line for line in lines[1:])
+    assert AuditEvent.objects.get(action="member.export").details["masked"] is True

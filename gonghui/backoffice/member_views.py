@@ -437,6 +437,7 @@ def data_quality(request):
         page=page,
         page_size=RECTIFICATION_PAGE,
         can_export=actor.can(Perm.EXPORT),
+        can_unmask=actor.can(Perm.EXPORT) and actor.can(Perm.MEMBERS_UNMASK),
     )
 
 
@@ -447,7 +448,12 @@ def member_export(request):
         raise Http404
     org = _or_404(org_get, actor=actor, org_id=request.POST.get("org", ""))
     try:
-        job = member_roster_export_request(actor=actor, org=org)
+        job = member_roster_export_request(
+            actor=actor,
+            org=org,
+            fmt=request.POST.get("fmt", "xlsx"),
+            unmask_reason=request.POST.get("reason", "") if request.POST.get("unmasked") else "",
+        )
     except DomainError as exc:
         report_domain_error(request, exc)
         return redirect(reverse("admin:member_quality") + f"?org={org.id}")

@@ -1,6 +1,8 @@
-"""The member roster of a subtree as an .xlsx workbook (会员名册). Personal numbers are always masked: the export
-is for counting and checking, not for copying identities out of the platform."""
+"""The member roster of a subtree as an .xlsx workbook or a .csv file (会员名册), in the standard layout that the roster
+import reads back unchanged. Personal numbers are masked unless the requester may unmask and stated a reason (then
+the export is audited with that reason)."""
 
+import csv
 import io
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -8,6 +10,7 @@ from datetime import datetime
 import xlsxwriter
 
 from gonghui.members.models import Membership
+from gonghui.members.people import document_number_of, phone_of
 from gonghui.orgs.models import Organisation
 
 COLUMNS = [
@@ -36,6 +39,48 @@ COLUMNS = [
 ]
 
 
+def roster_values(number: int, m: Membership, *, unmasked: bool) -> list:
+    p = m.person
+    return [
+        number,
+        p.name,
+        p.get_sex_display(),
+        p.birth_date.isoformat() if p.birth_date else "",
+        p.get_doc_type_display(),
+        document_number_of(p) if unmasked else p.doc_masked,
+        (phone_of(p) if unmasked else p.phone_masked),
+        p.ethnicity,
+        p.get_education_display() if p.education else "",
+        p.get_political_status_display() if p.political_status else "",
+        p.get_hukou_type_display() if p.hukou_type else "",
+        p.get_employment_form_display() if p.employment_form else "",
+        p.work_unit,
+        p.post,
+        p.get_skill_level_display() if p.skill_level else "",
+        "是" if p.is_model_worker else "否",
+        m.org.name,
+        m.org.code,
+        m.get_status_display(),
+        m.joined_on.isoformat(),
+        m.card_number,
+        m.get_source_display(),
+    ]
+
+
+def member_roster_csv(
+    *, memberships: Iterable[Membership], unmasked: bool = False, on_row: Callable[[int], None] | None = None
+) -> bytes:
+    """UTF-8 with BOM (Excel opens it as Chinese text), the header in the first line."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([label for label, _width in COLUMNS])
+    for number, m in enumerate(memberships, start=1):
+        writer.writerow(roster_values(number, m, unmasked=unmasked))
+        if on_row:
+            on_row(number)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
 def member_roster_xlsx(
     *,
     root: Organisation,
@@ -43,6 +88,7 @@ def member_roster_xlsx(
     exported_at: datetime,
     exported_by: str,
     on_row: Callable[[int], None] | None = None,
+    unmasked: bool = False,
 ) -> bytes:
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "constant_memory": True})
@@ -63,7 +109,8 @@ def member_roster_xlsx(
         9,
         1,
         last_col,
-        f"统计日期：{exported_at:%Y-%m-%d}    导出人：{exported_by}    证件号码、手机号码已脱敏",
+        f"统计日期：{exported_at:%Y-%m-%d}    导出人：{exported_by}    "
+        + ("含完整证件号码和手机号码，请妥善保管" if unmasked else "证件号码、手机号码已脱敏"),
         meta,
     )
     for col, (label, _width) in enumerate(COLUMNS):
@@ -71,31 +118,7 @@ def member_roster_xlsx(
     sheet.freeze_panes(3, 2)
     row = 3
     for number, m in enumerate(memberships, start=1):
-        p = m.person
-        values = [
-            number,
-            p.name,
-            p.get_sex_display(),
-            p.birth_date.isoformat() if p.birth_date else "",
-            p.get_doc_type_display(),
-            p.doc_masked,
-            p.phone_masked,
-            p.ethnicity,
-            p.get_education_display() if p.education else "",
-            p.get_political_status_display() if p.political_status else "",
-            p.get_hukou_type_display() if p.hukou_type else "",
-            p.get_employment_form_display() if p.employment_form else "",
-            p.work_unit,
-            p.post,
-            p.get_skill_level_display() if p.skill_level else "",
-            "是" if p.is_model_worker else "否",
-            m.org.name,
-            m.org.code,
-            m.get_status_display(),
-            m.joined_on.isoformat(),
-            m.card_number,
-            m.get_source_display(),
-        ]
+        values = roster_values(number, m, unmasked=unmasked)
         for col, value in enumerate(values):
             sheet.write(row, col, value, cell if col == 0 else text)
         row += 1

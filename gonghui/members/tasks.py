@@ -8,11 +8,11 @@ from django_tasks import task
 
 from gonghui.audit.services import audit_record
 from gonghui.common.actor import Actor
-from gonghui.common.errors import DomainError
+from gonghui.common.errors import DomainError, ValidationFailed
 from gonghui.common.roles import Perm
 from gonghui.jobs.models import JobRun, JobStatus
 from gonghui.jobs.services import actor_from_snapshot, job_create, job_fail, job_progress, job_start, job_succeed
-from gonghui.members.exports import member_roster_xlsx
+from gonghui.members.exports import member_roster_csv, member_roster_xlsx
 from gonghui.members.models import HOLDING_STATUSES, Membership
 from gonghui.orgs.models import Organisation
 from gonghui.orgs.selectors import org_get
@@ -21,17 +21,27 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY = 1000
 
 
-def member_roster_export_request(*, actor: Actor, org: Organisation) -> JobRun:
-    """Queue an export of the members held in `org`'s subtree (会员名册, masked) for the actor."""
+def member_roster_export_request(
+    *, actor: Actor, org: Organisation, fmt: str = "xlsx", unmask_reason: str = ""
+) -> JobRun:
+    """Queue an export of the members held in `org`'s subtree (会员名册) for the actor: masked, or with full numbers
+    for a role that may unmask when a reason is stated."""
     actor.require(Perm.EXPORT)
     actor.require(Perm.MEMBERS_VIEW)
     org = org_get(actor=actor, org_id=org.id)
+    if fmt not in ("xlsx", "csv"):
+        raise ValidationFailed({"fmt": "导出格式只能是 xlsx 或 csv"})
+    reason = (unmask_reason or "").strip()
+    if reason:
+        actor.require(Perm.MEMBERS_UNMASK)
+        if len(reason) > 200:
+            raise ValidationFailed({"reason": "原因不能超过200个字"})
     with transaction.atomic():
         return job_create(
             actor=actor,
             kind="member_roster_export",
-            title=f"导出会员名册：{org.name}",
-            params={"org_id": str(org.id)},
+            title=f"导出会员名册：{org.name}（{fmt}{'，完整号码' if reason else '，脱敏'}）",
+            params={"org_id": str(org.id), "fmt": fmt, "unmask_reason": reason},
             enqueue=lambda job_id: member_roster_export.enqueue(job_id),
         )
 
@@ -61,18 +71,28 @@ def member_roster_export(job_id: str) -> None:
                 job_progress(job, done=done)
 
         exported_at = timezone.localtime()
-        content = member_roster_xlsx(
-            root=root,
-            memberships=memberships.iterator(chunk_size=2000),
-            exported_at=exported_at,
-            exported_by=actor.label,
-            on_row=on_row,
-        )
+        reason = job.params.get("unmask_reason", "")
+        fmt = job.params.get("fmt", "xlsx")
+        if reason:
+            actor.require(Perm.MEMBERS_UNMASK)
+        if fmt == "csv":
+            content = member_roster_csv(
+                memberships=memberships.iterator(chunk_size=2000), unmasked=bool(reason), on_row=on_row
+            )
+        else:
+            content = member_roster_xlsx(
+                root=root,
+                memberships=memberships.iterator(chunk_size=2000),
+                exported_at=exported_at,
+                exported_by=actor.label,
+                on_row=on_row,
+                unmasked=bool(reason),
+            )
         with transaction.atomic():
             job_succeed(
                 job,
                 result={"rows": job.total},
-                file_name=f"会员名册_{root.code}_{exported_at:%Y%m%d%H%M}.xlsx",
+                file_name=f"会员名册_{root.code}_{exported_at:%Y%m%d%H%M}.{fmt}",
                 content=content,
             )
             audit_record(
@@ -82,7 +102,8 @@ def member_roster_export(job_id: str) -> None:
                 object_id=root.id,
                 object_label=f"{root.name}（{root.code}）",
                 object_org_path=root.path,
-                details={"rows": job.total, "job": str(job.id), "masked": True},
+                details={"rows": job.total, "job": str(job.id), "masked": not reason, "format": fmt}
+                | ({"reason": reason} if reason else {}),
             )
     except DomainError as exc:
         job_fail(job, message=f"导出失败：{exc.message}")
