@@ -108,6 +108,10 @@ def cell_text(value) -> str:
     if isinstance(value, float):
         if value != value:  # NaN
             return ""
+        if value.is_integer() and abs(value) >= 1e15:
+            # More digits than a spreadsheet number keeps: the tail is already lost. Show it the way Excel does, so
+            # validation refuses it instead of accepting a different person's number whose check digit happens to fit.
+            return format(value, ".14E")
         if value.is_integer():
             return format(Decimal(format(value, ".15g")), "f")
         return format(value, ".15g")
@@ -206,6 +210,8 @@ def read_table(data: bytes, filename: str, spec: ColumnSpec) -> Table:
         if not heading:
             heading = f"第{index + 1}列（无表头）"
             unknown.append(heading)
+        if heading in headings:  # the same heading twice: keep both columns in the report, under distinct names
+            heading = f"{heading}（第{index + 1}列）"
         headings.append(heading)
         name = spec.field_of(heading)
         if name is None:
@@ -232,7 +238,10 @@ def read_table(data: bytes, filename: str, spec: ColumnSpec) -> Table:
         *[pl.col(column).alias(name) for name, column in source_of.items()],
         (pl.any_horizontal(pl.col(c).is_not_null() for c in spare) if spare else pl.lit(False)).alias("_beyond_header"),
     )
-    original = body.select(pl.col(LINE), *[pl.col(c).alias(h) for c, h in zip(cells, headings, strict=True)])
+    extra = [
+        pl.col(c).alias(f"第{int(c[1:]) + 1}列（无表头）") for c in spare if body.get_column(c).is_not_null().any()
+    ]
+    original = body.select(pl.col(LINE), *[pl.col(c).alias(h) for c, h in zip(cells, headings, strict=True)], *extra)
     return Table(
         frame=frame,
         original=original,

@@ -553,17 +553,17 @@ PERSON_SQL_TYPES = {
 def _sealed_people(rows: pl.DataFrame, *, today: date) -> pl.DataFrame:
     numbers = rows.get_column("doc_number").to_list()
     phones = rows.get_column("phone").to_list()
-    given = [p for p in phones if p]
-    phone_sealed = iter(encrypt_many(given, context=PHONE_CONTEXT))
-    phone_index = iter(blind_index_many(given, context=PHONE_CONTEXT))
+    given = sorted({p for p in phones if p})
+    phone_sealed = dict(zip(given, encrypt_many(given, context=PHONE_CONTEXT), strict=True))
+    phone_index = dict(zip(given, blind_index_many(given, context=PHONE_CONTEXT), strict=True))
     now = timezone.now()
     ids = new_public_ids(rows.height)
     text = [pl.col(f).fill_null("") for f in PROFILE_COLUMNS if f != "is_model_worker"]
     return rows.with_columns(
         pl.Series("id", [str(i) for i in ids]),
         pl.Series("doc_number_enc", encrypt_many(numbers, context=DOC_CONTEXT), dtype=pl.Binary),
-        pl.Series("phone_enc", [next(phone_sealed) if p else None for p in phones], dtype=pl.Binary),
-        pl.Series("phone_index", [next(phone_index) if p else "" for p in phones], dtype=pl.String),
+        pl.Series("phone_enc", [phone_sealed[p] if p else None for p in phones], dtype=pl.Binary),
+        pl.Series("phone_index", [phone_index[p] if p else "" for p in phones], dtype=pl.String),
         pl.when(pl.col("phone").is_null()).then(pl.lit("")).otherwise(
             pl.col("phone").str.slice(0, 3) + pl.lit("****") + pl.col("phone").str.slice(7, 4)
         ).alias("phone_masked"),

@@ -199,7 +199,7 @@ def _documents(frame: pl.DataFrame, today: date) -> pl.DataFrame:
     )
     birth = pl.col("_number").str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
     prefixes = (
-        df.filter(pl.col("_number").str.contains(r"^\d{17}[\dX]$"))
+        df.filter(pl.col("_number").str.contains(r"^[0-9]{17}[0-9X]$"))
         .get_column("_number")
         .str.slice(0, 6)
         .unique()
@@ -208,7 +208,7 @@ def _documents(frame: pl.DataFrame, today: date) -> pl.DataFrame:
     known = [p for p in prefixes if p[:2] not in ("81", "82", "83") and region_known(p)]
     fast = (
         (pl.col("_type") == DocType.RESIDENT_ID)
-        & pl.col("_number").str.contains(r"^\d{17}[\dX]$")
+        & pl.col("_number").str.contains(r"^[0-9]{17}[0-9X]$")
         & _gb11643_ok(pl.col("_number"))
         & birth.is_not_null()
         & (birth >= date(1900, 1, 1))
