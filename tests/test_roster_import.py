@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from urllib.parse import quote
 
 import polars as pl
@@ -287,8 +288,13 @@ def _numeric_id_workbook(title: str, rows: list[tuple[object, bool]]) -> bytes:
     return buffer.getvalue()
 
 
-def _excel_text(number: str) -> str:
-    """What a numeric cell holding this ID reads as (Excel keeps 15 significant digits)."""
+def _fifteen_digits(number: str) -> str:
+    """An 18-digit ID typed into a spreadsheet as a number: only 15 significant digits survive (…000)."""
+    return format(Decimal(format(float(int(number)), ".15g")), "f")
+
+
+def _read_back(number: str) -> str:
+    """What the reader makes of a numeric cell holding this ID."""
     return cell_text(float(int(number)))
 
 
@@ -308,7 +314,7 @@ def test_xlsx_ids_typed_as_numbers_are_errors_that_mention_excel(tree, system, t
     for line, (worker, _) in ((4, rows[1]), (6, rows[3]), (7, rows[4])):
         reason = reasons(job)[line]
         assert "Excel" in reason
-        assert reason == doc_reason(_excel_text(worker.doc_number), today)
+        assert reason == doc_reason(_read_back(worker.doc_number), today)
     assert set(members_of(tree[HERE])) == {w.doc_number for w in plain}
     # The date cell of 入会日期 was read as a date.
     for worker in plain:
@@ -317,7 +323,7 @@ def test_xlsx_ids_typed_as_numbers_are_errors_that_mention_excel(tree, system, t
 
 def _zeroed_is_refused(number: str, today: date) -> bool:
     try:
-        normalise_document("resident_id", _excel_text(number), today=today)
+        normalise_document("resident_id", _fifteen_digits(number), today=today)
     except DocumentInvalid:
         return True
     return False
@@ -330,7 +336,7 @@ def test_xlsx_numeric_id_whose_zeroed_tail_happens_to_pass_the_check_is_still_re
     factory = WorkerFactory(13, today)
     pool = [w for w in (factory.worker(UNIT) for _ in range(200)) if not w.doc_number.endswith("X")]
     unlucky = next(w for w in pool if not _zeroed_is_refused(w.doc_number, today))
-    assert _excel_text(unlucky.doc_number) != unlucky.doc_number  # the number in the file is not the person's ID
+    assert _fifteen_digits(unlucky.doc_number) != unlucky.doc_number  # the number in the file is not the person's ID
     job = run_import(system, tree[HERE], "名册.xlsx", _numeric_id_workbook(TITLE, [(unlucky, True)]))
 
     assert outcomes(job) == {3: "error"}
@@ -339,7 +345,9 @@ def test_xlsx_numeric_id_whose_zeroed_tail_happens_to_pass_the_check_is_still_re
 
 
 def test_xls_written_with_xlwt(tree, system, today):
-    w = workers(14, today, 4)
+    pool = workers(14, today, 20)
+    numeric = next(x for x in pool if not x.doc_number.endswith("X") and _zeroed_is_refused(x.doc_number, today))
+    w = [x for x in pool if x != numeric][:3]
     book = xlwt.Workbook(encoding="utf-8")
     sheet = book.add_sheet("会员名册")
     sheet.write(0, 0, TITLE)
@@ -349,8 +357,6 @@ def test_xls_written_with_xlwt(tree, system, today):
     for line, worker in placed.items():
         for column, value in enumerate(roster_row(line - 2, worker)):
             sheet.write(line - 1, column, value)
-    numeric = w[3]
-    assert not numeric.doc_number.endswith("X") and _zeroed_is_refused(numeric.doc_number, today)
     for column, value in enumerate(roster_row(9, numeric)):
         sheet.write(6, column, int(value) if HEADINGS[column] == "证件号码" else value)  # line 7
     buffer = io.BytesIO()
@@ -380,6 +386,20 @@ def test_utf8_csv_with_bom(tree, system, today):
     assert outcomes(job) == {}
     assert job.result["summary"]["added"] == 3
     assert set(members_of(tree[HERE])) == {x.doc_number for x in w}
+
+
+def test_a_cell_far_beyond_the_header_late_in_a_csv_is_still_an_error(tree, system, today):
+    """The CSV reader sizes its columns from the first lines of the file; a row further down with a value many
+    columns to the right of the header must still be refused (and the value kept in the report), not cut off."""
+    w = workers(17, today, 80)
+    rows = [roster_row(i + 1, x) for i, x in enumerate(w)]
+    rows[74] = [*rows[74], *[""] * 12, "错列的内容"]  # line 76: a value 13 columns right of the last heading
+    job = run_import(system, tree[HERE], "late.csv", roster_csv(rows))
+    assert outcomes(job) == {76: "error"}
+    assert reasons(job)[76] == BEYOND_HEADER
+    assert person_by_number(w[74].doc_number) is None
+    _, report = _report_rows(_report(job))
+    assert len(report) == 1 and "错列的内容" in report[0]
 
 
 def test_duplicate_headings_do_not_break_the_reader(tree, system, today):
@@ -990,29 +1010,43 @@ def _report_cell(value) -> str:
     return "" if value is None else str(value)
 
 
+def _report_rows(report: list[list]) -> tuple[list[str], list[list[str]]]:
+    """The headings (second row, under the title) and the non-empty rows below them, as text."""
+    headings = [_report_cell(c) for c in report[1]]
+    rows = [[_report_cell(c) for c in row] for row in report[2:] if any(c not in (None, "") for c in row)]
+    return headings, rows
+
+
 def test_error_report_holds_exactly_the_failed_rows_with_reasons(gbk_import):
     job = gbk_import["job"]
     lines = gbk_import["lines"]
     header = lines[1]
-    report = _report(job)
-    assert report[1] == [*header, "原行号", "问题说明"]
-    body = [[_report_cell(c) for c in row] for row in report[2:] if any(c not in (None, "") for c in row)]
+    headings, rows = _report_rows(_report(job))
+    assert headings[: len(header)] == header
+    assert headings[-2:] == ["原行号", "问题说明"]
+    line_at, reason_at = headings.index("原行号"), headings.index("问题说明")
     labels = dict(ImportOutcome.choices)
     failed = {r["row"]: r for r in gbk_import["payload"]["rows"]}
-    assert [int(row[len(header)]) for row in body] == sorted(failed)
-    for row in body:
-        line = int(row[len(header)])
-        original = [cell.strip() for cell in lines[line - 1]][: len(header)]
-        assert row[: len(header)] == original + [""] * (len(header) - len(original))
-        assert row[len(header) + 1] == f"【{labels[failed[line]['status']]}】{failed[line]['reason']}"
+    assert [int(row[line_at]) for row in rows] == sorted(failed)  # exactly the failed rows, in file order
+    for row in rows:
+        line = int(row[line_at])
+        original = [cell.strip() for cell in lines[line - 1]]
+        given = original[: len(header)]
+        assert row[: len(header)] == given + [""] * (len(header) - len(given))
+        assert row[reason_at] == f"【{labels[failed[line]['status']]}】{failed[line]['reason']}"
 
 
 def test_error_report_keeps_the_cell_beyond_the_header(gbk_import):
     """Line 9 is refused because it has a value in a column without a heading; the report, meant to be fixed and
-    uploaded again, must still show that value."""
-    report = _report(gbk_import["job"])
-    row = next(r for r in report[2:] if _report_cell(r[len(gbk_import["lines"][1])]) == "9")
-    assert "多出的一格" in [_report_cell(c) for c in row]
+    uploaded again, must still show that value (and only in that row)."""
+    header = gbk_import["lines"][1]
+    headings, rows = _report_rows(_report(gbk_import["job"]))
+    line_at = headings.index("原行号")
+    extra = headings[len(header) : line_at]
+    assert extra == [f"第{len(header) + 1}列（无表头）"]
+    by_line = {int(row[line_at]): row[len(header) : line_at] for row in rows}
+    assert by_line.pop(9) == ["多出的一格"]
+    assert set(map(tuple, by_line.values())) == {("",)}
 
 
 def test_error_report_of_an_xlsx_with_numeric_ids(tree, system, today):
@@ -1020,12 +1054,11 @@ def test_error_report_of_an_xlsx_with_numeric_ids(tree, system, today):
     pool = [factory.worker(UNIT) for _ in range(30)]
     pool = [w for w in pool if not w.doc_number.endswith("X") and _zeroed_is_refused(w.doc_number, today)]
     job = run_import(system, tree[HERE], "n.xlsx", _numeric_id_workbook(TITLE, [(pool[0], False), (pool[1], True)]))
-    report = _report(job)
-    assert report[1] == [*HEADINGS, "原行号", "问题说明"]
-    rows = [r for r in report[2:] if any(c not in (None, "") for c in r)]
+    headings, rows = _report_rows(_report(job))
+    assert headings == [*HEADINGS, "原行号", "问题说明"]
     assert len(rows) == 1
-    cells = [_report_cell(c) for c in rows[0]]
-    assert cells[HEADINGS.index("证件号码")] == _excel_text(pool[1].doc_number)
+    cells = rows[0]
+    assert cells[HEADINGS.index("证件号码")] == _read_back(pool[1].doc_number)
     assert cells[HEADINGS.index("姓名")] == pool[1].name
     assert cells[len(HEADINGS)] == "4"
     assert "Excel" in cells[len(HEADINGS) + 1]

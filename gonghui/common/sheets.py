@@ -153,8 +153,8 @@ def _frame_from_rows(rows: list[list], width: int) -> pl.DataFrame:
 
 
 def _csv_frame(text: str) -> pl.DataFrame:
-    head = list(csv.reader(io.StringIO("\n".join(text.splitlines()[: HEADER_SEARCH_ROWS * 3]))))
-    width = max((len(r) for r in head), default=0) + SPARE_COLUMNS
+    # The widest record decides the width, so a cell typed far to the right on any line is read (and reported).
+    width = max(map(len, csv.reader(io.StringIO(text))), default=0) + SPARE_COLUMNS
     return pl.read_csv(
         io.BytesIO(text.encode("utf-8")),
         has_header=False,
