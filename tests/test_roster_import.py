@@ -110,7 +110,7 @@ def reasons(job: JobRun) -> dict[int, str]:
     return {row["row"]: row["reason"] for row in import_rows_json(job)}
 
 
-def command_json(*args, stdout=None) -> dict:
+def command_json(*args) -> dict:
     out = io.StringIO()
     call_command("import_roster", *args, "--json", stdout=out)
     return json.loads(out.getvalue())
@@ -885,8 +885,9 @@ def test_unreadable_files_are_refused_at_the_edge(system, tree):
 KILL_ROWS = 2 * imports.CHUNK_ROWS + 10_000  # three chunks: no setting or variable lowers CHUNK_ROWS in a subprocess
 
 
-def _big_roster(today: date) -> tuple[bytes, dict]:
-    """KILL_ROWS data rows (header on line 1): mostly valid, with errors, duplicates across chunks and a blank line."""
+def _big_roster(today: date, system, elsewhere) -> bytes:
+    """KILL_ROWS data rows (header on line 1): mostly valid, with errors, duplicates across chunks, a member of
+    another union and a blank line."""
     factory = WorkerFactory(51, today)
     people = [factory.worker(UNIT) for _ in range(KILL_ROWS - 30)]
     rows = [roster_row(i + 1, p) for i, p in enumerate(people)]
@@ -896,7 +897,8 @@ def _big_roster(today: date) -> tuple[bytes, dict]:
     rows[60_001:60_001] = extra[:2]
     rows[104_000:104_000] = extra[2:]
     rows.insert(75_000, [])  # a blank line
-    return roster_csv(rows), {"people": people}
+    enrol(system, elsewhere, name=people[70_000].name, number=people[70_000].doc_number)
+    return roster_csv(rows)
 
 
 def _test_database_url() -> str:
@@ -917,7 +919,7 @@ def _outcome_statuses(payload: dict) -> dict[int, str]:
 )
 @pytest.mark.django_db(transaction=True)
 def test_killed_import_resumes_without_gaps_or_duplicates(tree, system, today, tmp_path):
-    content, _ = _big_roster(today)
+    content = _big_roster(today, system, tree[ELSEWHERE])
     path = tmp_path / "big.csv"
     path.write_bytes(content)
     table = read_table(content, path.name, ROSTER_COLUMNS)
@@ -929,9 +931,10 @@ def test_killed_import_resumes_without_gaps_or_duplicates(tree, system, today, t
     clean = command_json(str(path), "--org", clean_org.code)
     clean_members = Membership.objects.filter(org=clean_org).count()
     assert clean_members == clean["summary"]["added"] > 2 * imports.CHUNK_ROWS - 100
+    assert list(_outcome_statuses(clean).values()).count("conflict") == 1
     Membership.objects.filter(org=clean_org).delete()
     Person.objects.filter(memberships__isnull=True).delete()
-    assert registry_counts() == (0, 0)
+    assert registry_counts() == (1, 1)  # the member of the other union
 
     # The same file into 十二号工会 by `manage.py import_roster` in another process, killed mid-way.
     env = {**os.environ, "DATABASE_URL": _test_database_url(), "MEDIA_ROOT": str(settings.MEDIA_ROOT)}
@@ -964,6 +967,7 @@ def test_killed_import_resumes_without_gaps_or_duplicates(tree, system, today, t
 
     job.refresh_from_db()
     assert job.status == JobStatus.RUNNING and 0 < job.done < job.total
+    assert job.done % imports.CHUNK_ROWS == 0  # the checkpoint is at a chunk boundary
     # What was committed is exactly what the checkpoint says.
     assert Membership.objects.filter(org=tree[HERE]).count() == job.result["summary"]["added"]
     assert RosterImportRow.objects.filter(job=job).count() == sum(job.result["summary"][k] for k in NOT_ADDED)
@@ -977,7 +981,7 @@ def test_killed_import_resumes_without_gaps_or_duplicates(tree, system, today, t
     memberships = Membership.objects.filter(org=tree[HERE])
     assert memberships.count() == clean_members
     assert memberships.values("person_id").distinct().count() == clean_members  # no duplicates
-    assert Person.objects.count() == clean_members
+    assert Person.objects.count() == clean_members + 1
     problem_lines = set(_outcome_statuses(resumed))
     added_rows = prepared.filter(~pl.col("_line").is_in(list(problem_lines)))
     assert added_rows.height == clean_members
