@@ -166,3 +166,103 @@ def test_a_masked_export_stays_masked_and_unmasking_needs_the_permission(
     assert len(lines) == 4
     assert all("**********" in line for line in lines[1:])
     assert AuditEvent.objects.get(action="member.export").details["masked"] is True
+
+
+# ---------------------------------------------------------------- back-office pages
+
+
+@pytest.mark.django_db
+def test_the_back_office_upload_runs_the_import_and_shows_the_outcome(
+    tree, accounts, login, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    cadre = login("grassroots_cadre")
+    content = _roster(3) + "4,,男,居民身份证,3.20506E+17\r\n".encode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = cadre.post(
+            reverse("admin:roster_import"),
+            {"org_code": "SZ-GS-T01-12", "mode": "add", "file": SimpleUploadedFile("名册.csv", content)},
+        )
+    job = JobRun.objects.get(kind="roster_import")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:roster_import_detail", args=[job.id])
+
+    page = cadre.get(response["Location"])
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "共4行：新增3行" in text
+    assert "姓名不能为空" in text
+    assert Membership.objects.filter(org=tree["SZ-GS-T01-12"]).count() == 3
+    report = cadre.get(reverse("admin:job_download", args=[job.id]))
+    assert report.status_code == 200
+
+    outsider = login("other_district_cadre")
+    assert outsider.get(reverse("admin:roster_import_detail", args=[job.id])).status_code == 404
+    assert outsider.post(reverse("admin:roster_import_cancel", args=[job.id])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_back_office_refuses_a_union_outside_the_scope_and_writes_nothing(tree, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    response = login("grassroots_cadre").post(
+        reverse("admin:roster_import"),
+        {"org_code": "SZ-WZ-T01-E1", "mode": "add", "file": SimpleUploadedFile("名册.csv", _roster(2))},
+    )
+
+    assert response.status_code == 200
+    assert "没有找到工会代码为“SZ-WZ-T01-E1”的组织" in response.content.decode()
+    assert JobRun.objects.count() == 0
+    assert Person.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_template_downloads_and_reads_back_as_an_empty_roster(tree, login):
+    from django.urls import reverse
+
+    from gonghui.common.sheets import read_table
+    from gonghui.members.roster import ROSTER_COLUMNS
+
+    response = login("grassroots_cadre").get(reverse("admin:roster_import_template"))
+    table = read_table(response.content, "模板.xlsx", ROSTER_COLUMNS)
+
+    assert response.status_code == 200
+    assert table.rows == 0
+    assert table.unknown == []
+    assert set(table.mapped) == set(ROSTER_COLUMNS.synonyms)
+    assert login("auditor").get(reverse("admin:roster_import_template")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_one_click_transfers_for_members_of_other_unions(tree, system, accounts, login):
+    from django.urls import reverse
+
+    from gonghui.members.imports import roster_import_request, roster_import_run
+    from gonghui.members.models import TransferRequest
+
+    content = _roster(2)
+    elsewhere = roster_import_request(
+        actor=system, org=tree["SZ-WZ-T01-E1"], filename="a.csv", content=content, mode="add", enqueue=lambda _i: None
+    )
+    roster_import_run(str(elsewhere.id))
+    from gonghui.accounts.actors import actor_for_user
+
+    cadre_actor = actor_for_user(accounts["grassroots_cadre"])
+    here = roster_import_request(
+        actor=cadre_actor, org=tree["SZ-GS-T01-12"], filename="b.csv", content=content, mode="add",
+        enqueue=lambda _i: None,
+    )  # fmt: skip
+    roster_import_run(str(here.id))
+    here.refresh_from_db()
+    assert here.result["summary"]["conflict"] == 2
+
+    response = login("grassroots_cadre").post(reverse("admin:roster_import_transfers", args=[here.id]))
+
+    assert response.status_code == 302
+    transfers = TransferRequest.objects.filter(to_org=tree["SZ-GS-T01-12"], from_org=tree["SZ-WZ-T01-E1"])
+    assert transfers.count() == 2
+    login("grassroots_cadre").post(reverse("admin:roster_import_transfers", args=[here.id]))
+    assert transfers.count() == 2  # a second click opens nothing new

@@ -9,8 +9,7 @@ from ninja.files import UploadedFile
 from gonghui.api.schemas import ErrorOut
 from gonghui.common.errors import NotFound
 from gonghui.jobs.models import JobRun
-from gonghui.members.imports import roster_import_get, roster_import_request
-from gonghui.members.models import RosterImportRow
+from gonghui.members.imports import import_rows_json, roster_import_get, roster_import_request
 from gonghui.orgs.selectors import org_get_by_code
 
 router = Router(tags=["会员名册导入"])
@@ -38,9 +37,7 @@ class ImportJobOut(Schema):
 
 
 def _job_out(job: JobRun) -> dict:
-    rows = list(RosterImportRow.objects.filter(job=job).order_by("line").values_list("line", "status", "reason")[
-        : ROWS_LIMIT + 1
-    ])  # fmt: skip
+    rows = import_rows_json(job, limit=ROWS_LIMIT + 1)
     return {
         "id": str(job.id),
         "status": job.status,
@@ -51,7 +48,7 @@ def _job_out(job: JobRun) -> dict:
         "message": job.result.get("message", ""),
         "unknown_columns": job.result.get("unknown_columns", []),
         "error": job.error,
-        "rows": [{"row": line, "status": status, "reason": reason} for line, status, reason in rows[:ROWS_LIMIT]],
+        "rows": rows[:ROWS_LIMIT],
         "rows_truncated": len(rows) > ROWS_LIMIT,
     }
 

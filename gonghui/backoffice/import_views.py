@@ -9,12 +9,18 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from gonghui.backoffice.base import report_domain_error, require_actor
+from gonghui.backoffice.views import _page as views_page
 from gonghui.common.errors import DomainError, NotFound
 from gonghui.common.roles import Perm
 from gonghui.jobs.models import JobRun
 from gonghui.jobs.selectors import job_get, jobs_of
-from gonghui.members.imports import MODES, roster_import_cancel, roster_import_request, roster_import_transfers
-from gonghui.members.models import RosterImportRow
+from gonghui.members.imports import (
+    MODES,
+    import_rows_of,
+    roster_import_cancel,
+    roster_import_request,
+    roster_import_transfers,
+)
 from gonghui.members.roster_template import roster_template_xlsx
 from gonghui.orgs.selectors import org_get, org_get_by_code, org_scope_root
 
@@ -25,7 +31,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _page(request, title: str, template: str, **context) -> TemplateResponse:
     from gonghui.backoffice.site import backoffice_site
 
-    return TemplateResponse(request, template, {**backoffice_site.each_context(request), "title": title, **context})
+    return views_page(request, backoffice_site, title, template, **context)
 
 
 def _import_job(actor, job_id: str) -> JobRun:
@@ -78,11 +84,7 @@ def roster_import_detail(request, job_id: str):
     job = _import_job(actor, job_id)
     rows = []
     if job.is_finished or request.GET.get("rows"):
-        status = request.GET.get("status", "")
-        queryset = RosterImportRow.objects.filter(job=job).order_by("line")
-        if status:
-            queryset = queryset.filter(status=status)
-        rows = list(queryset[:ROWS_SHOWN])
+        rows = list(import_rows_of(job, status=request.GET.get("status", ""))[:ROWS_SHOWN])
     context = {"job": job, "rows": rows, "rows_shown": ROWS_SHOWN, "summary": job.result.get("summary", {})}
     if request.htmx:
         return TemplateResponse(request, "backoffice/members/_import_progress.html", context)

@@ -26,8 +26,8 @@ from django.utils import timezone
 from gonghui.audit.services import audit_record
 from gonghui.common.actor import Actor
 from gonghui.common.crypto import blind_index_many, encrypt_many
-from gonghui.common.errors import DomainError, ValidationFailed
-from gonghui.common.ids import new_public_ids
+from gonghui.common.errors import DomainError, NotFound, ValidationFailed
+from gonghui.common.ids import new_public_ids, parse_public_id
 from gonghui.common.masking import mask_phone
 from gonghui.common.roles import Perm
 from gonghui.common.sheets import LINE, SheetUnreadable, Table, read_table
@@ -763,20 +763,22 @@ def error_report_xlsx(job: JobRun, table: Table) -> bytes:
     return buffer.getvalue()
 
 
-def import_rows_json(job: JobRun) -> list[dict]:
-    return [
-        {"row": line, "status": status, "reason": reason}
-        for line, status, reason in RosterImportRow.objects.filter(job=job)
-        .order_by("line")
-        .values_list("line", "status", "reason")
-    ]
+def import_rows_of(job: JobRun, *, status: str = ""):
+    """The outcome rows of an import job (every row not simply added), in file order. Callers reach the job through
+    `roster_import_get` or `job_get`, which scope it to the requester."""
+    rows = RosterImportRow.objects.filter(job=job).order_by("line")
+    return rows.filter(status=status) if status else rows
+
+
+def import_rows_json(job: JobRun, *, limit: int | None = None) -> list[dict]:
+    rows = import_rows_of(job).values_list("line", "status", "reason")
+    if limit is not None:
+        rows = rows[:limit]
+    return [{"row": line, "status": status, "reason": reason} for line, status, reason in rows]
 
 
 def roster_import_get(*, actor: Actor, job_id) -> JobRun:
     """An import job the actor started (accounts and API tokens alike); anything else is NotFound."""
-    from gonghui.common.errors import NotFound
-    from gonghui.common.ids import parse_public_id
-
     actor.require(Perm.MEMBERS_IMPORT)
     parsed = parse_public_id(job_id)
     job = JobRun.objects.filter(id=parsed, kind="roster_import", requested_by_id=actor.id).first() if parsed else None
