@@ -402,6 +402,22 @@ def test_a_cell_far_beyond_the_header_late_in_a_csv_is_still_an_error(tree, syst
     assert len(report) == 1 and "错列的内容" in report[0]
 
 
+@pytest.mark.parametrize("quoted", [False, True], ids=["plain", "quoted"])
+def test_csv_width_comes_from_the_widest_record_with_or_without_quotes(quoted):
+    """Plain CSV is sized by counting commas per line; once a quote appears, commas and line breaks inside quotes
+    do not separate cells, so the csv module sizes it. Either way the far cell is read, and nothing more."""
+    lines = ["姓名,证件号码,手机号码", "张三,110101199003074514,13800138000"]
+    if quoted:
+        lines += ['"李四, 备注里有逗号",110101199003071234,"多行\n,,,,,,,,,,,,"', "王五,110101199003075678,,,,,远处"]
+    else:
+        lines += ["李四,110101199003071234,", "王五,110101199003075678,,,,,远处"]
+    table = read_table("\n".join(lines).encode(), "x.csv", ROSTER_COLUMNS)
+    far = [c for c in table.original.columns if c.endswith("（无表头）")]
+    assert far == ["第7列（无表头）"]
+    assert table.original.get_column(far[0]).to_list() == [None, None, "远处"]
+    assert table.rows == 3
+
+
 def test_duplicate_headings_do_not_break_the_reader(tree, system, today):
     """Two columns with the same heading (a second 备注 column, say) are common in hand-made sheets; the reader has
     an explicit rule for a field named twice ("已使用前一列") and must not crash on identical text."""
@@ -473,6 +489,38 @@ def test_dry_run_writes_nothing_and_predicts_the_real_run(mixed_registry, tree, 
     assert sorted(returning.memberships.values_list("status", flat=True)) == ["active", "left"]
     assert set(members_of(tree[HERE])) == {x.doc_number for x in (w[0], w[2], w[4], w[5], w[6], w[7], w[8], w[9])}
     assert "第7、12行" in reasons(real)[12]
+    assert_no_person_twice()
+
+
+def test_people_registered_after_the_lookup_are_refused_by_the_database(tree, system, today, monkeypatch):
+    """Between a chunk's lookup and its insert another transaction may register a person or give a known person a
+    membership. The database's unique keys decide: the COPY straight into the tables (PostgreSQL) is refused, the
+    savepoint rolls back, and the staged INSERT ... ON CONFLICT path skips exactly those rows."""
+    w = workers(23, today, 6)
+    raced_person = enrol(system, tree[ELSEWHERE], name=w[1].name, number=w[1].doc_number)
+    left = enrol(system, tree[HERE], name=w[3].name, number=w[3].doc_number)
+    membership_leave(actor=system, membership=left, reason="离职")
+    enrol(system, tree[ELSEWHERE], name=w[3].name, number=w[3].doc_number)  # rejoined elsewhere meanwhile
+    original_lookup = imports._lookup
+
+    def stale_lookup(ok):  # what the lookup saw a moment before those registrations
+        found = original_lookup(ok)
+        found = found.filter(pl.col("person_id") != str(raced_person.person_id))
+        return found.with_columns(pl.lit(None, pl.String).alias(c) for c in ("holding_id", "_holding_org",
+                                                                              "_holding_org_name"))  # fmt: skip
+
+    monkeypatch.setattr(imports, "_lookup", stale_lookup)
+    people_before, members_before = registry_counts()
+    job = run_import(system, tree[HERE], "roster.csv", roster_csv([roster_row(i + 1, x) for i, x in enumerate(w)]))
+    assert job.result["summary"] == {
+        "rows": 6, "added": 4, "updated": 0, "unchanged": 0, "conflict": 2, "duplicate": 0, "error": 0,
+    }  # fmt: skip
+    assert outcomes(job) == {3: "conflict", 5: "conflict"}
+    assert reasons(job)[3] == "该人员刚由其他操作登记，请稍后重新导入本行"
+    assert reasons(job)[5] == "该人员刚成为其他工会的会员，请核对后发起会员接转"
+    assert registry_counts() == (people_before + 4, members_before + 4)
+    assert set(members_of(tree[HERE])) == {x.doc_number for x in (w[0], w[2], w[4], w[5])}
+    assert person_by_number(w[1].doc_number).memberships.get().org_id == tree[ELSEWHERE].id
     assert_no_person_twice()
 
 

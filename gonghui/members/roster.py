@@ -299,6 +299,21 @@ def _name_checks() -> tuple[pl.Expr, pl.Expr]:
     return name.alias("name"), error.alias("name_error")
 
 
+def _per_distinct(frame: pl.DataFrame, field: str, outputs: dict[str, pl.Expr], dtypes: dict[str, pl.DataType]):
+    """Evaluate `outputs` (expressions over pl.col(field)) once per distinct value of a low-cardinality column and
+    map them back onto every row: a roster has a million rows but a few dozen spellings of 学历 or dates of 入会."""
+    distinct = frame.select(pl.col(field).unique().drop_nulls()).with_columns(
+        expr.alias(name) for name, expr in outputs.items()
+    )
+    keys = distinct.get_column(field).to_list()
+    return {
+        name: pl.col(field).replace_strict(
+            dict(zip(keys, distinct.get_column(name).to_list(), strict=True)), default=None, return_dtype=dtypes[name]
+        )
+        for name in outputs
+    }
+
+
 def _choice_checks(frame: pl.DataFrame, field: str) -> tuple[pl.Expr, pl.Expr]:
     label = _CHOICE_FIELDS[field][0]
     if field not in frame.columns:
@@ -308,7 +323,8 @@ def _choice_checks(frame: pl.DataFrame, field: str) -> tuple[pl.Expr, pl.Expr]:
     error = pl.when(value.is_not_null() & code.is_null()).then(
         pl.format("{}“{}”不在可选范围内，请按模板的下拉选项填写", pl.lit(label), value)
     )
-    return code.alias(field), error.alias(f"{field}_error")
+    mapped = _per_distinct(frame, field, {"code": code, "error": error}, {"code": pl.String, "error": pl.String})
+    return mapped["code"].alias(field), mapped["error"].alias(f"{field}_error")
 
 
 def _text_checks(frame: pl.DataFrame, field: str) -> tuple[pl.Expr, pl.Expr]:
@@ -326,7 +342,10 @@ def _model_worker_checks(frame: pl.DataFrame) -> tuple[pl.Expr, pl.Expr]:
     value = _cleaned("is_model_worker").str.to_uppercase()
     parsed = pl.when(value.is_in(_YES)).then(True).when(value.is_in(_NO)).then(False)
     error = pl.when(value.is_not_null() & parsed.is_null()).then(pl.lit("劳动模范一栏请填“是”或“否”"))
-    return parsed.alias("is_model_worker"), error.alias("model_error")
+    mapped = _per_distinct(
+        frame, "is_model_worker", {"parsed": parsed, "error": error}, {"parsed": pl.Boolean, "error": pl.String}
+    )
+    return mapped["parsed"].alias("is_model_worker"), mapped["error"].alias("model_error")
 
 
 def _date_checks(frame: pl.DataFrame, field: str, label: str) -> tuple[pl.Expr, pl.Expr]:
@@ -337,7 +356,8 @@ def _date_checks(frame: pl.DataFrame, field: str, label: str) -> tuple[pl.Expr, 
     error = pl.when(value.is_not_null() & parsed.is_null()).then(
         pl.format("{}“{}”无法识别，请写成 2024-05-01 这样的格式", pl.lit(label), value)
     )
-    return parsed.alias(f"_{field}_given"), error.alias(f"{field}_error")
+    mapped = _per_distinct(frame, field, {"parsed": parsed, "error": error}, {"parsed": pl.Date, "error": pl.String})
+    return mapped["parsed"].alias(f"_{field}_given"), mapped["error"].alias(f"{field}_error")
 
 
 def _manual_birth_errors(df: pl.DataFrame, today: date) -> pl.DataFrame:
