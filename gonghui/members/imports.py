@@ -11,6 +11,7 @@ are matched by the database's unique keys, a re-run of the same file changes not
 import hashlib
 import io
 import logging
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -756,34 +757,41 @@ def error_report_xlsx(job: JobRun, table: Table) -> bytes:
     outcome = pl.DataFrame(problems, schema={LINE: pl.Int64, "status": pl.String, "reason": pl.String}, orient="row")
     rows = table.original.join(outcome, on=LINE, how="inner").sort(LINE)
     labels = dict(ImportOutcome.choices)
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "constant_memory": True})
-    sheet = book.add_worksheet("导入问题清单")
-    head = book.add_format({"bold": True, "border": 1, "bg_color": "#FDECEC", "align": "center"})
-    text = book.add_format({"num_format": "@"})
-    reason = book.add_format({"font_color": "#B42318", "text_wrap": True})
-    title = book.add_format({"bold": True, "font_size": 13})
     headings = [h for h in table.original.columns if h != LINE]
-    sheet.write(
-        0,
-        0,
-        f"导入问题清单：共{rows.height}行未导入。请按“问题说明”修改后重新上传（“原行号”“问题说明”两列会被忽略）",
-        title,
-    )
-    for col, heading in enumerate([*headings, *REPORT_EXTRA]):
-        sheet.write(1, col, heading, head)
-        sheet.set_column(col, col, 14 if col < len(headings) else 12)
-    sheet.set_column(len(headings) + 1, len(headings) + 1, 60)
-    for index, row in enumerate(rows.iter_rows(named=True), start=2):
-        for col, heading in enumerate(headings):
-            value = row[heading]
-            if value is not None:
-                sheet.write_string(index, col, value, text)
-        sheet.write_number(index, len(headings), row[LINE])
-        sheet.write_string(index, len(headings) + 1, f"【{labels[row['status']]}】{row['reason']}", reason)
-    sheet.freeze_panes(2, 0)
-    book.close()
-    return buffer.getvalue()
+    # constant_memory streams each row's XML to a temporary file as it is written; it needs a real file (with
+    # in_memory every cell would be held as an object until close, several times slower and larger).
+    with tempfile.TemporaryDirectory(prefix="gh-report-") as folder:
+        path = Path(folder) / "report.xlsx"
+        book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "tmpdir": folder})
+        sheet = book.add_worksheet("导入问题清单")
+        head = book.add_format({"bold": True, "border": 1, "bg_color": "#FDECEC", "align": "center"})
+        text = book.add_format({"num_format": "@"})
+        reason = book.add_format({"font_color": "#B42318", "text_wrap": True})
+        title = book.add_format({"bold": True, "font_size": 13})
+        for col in range(len(headings) + 2):
+            sheet.set_column(col, col, 14 if col < len(headings) else 12)
+        sheet.set_column(len(headings) + 1, len(headings) + 1, 60)
+        sheet.freeze_panes(2, 0)
+        sheet.write(
+            0,
+            0,
+            f"导入问题清单：共{rows.height}行未导入。请按“问题说明”修改后重新上传（“原行号”“问题说明”两列会被忽略）",
+            title,
+        )
+        for col, heading in enumerate([*headings, *REPORT_EXTRA]):
+            sheet.write(1, col, heading, head)
+        cells = rows.select(*headings, LINE, "status", "reason")
+        width = len(headings)
+        write_string, write_number = sheet.write_string, sheet.write_number
+        for index, row in enumerate(cells.iter_rows(), start=2):
+            for col in range(width):
+                value = row[col]
+                if value is not None:
+                    write_string(index, col, value, text)
+            write_number(index, width, row[width])
+            write_string(index, width + 1, f"【{labels[row[width + 1]]}】{row[width + 2]}", reason)
+        book.close()
+        return path.read_bytes()
 
 
 def import_rows_of(job: JobRun, *, status: str = ""):
