@@ -86,17 +86,19 @@ def test_exported_workbook_holds_exactly_the_subtree(exported, tree):
     assert rows[1]["A"] == "双塔街道总工会组织名册"
     assert rows[2]["A"] == "填报单位：双塔街道总工会"
     assert rows[2]["H"].endswith("导出人：town_cadre")
-    assert rows[3]["B"] == "组织名称" and rows[3]["C"] == "组织代码" and rows[3]["N"] == "联系电话"
+    assert rows[3]["B"] == "组织名称" and rows[3]["C"] == "组织代码" and rows[3]["O"] == "联系电话"
+    assert rows[3]["F"] == "上级组织" and rows[3]["G"] == "上级组织代码"
     data = [rows[n] for n in range(4, 4 + job.total)]
     assert [r["C"] for r in data] == T01_SUBTREE
     assert [r["A"] for r in data] == ["1", "2", "3", "4"]
     assert [r["B"] for r in data] == [tree[code].name for code in T01_SUBTREE]
     # The parent column names parents inside the exported subtree; the top row's parent lies outside it.
     assert [r.get("F") for r in data] == [None, "双塔街道总工会", "双塔街道总工会", "双塔街道总工会"]
+    assert [r.get("G") for r in data] == [None, "SZ-GS-T01", "SZ-GS-T01", "SZ-GS-T01"]
     union = data[2]
-    assert union["M"] == "王红"
-    assert union["N"] == "138****5678"
-    assert [r.get("N") for r in (data[0], data[1], data[3])] == [None, None, None]
+    assert union["N"] == "王红"
+    assert union["O"] == "138****5678"
+    assert [r.get("O") for r in (data[0], data[1], data[3])] == [None, None, None]
     assert rows[4 + job.total + 1]["A"] == "合计：4 个组织"
     assert set(rows) == {1, 2, 3, 4, 5, 6, 7, 9}
     with job.result_file.open("rb") as handle:

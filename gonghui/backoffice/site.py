@@ -20,7 +20,7 @@ class BackOfficeSite(UnfoldAdminSite):
         )
 
     def get_urls(self):
-        from gonghui.backoffice import import_views, member_views, views
+        from gonghui.backoffice import import_views, member_views, org_import_views, views
 
         custom = [
             path("registry/find/", self.admin_view(member_views.member_search_view), name="member_search"),
@@ -73,6 +73,12 @@ class BackOfficeSite(UnfoldAdminSite):
                 "registry/transfers/<str:transfer_id>/",
                 self.admin_view(member_views.transfer_detail),
                 name="transfer_detail",
+            ),
+            path("orgs/import/", self.admin_view(org_import_views.org_import_view), name="org_import"),
+            path(
+                "orgs/import/template/",
+                self.admin_view(org_import_views.org_import_template),
+                name="org_import_template",
             ),
             path("orgs/tree/", self.admin_view(views.org_tree), name="org_tree"),
             path(

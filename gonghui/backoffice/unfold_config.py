@@ -76,6 +76,12 @@ UNFOLD = {
                         "link": reverse_lazy("admin:orgs_employer_changelist"),
                         "permission": _can("employers.view"),
                     },
+                    {
+                        "title": "组织架构导入",
+                        "icon": "upload_file",
+                        "link": reverse_lazy("admin:org_import"),
+                        "permission": _can("orgs.structure"),
+                    },
                 ],
             },
             {

@@ -1,4 +1,5 @@
-"""The organisation roster of a subtree as an .xlsx workbook (组织名册), in the layout such tables carry."""
+"""The organisation roster of a subtree as an .xlsx workbook (组织名册), in the layout such tables carry. The headings
+are those the organisation import reads (orgs/imports.py), so an exported roster can be edited and imported again."""
 
 import io
 from collections.abc import Callable, Iterable
@@ -16,6 +17,7 @@ COLUMNS = [
     ("组织类型", 18),
     ("层级", 8),
     ("上级组织", 30),
+    ("上级组织代码", 16),
     ("行政区划代码", 12),
     ("统一社会信用代码", 22),
     ("成立日期", 12),
@@ -32,10 +34,14 @@ def org_roster_xlsx(
     root: Organisation,
     orgs: Iterable[Organisation],
     parent_names: dict[str, str],
+    parent_codes: dict[str, str] | None = None,
     exported_at: datetime,
     exported_by: str,
     on_row: Callable[[int], None] | None = None,
 ) -> bytes:
+    """`parent_names` / `parent_codes`: path → name / code of the parents inside the exported subtree; the top row's
+    parent lies outside it and is left blank (an import reads a blank parent of an existing organisation as "keep")."""
+    parent_codes = parent_codes or {}
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     sheet = book.add_worksheet("组织名册")
@@ -62,6 +68,7 @@ def org_roster_xlsx(
             org.get_org_type_display(),
             org.get_level_display(),
             parent_names.get(org.path[: -Organisation.steplen], ""),
+            parent_codes.get(org.path[: -Organisation.steplen], ""),
             org.region_code,
             org.uscc or "",
             org.founded_on.isoformat() if org.founded_on else "",

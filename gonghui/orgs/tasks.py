@@ -56,7 +56,7 @@ def org_roster_export(job_id: str) -> None:
         root = org_get(actor=actor, org_id=job.params["org_id"])
         orgs = subtree_of(root).order_by("path")
         job_start(job, total=orgs.count(), phase="正在生成组织名册")
-        parent_names = dict(subtree_of(root).filter(numchild__gt=0).values_list("path", "name"))
+        parents = list(subtree_of(root).filter(numchild__gt=0).values_list("path", "name", "code"))
 
         def on_row(done: int) -> None:
             if done % PROGRESS_EVERY == 0:
@@ -66,7 +66,8 @@ def org_roster_export(job_id: str) -> None:
         content = org_roster_xlsx(
             root=root,
             orgs=orgs.iterator(chunk_size=2000),
-            parent_names=parent_names,
+            parent_names={path: name for path, name, _code in parents},
+            parent_codes={path: code for path, _name, code in parents},
             exported_at=exported_at,
             exported_by=actor.label,
             on_row=on_row,
