@@ -600,7 +600,7 @@ def run(size: dict, size_name: str, work: Path, *, pipeline_only: bool = False) 
     say("[import]   where the time went (wall seconds):")
     rest = seconds - stage["roster_import_request"] - stage["roster_import_run"]
     breakdown = [
-        ("request: checks, reads the whole file for its header, stores the upload", stage["roster_import_request"]),
+        ("request: checks, reads the first rows for the header, stores the upload", stage["roster_import_request"]),
         ("  of which read_table", reads[0] if reads else 0.0),
         ("job (roster_import_run)", stage["roster_import_run"]),
         ("  read_table", reads[1] if len(reads) > 1 else 0.0),

@@ -402,6 +402,39 @@ def test_a_cell_far_beyond_the_header_late_in_a_csv_is_still_an_error(tree, syst
     assert len(report) == 1 and "错列的内容" in report[0]
 
 
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["no-bom", "bom"])
+def test_a_damaged_byte_in_a_utf8_csv_is_refused_not_read_as_gbk(bom, today):
+    """A UTF-8 roster with one damaged byte must not be decoded as GB18030 (every name would be garbled)."""
+    rows = [roster_row(i + 1, x) for i, x in enumerate(workers(31, today, 5))]
+    content = bom + roster_csv(rows).removeprefix(b"\xef\xbb\xbf")
+    fourth = content.index(rows[3][1].encode())  # the name on line 5 (header on line 1)
+    damaged = content[:fourth] + b"\xff" + content[fourth + 1 :]
+    with pytest.raises(SheetUnreadable) as refused:
+        decode_csv(damaged)
+    assert refused.value.message == (
+        "文件是 UTF-8 编码，但第5行有无法识别的字符（文件可能已损坏），请检查该行后重新保存为 CSV"
+    )
+
+
+def test_gbk_text_is_still_read_as_gbk(today):
+    rows = [roster_row(i + 1, x) for i, x in enumerate(workers(32, today, 5))]
+    content = roster_csv(rows).removeprefix(b"\xef\xbb\xbf").decode("utf-8").encode("gb18030")
+    text, encoding = decode_csv(content)
+    assert encoding == "GBK/GB18030" and rows[3][1] in text
+
+
+def test_the_header_check_of_a_large_csv_reads_only_its_head(today):
+    """The edge check parses the first rows only; the head is cut at a line break, so it decodes as the file does."""
+    rows = [roster_row(i + 1, x) for i, x in enumerate(workers(33, today, 20))] * 600  # ~1.9 MB
+    for content in (roster_csv(rows), roster_csv(rows).removeprefix(b"\xef\xbb\xbf").decode().encode("gb18030")):
+        assert len(content) > 1 << 20
+        head = read_table(content, "big.csv", ROSTER_COLUMNS, limit=21)
+        whole = read_table(content, "big.csv", ROSTER_COLUMNS)
+        assert head.rows == 20 and whole.rows == 12_000
+        assert head.encoding == whole.encoding and head.mapped == whole.mapped
+        assert head.frame.rows() == whole.frame.head(20).rows()
+
+
 @pytest.mark.parametrize("quoted", [False, True], ids=["plain", "quoted"])
 def test_csv_width_comes_from_the_widest_record_with_or_without_quotes(quoted):
     """Plain CSV is sized by counting commas per line; once a quote appears, commas and line breaks inside quotes

@@ -11,6 +11,7 @@ import io
 import itertools
 import re
 import unicodedata
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -26,7 +27,9 @@ SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 CSV_SUFFIXES = (".csv", ".txt")
 HEADER_SEARCH_ROWS = 20
 SPARE_COLUMNS = 8  # cells beyond the header are read too, so data without a heading is reported, not lost
+HEAD_BYTES = 1 << 20  # the header check of a CSV upload decodes at most this much of it
 LINE = "_line"
+_CJK_TWICE = re.compile(r"[\u4e00-\u9fff].*?[\u4e00-\u9fff]", re.S)
 
 
 class SheetUnreadable(DomainError):
@@ -85,12 +88,18 @@ def heading_key(text: str) -> str:
 
 def decode_csv(data: bytes) -> tuple[str, str]:
     """The text and the encoding name: a BOM decides; otherwise strict UTF-8, else GB18030 (a superset of GBK)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "UTF-8 (BOM)"
+    bom = data.startswith(b"\xef\xbb\xbf")
+    body = data[3:] if bom else data
     try:
-        return data.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError:
-        pass
+        return body.decode("utf-8"), "UTF-8 (BOM)" if bom else "UTF-8"
+    except UnicodeDecodeError as exc:
+        if bom or _CJK_TWICE.search(body[: exc.start].decode("utf-8")):
+            # Marked as UTF-8, or Chinese text read fine as UTF-8 up to here: a UTF-8 file with a damaged byte, not
+            # a GBK file. Reading it all as GB18030 would garble every name, so refuse and say where.
+            line = body.count(b"\n", 0, exc.start) + 1
+            raise SheetUnreadable(
+                f"文件是 UTF-8 编码，但第{line}行有无法识别的字符（文件可能已损坏），请检查该行后重新保存为 CSV"
+            ) from None
     try:
         return data.decode("gb18030"), "GBK/GB18030"
     except UnicodeDecodeError:
@@ -185,6 +194,18 @@ def _csv_frame(text: str) -> pl.DataFrame:
     )
 
 
+def _lines_of(text: str) -> Iterator[str]:
+    """The lines of `text`, lazily: the header check reads 21 records of a file that may hold a million."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start : end + 1]
+        start = end + 1
+
+
 @contextmanager
 def _without_cyclic_gc():
     """Reading a sheet creates millions of short-lived cell objects and no reference cycles; the cyclic collector
@@ -208,10 +229,15 @@ def read_raw(data: bytes, filename: str, *, limit: int | None = None) -> tuple[p
             width = max((len(r) for r in rows), default=0)
             return _frame_from_rows(rows, width), ""
     if suffix in CSV_SUFFIXES:
+        if limit is not None and len(data) > HEAD_BYTES:
+            # Cut at a line break (byte 0x0A is never part of a UTF-8 or GB18030 character), so the head decodes
+            # as the whole file would.
+            cut = data.rfind(b"\n", 0, HEAD_BYTES)
+            data = data[: cut + 1] if cut > 0 else data
         text, encoding = decode_csv(data)
         if limit is not None:
             try:
-                records = list(itertools.islice(csv.reader(io.StringIO(text)), limit))
+                records = list(itertools.islice(csv.reader(_lines_of(text)), limit))
             except csv.Error:
                 raise SheetUnreadable("CSV 文件格式有误，请用 Excel 另存为 CSV 后重试") from None
             width = max(map(len, records), default=0)

@@ -191,7 +191,7 @@ def roster_import_run(job_id: str) -> None:
         job_fail(job, message=f"导入失败：{exc.message}")
     except Exception:
         log.exception("roster import %s failed", job_id)
-        job_fail(job, message="导入失败：系统错误，已导入的部分保留，可重新执行以继续")
+        job_fail(job, message="导入失败：系统错误，已导入的部分保留，重新导入同一文件即可继续")
         raise
 
 
