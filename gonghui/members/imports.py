@@ -589,17 +589,10 @@ def _doc_mask_expr() -> pl.Expr:
 
 def _insert_people(rows: pl.DataFrame, *, today: date) -> tuple[pl.DataFrame, pl.DataFrame]:
     sealed = _sealed_people(rows, today=today).sort(LINE)
-    if _copied_straight_in("members_person", sealed.select(*PERSON_COLUMNS), PERSON_SQL_TYPES):
+    inserted = _insert_rows("members_person", sealed, PERSON_COLUMNS, PERSON_SQL_TYPES,
+                            conflict="(doc_type, doc_index)", key="id")  # fmt: skip
+    if inserted is None:
         return sealed.with_columns(pl.col("id").alias("person_id")), sealed.clear()
-    staging = _stage(sealed.select(LINE, *PERSON_COLUMNS), "gh_import_people", PERSON_SQL_TYPES)
-    columns = ", ".join(PERSON_COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO members_person ({columns}) SELECT {columns} FROM {staging} ORDER BY {LINE} "  # noqa: S608 (identifiers are module constants)
-            "ON CONFLICT (doc_type, doc_index) DO NOTHING RETURNING id"
-        )
-        inserted = {_uuid_text(row[0]) for row in cursor.fetchall()}
-        cursor.execute(f"DROP TABLE {staging}")
     done = sealed.filter(pl.col("id").is_in(list(inserted))).with_columns(pl.col("id").alias("person_id"))
     refused = sealed.filter(~pl.col("id").is_in(list(inserted)))
     return done, refused
@@ -618,6 +611,25 @@ def _copied_straight_in(table: str, frame: pl.DataFrame, types: dict[str, str]) 
     except IntegrityError:
         return False
     return True
+
+
+def _insert_rows(
+    table: str, frame: pl.DataFrame, columns: tuple[str, ...], types: dict[str, str], *, conflict: str, key: str
+) -> set[str] | None:
+    """Insert `frame` (sorted by line) into `table`: None when every row went in (straight COPY), else the `key`
+    values of the rows the staged `INSERT … ON CONFLICT conflict DO NOTHING` inserted."""
+    if _copied_straight_in(table, frame.select(*columns), types):
+        return None
+    staging = _stage(frame.select(LINE, *columns), f"gh_import_{table}", types)
+    names = ", ".join(columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging} ORDER BY {LINE} "  # noqa: S608 (identifiers are module constants)
+            f"ON CONFLICT {conflict} DO NOTHING RETURNING {key}"
+        )
+        inserted = {_uuid_text(row[0]) for row in cursor.fetchall()}
+        cursor.execute(f"DROP TABLE {staging}")
+    return inserted
 
 
 MEMBERSHIP_COLUMNS = ("id", "person_id", "org_id", "status", "joined_on", "source", "card_number", "end_reason",
@@ -655,17 +667,10 @@ def _insert_memberships(rows: pl.DataFrame, *, org: Organisation, today: date) -
         pl.lit(now).alias("updated_at"),
     )
     frame = frame.with_columns((pl.col("_body") + luhn_check_digits(pl.col("_body"), 16)).alias("card_number"))
-    if _copied_straight_in("members_membership", frame.select(*MEMBERSHIP_COLUMNS), MEMBERSHIP_SQL_TYPES):
+    inserted = _insert_rows("members_membership", frame, MEMBERSHIP_COLUMNS, MEMBERSHIP_SQL_TYPES,
+                            conflict="(person_id) WHERE status IN ('active', 'reserved')", key="person_id")  # fmt: skip
+    if inserted is None:
         return frame.clear()
-    staging = _stage(frame.select(LINE, *MEMBERSHIP_COLUMNS), "gh_import_members", MEMBERSHIP_SQL_TYPES)
-    columns = ", ".join(MEMBERSHIP_COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO members_membership ({columns}) SELECT {columns} FROM {staging} ORDER BY {LINE} "  # noqa: S608 (identifiers are module constants)
-            "ON CONFLICT (person_id) WHERE status IN ('active', 'reserved') DO NOTHING RETURNING person_id"
-        )
-        inserted = {_uuid_text(row[0]) for row in cursor.fetchall()}
-        cursor.execute(f"DROP TABLE {staging}")
     return frame.filter(~pl.col("person_id").is_in(list(inserted)))
 
 
