@@ -245,6 +245,15 @@ TASKS = {
     }
 }
 
+# Member portal sign-in by SMS code (docs/portal.md). The console sender logs messages; production names a gateway.
+SMS_BACKEND = env.str("SMS_BACKEND", default="gonghui.common.sms.ConsoleSmsSender")
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_KEY_ID = env.str("SMS_GATEWAY_KEY_ID", default="")
+SMS_GATEWAY_SECRET = env.str("SMS_GATEWAY_SECRET", default="")
+SMS_SIGN_NAME = env.str("SMS_SIGN_NAME", default="数字工会")
+# Public address of the portal, printed under the join QR codes (扫码入会); empty: the address of the request.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="").rstrip("/")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

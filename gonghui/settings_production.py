@@ -29,3 +29,14 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
+
+# Sign-in codes go through a real gateway; the console and test senders never run in production.
+SMS_BACKEND = env.str("SMS_BACKEND", default="gonghui.common.sms.HttpSmsSender")
+if SMS_BACKEND in ("gonghui.common.sms.ConsoleSmsSender", "gonghui.common.sms.MemorySmsSender"):
+    raise ImproperlyConfigured("SMS_BACKEND must name a real SMS gateway in production (docs/portal.md).")
+if SMS_BACKEND == "gonghui.common.sms.HttpSmsSender" and not (
+    SMS_GATEWAY_URL and SMS_GATEWAY_KEY_ID and SMS_GATEWAY_SECRET  # noqa: F405
+):
+    raise ImproperlyConfigured("SMS_GATEWAY_URL, SMS_GATEWAY_KEY_ID and SMS_GATEWAY_SECRET are required in production.")
+if not PORTAL_BASE_URL.startswith("https://"):  # noqa: F405
+    raise ImproperlyConfigured("PORTAL_BASE_URL (https://...) is required in production: join QR codes print it.")

@@ -366,6 +366,10 @@ def _valid_production_env() -> dict[str, str]:
         FIELD_ENCRYPTION_KEY=_b64_key(),
         BLIND_INDEX_KEY=_b64_key(),
         ALLOWED_HOSTS="gonghui.example.cn",
+        PORTAL_BASE_URL="https://gonghui.example.cn",
+        SMS_GATEWAY_URL="https://sms.example.cn/send",
+        SMS_GATEWAY_KEY_ID="gonghui",
+        SMS_GATEWAY_SECRET=secrets.token_urlsafe(32),
     )
 
 

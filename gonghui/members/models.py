@@ -7,6 +7,7 @@ HMAC blind index for lookup and uniqueness, plus the masked form that lists show
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from gonghui.common.ids import new_public_id
 from gonghui.members.documents import DOC_TYPE_LABELS
@@ -378,3 +379,93 @@ class RosterImportRow(models.Model):
 
     def __str__(self) -> str:
         return f"第{self.line}行：{self.get_status_display()}"
+
+
+class MemberAccount(models.Model):
+    """A worker's sign-in to the member portal: a mobile number proved by a one-time SMS code, bound to one Person
+    once the worker confirms name and document number (or submits a join application). Kept apart from the
+    back-office accounts (docs/decisions.md): a member session can never become a cadre session."""
+
+    id = models.UUIDField(primary_key=True, default=new_public_id, editable=False)
+    phone_index = models.CharField("手机号码索引", max_length=64, unique=True, editable=False)
+    phone_enc = models.BinaryField("手机号码（密文）")
+    phone_masked = models.CharField("手机号码", max_length=20)
+    person = models.OneToOneField(
+        Person,
+        verbose_name="绑定的人员",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="member_account",
+    )
+    password = models.CharField("密码（摘要）", max_length=128, blank=True)
+    is_active = models.BooleanField("可以登录", default=True)
+    session_version = models.PositiveIntegerField(default=0, help_text="递增后该账号的所有会话失效")
+    created_at = models.DateTimeField("注册时间", auto_now_add=True)
+    bound_at = models.DateTimeField("绑定时间", null=True, blank=True)
+    last_login_at = models.DateTimeField("最近登录", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "会员端账号"
+        verbose_name_plural = "会员端账号"
+
+    def __str__(self) -> str:
+        return self.phone_masked
+
+
+class PhoneCode(models.Model):
+    """一次性短信验证码. Only a keyed hash is stored; a code is single use, expires, and dies after a few wrong
+    tries. Sending a new code retires the earlier ones for that phone."""
+
+    phone_index = models.CharField(max_length=64, editable=False)
+    code_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["phone_index", "-created_at"], name="phone_code_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M}"
+
+
+class CorrectionStatus(models.TextChoices):
+    PENDING = "pending", "待处理"
+    APPLIED = "applied", "已更正"
+    REJECTED = "rejected", "不予更正"
+    WITHDRAWN = "withdrawn", "已撤回"
+
+
+class CorrectionRequest(models.Model):
+    """更正申请: a member asks their union to correct profile fields of their own record. The union applies it
+    (through the registry's correction service, audited before/after) or refuses with a reason. Personal numbers
+    are never carried here: a wrong document number is corrected at the union with the document in hand."""
+
+    id = models.UUIDField(primary_key=True, default=new_public_id, editable=False)
+    person = models.ForeignKey(Person, verbose_name="会员", on_delete=models.PROTECT, related_name="corrections")
+    org = models.ForeignKey(
+        Organisation, verbose_name="处理工会", on_delete=models.PROTECT, related_name="correction_requests"
+    )
+    changes = models.JSONField("申请更正的内容")
+    note = models.CharField("说明", max_length=500, blank=True)
+    status = models.CharField("状态", max_length=16, choices=CorrectionStatus.choices, default=CorrectionStatus.PENDING)
+    submitted_at = models.DateTimeField("提交时间", auto_now_add=True)
+    decided_at = models.DateTimeField("处理时间", null=True, blank=True)
+    decided_by = models.CharField("处理人", max_length=150, blank=True)
+    decision_reason = models.CharField("处理意见", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "资料更正申请"
+        verbose_name_plural = "资料更正申请"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"], condition=Q(status="pending"), name="correction_one_pending_per_person"
+            )
+        ]
+        indexes = [models.Index(fields=["org", "status"], name="correction_org_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.person.name} 的资料更正申请"

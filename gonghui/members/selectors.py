@@ -17,8 +17,11 @@ from gonghui.members.models import (
     HOLDING_STATUSES,
     OPEN_TRANSFER_STATUSES,
     ApplicationStatus,
+    CorrectionRequest,
+    CorrectionStatus,
     DeclaredTotal,
     JoinApplication,
+    MemberAccount,
     Membership,
     Person,
     TransferRequest,
@@ -199,3 +202,97 @@ def member_counts(*, actor: Actor, org: Organisation) -> MemberCounts:
     active = memberships.filter(status="active").count()
     reserved = memberships.filter(status="reserved").count()
     return MemberCounts(holding=active + reserved, active=active, reserved=reserved)
+
+
+# ---------------------------------------------------------------- correction requests (cadre side)
+
+
+def corrections_visible_to(actor: Actor) -> QuerySet[CorrectionRequest]:
+    actor.require(Perm.MEMBERS_VIEW)
+    return CorrectionRequest.objects.filter(org__path__startswith=actor.scope_path).select_related("person", "org")
+
+
+def correction_get(*, actor: Actor, correction_id: UUID | str) -> CorrectionRequest:
+    try:
+        return corrections_visible_to(actor).get(id=_parse(correction_id))
+    except CorrectionRequest.DoesNotExist:
+        raise NotFound() from None
+
+
+def corrections_pending(*, actor: Actor) -> QuerySet[CorrectionRequest]:
+    return corrections_visible_to(actor).filter(status=CorrectionStatus.PENDING).order_by("submitted_at")
+
+
+# ---------------------------------------------------------------- the member's own record (portal)
+# Each takes the signed-in MemberAccount and reads only the person bound to it. Someone else's id is NotFound.
+
+
+def own_person(*, account: MemberAccount) -> Person | None:
+    if account.person_id is None:
+        return None
+    return Person.objects.get(pk=account.person_id)
+
+
+def own_memberships(*, account: MemberAccount) -> list[Membership]:
+    if account.person_id is None:
+        return []
+    found = Membership.objects.filter(person_id=account.person_id).select_related("org")
+    return list(found.order_by("-created_at"))
+
+
+def own_applications(*, account: MemberAccount) -> list[JoinApplication]:
+    if account.person_id is None:
+        return []
+    found = JoinApplication.objects.filter(person_id=account.person_id).select_related("org", "membership")
+    return list(found.order_by("-submitted_at"))
+
+
+def own_application_get(*, account: MemberAccount, application_id: UUID | str) -> JoinApplication:
+    if account.person_id is None:
+        raise NotFound()
+    try:
+        return JoinApplication.objects.select_related("org", "membership", "person").get(
+            id=_parse(application_id), person_id=account.person_id
+        )
+    except JoinApplication.DoesNotExist:
+        raise NotFound() from None
+
+
+def own_transfers(*, account: MemberAccount) -> list[TransferRequest]:
+    if account.person_id is None:
+        return []
+    found = TransferRequest.objects.filter(person_id=account.person_id).select_related("from_org", "to_org")
+    return list(found.order_by("-requested_at"))
+
+
+def own_transfer_get(*, account: MemberAccount, transfer_id: UUID | str) -> TransferRequest:
+    if account.person_id is None:
+        raise NotFound()
+    try:
+        return TransferRequest.objects.select_related("from_org", "to_org", "person", "new_membership").get(
+            id=_parse(transfer_id), person_id=account.person_id
+        )
+    except TransferRequest.DoesNotExist:
+        raise NotFound() from None
+
+
+def own_corrections(*, account: MemberAccount) -> list[CorrectionRequest]:
+    if account.person_id is None:
+        return []
+    found = CorrectionRequest.objects.filter(person_id=account.person_id).select_related("org")
+    return list(found.order_by("-submitted_at"))
+
+
+def unions_for_employer_search(*, query: str, limit: int = 20) -> list[Organisation]:
+    """Open grassroots unions covering an employer whose name matches: a worker knows their employer's name
+    better than their union's."""
+    text = (query or "").strip()
+    if len(text) < 2:
+        return []
+    limit = max(1, min(limit, 50))
+    found = Organisation.objects.filter(
+        org_type__in=GRASSROOTS_TYPES,
+        status=OrgStatus.ACTIVE,
+        employers_covered__name__icontains=text,
+    ).distinct()
+    return list(found.order_by("name")[:limit])

@@ -23,6 +23,8 @@ from gonghui.members.models import (
     OPEN_TRANSFER_STATUSES,
     ApplicationStatus,
     CardSerial,
+    CorrectionRequest,
+    CorrectionStatus,
     DeclaredTotal,
     JoinApplication,
     Membership,
@@ -315,7 +317,7 @@ def person_update(*, actor: Actor, person: Person, **changes: Any) -> Person:
 REVEALABLE = {"doc_number": "证件号码", "phone": "手机号码"}
 
 
-def _current_case_org_in_scope(actor: Actor, person: Person) -> Organisation | None:
+def current_case_org_in_scope(actor: Actor, person: Person) -> Organisation | None:
     """The union in the actor's subtree that currently deals with the person: the one holding the membership, the
     one deciding a pending application, or the target of an open transfer. A union the person has left is not."""
     scope = actor.scope_path
@@ -342,7 +344,7 @@ def person_reveal(*, actor: Actor, person: Person, field: str, reason: str) -> s
     if field not in REVEALABLE:
         raise ValidationFailed({"field": "只能查看证件号码或手机号码"})
     reason = _clean_reason(reason, label="查看原因")
-    where = _current_case_org_in_scope(actor, person)
+    where = current_case_org_in_scope(actor, person)
     if where is None:
         raise NotFound()
     value = document_number_of(person) if field == "doc_number" else phone_of(person)
@@ -450,13 +452,13 @@ def join_application_submit(
             )
     except IntegrityError:  # another application for this person was submitted at the same moment
         raise DomainError("该人员已有一份待审核的入会申请，请等待审核结果", code="duplicate_application") from None
-    _audit_application(
+    audit_application(
         actor, "join_application.submit", application, {"source": source, "already_member_elsewhere": bool(holding)}
     )
     return application
 
 
-def _audit_application(actor: Actor, action: str, application: JoinApplication, details: dict | None = None) -> None:
+def audit_application(actor: Actor, action: str, application: JoinApplication, details: dict | None = None) -> None:
     audit_record(
         actor=actor,
         action=action,
@@ -468,7 +470,7 @@ def _audit_application(actor: Actor, action: str, application: JoinApplication, 
     )
 
 
-def _close_application(actor: Actor, application: JoinApplication, *, status: str, reason: str = "") -> None:
+def close_application(actor: Actor, application: JoinApplication, *, status: str, reason: str = "") -> None:
     """Record the decision on a locked, pending application."""
     application.status = status
     application.decided_at = timezone.now()
@@ -500,10 +502,10 @@ def join_application_approve(*, actor: Actor, application: JoinApplication, comm
         source=application.source,
     )
     application.membership = membership
-    _close_application(
+    close_application(
         actor, application, status=ApplicationStatus.APPROVED, reason=(comment or "").strip()[:REASON_MAX]
     )
-    _audit_application(actor, "join_application.approve", application, {"card_number": membership.card_number})
+    audit_application(actor, "join_application.approve", application, {"card_number": membership.card_number})
     return membership
 
 
@@ -511,8 +513,8 @@ def join_application_approve(*, actor: Actor, application: JoinApplication, comm
 def join_application_reject(*, actor: Actor, application: JoinApplication, reason: str) -> JoinApplication:
     reason = _clean_reason(reason, label="不予通过的理由")
     application = _lock_pending_application(actor, application)
-    _close_application(actor, application, status=ApplicationStatus.REJECTED, reason=reason)
-    _audit_application(actor, "join_application.reject", application, {"reason": reason})
+    close_application(actor, application, status=ApplicationStatus.REJECTED, reason=reason)
+    audit_application(actor, "join_application.reject", application, {"reason": reason})
     return application
 
 
@@ -520,8 +522,8 @@ def join_application_reject(*, actor: Actor, application: JoinApplication, reaso
 def join_application_withdraw(*, actor: Actor, application: JoinApplication) -> JoinApplication:
     """Withdrawn by whoever submitted it (the cadre side here; the portal does it for the worker)."""
     application = _lock_pending_application(actor, application)
-    _close_application(actor, application, status=ApplicationStatus.WITHDRAWN)
-    _audit_application(actor, "join_application.withdraw", application)
+    close_application(actor, application, status=ApplicationStatus.WITHDRAWN)
+    audit_application(actor, "join_application.withdraw", application)
     return application
 
 
@@ -542,10 +544,10 @@ def join_application_convert_to_transfer(
         reason=(reason or "").strip() or "入会申请转为会员接转",
         by_member=application.source == MembershipSource.ONLINE,
     )
-    _close_application(
+    close_application(
         actor, application, status=ApplicationStatus.CONVERTED, reason="申请人已是其他工会会员，已改为会员接转"
     )
-    _audit_application(actor, "join_application.convert", application, {"transfer": str(transfer.id)})
+    audit_application(actor, "join_application.convert", application, {"transfer": str(transfer.id)})
     return transfer
 
 
@@ -603,6 +605,18 @@ def transfer_request_incoming(
     _require_manage(actor, to_org)
     reason = _clean_reason(reason, label="接转原因")
     return _open_transfer(actor=actor, membership=membership, to_org=to_org, reason=reason, by_member=False)
+
+
+@transaction.atomic
+def transfer_request_by_member(
+    *, actor: Actor, membership: Membership, to_org: Organisation, reason: str
+) -> TransferRequest:
+    """会员本人申请接转 (the portal): the member asks to move their own membership; the portal checks that it is
+    theirs. Both unions decide as for any transfer."""
+    if actor.kind != "member":
+        raise PermissionDenied()
+    reason = _clean_reason(reason, label="接转原因")
+    return _open_transfer(actor=actor, membership=membership, to_org=to_org, reason=reason, by_member=True)
 
 
 @transaction.atomic
@@ -928,3 +942,55 @@ def people_reseal(*, batch_size: int = 1000) -> int:
             Person.objects.bulk_update(people, ["doc_number_enc", "doc_index", "phone_enc", "phone_index"])
         rewritten += len(people)
         last_id = ids[-1]
+
+
+# ---------------------------------------------------------------- corrections asked for by members
+
+
+def _lock_pending_correction(actor: Actor, correction: CorrectionRequest) -> CorrectionRequest:
+    _require_manage(actor, correction.org)
+    locked = CorrectionRequest.objects.select_for_update().select_related("person", "org").get(pk=correction.pk)
+    if locked.status != CorrectionStatus.PENDING:
+        raise CaseMovedOn(f"该更正申请已{locked.get_status_display()}，不能再处理")
+    return locked
+
+
+def _close_correction(actor: Actor, correction: CorrectionRequest, *, status: str, reason: str, action: str) -> None:
+    correction.status = status
+    correction.decided_at = timezone.now()
+    correction.decided_by = actor.label
+    correction.decision_reason = reason
+    correction.save()
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="correction",
+        object_id=correction.id,
+        object_label=mask_name(correction.person.name),
+        object_org_path=correction.org.path,
+        details={"fields": sorted(correction.changes), "reason": reason},
+    )
+
+
+@transaction.atomic
+def correction_request_apply(*, actor: Actor, correction: CorrectionRequest, comment: str = "") -> Person:
+    """采纳: the requested fields are written through the registry's correction service (validated again, audited
+    with before/after)."""
+    correction = _lock_pending_correction(actor, correction)
+    person = person_update(actor=actor, person=correction.person, **correction.changes)
+    _close_correction(
+        actor,
+        correction,
+        status=CorrectionStatus.APPLIED,
+        reason=(comment or "").strip()[:REASON_MAX],
+        action="correction.apply",
+    )
+    return person
+
+
+@transaction.atomic
+def correction_request_reject(*, actor: Actor, correction: CorrectionRequest, reason: str) -> CorrectionRequest:
+    reason = _clean_reason(reason, label="不予更正的理由")
+    correction = _lock_pending_correction(actor, correction)
+    _close_correction(actor, correction, status=CorrectionStatus.REJECTED, reason=reason, action="correction.reject")
+    return correction
