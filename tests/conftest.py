@@ -16,11 +16,13 @@ The tree (codes):
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 
 from gonghui.accounts.actors import actor_for_user
 from gonghui.accounts.models import User
 from gonghui.common.actor import system_actor
+from gonghui.common.sms import MemorySmsSender
 from gonghui.common.roles import Role
 from gonghui.orgs.models import Organisation, OrgType
 from gonghui.orgs.services import org_create
@@ -33,6 +35,10 @@ def _fast_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.MEDIA_ROOT = str(settings.BASE_DIR / "var" / "test-media")
+    # Sign-in codes land in MemorySmsSender.outbox; rate-limit counters start at zero in every test.
+    settings.SMS_BACKEND = "gonghui.common.sms.MemorySmsSender"
+    MemorySmsSender.outbox.clear()
+    cache.clear()
     _reset_task_backends()
     yield
     _reset_task_backends()
