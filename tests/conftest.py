@@ -22,8 +22,8 @@ from django.test import Client
 from gonghui.accounts.actors import actor_for_user
 from gonghui.accounts.models import User
 from gonghui.common.actor import system_actor
-from gonghui.common.sms import MemorySmsSender
 from gonghui.common.roles import Role
+from gonghui.common.sms import MemorySmsSender
 from gonghui.orgs.models import Organisation, OrgType
 from gonghui.orgs.services import org_create
 
