@@ -9,8 +9,10 @@ from stdnum.cn import ric
 from gonghui.audit.models import AuditEvent
 from gonghui.members.models import (
     CardSerial,
+    CorrectionRequest,
     DeclaredTotal,
     JoinApplication,
+    MemberAccount,
     Membership,
     Person,
     TransferRequest,
@@ -92,6 +94,10 @@ def registry_state() -> dict:
         "declared_totals": DeclaredTotal.objects.count(),
         "card_serials": sorted(CardSerial.objects.values_list("region_code", "year", "last")),
         "audit_events": AuditEvent.objects.count(),
+        "member_accounts": sorted(
+            MemberAccount.objects.values_list("id", "person_id", "password", "session_version", "is_active")
+        ),
+        "corrections": sorted(CorrectionRequest.objects.values_list("id", "status", "decided_by", "decision_reason")),
     }
 
 

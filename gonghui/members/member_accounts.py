@@ -370,3 +370,17 @@ def member_account_unbind(*, actor: Actor, person: Person) -> int:
             object_org_path=org.path,
         )
     return 1
+
+
+def member_account_for_session(*, account_id: str, version: int | None) -> MemberAccount | None:
+    """The account a portal session names, if it may still act: active and the session made after the last change
+    that ends sessions (password set, binding removed)."""
+    from gonghui.common.ids import parse_public_id
+
+    parsed = parse_public_id(account_id or "")
+    if parsed is None or version is None:
+        return None
+    account = MemberAccount.objects.filter(id=parsed, is_active=True).first()
+    if account is None or account.session_version != version:
+        return None
+    return account
