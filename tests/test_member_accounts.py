@@ -3,11 +3,14 @@ send and check limits, keyed hash only), the optional password, and binding the 
 (and a cadre ending that binding). Refused calls are checked to leave the registry, the accounts and the codes as
 they were; refused binds leave exactly one "failed" line in the audit trail."""
 
+import threading
 from datetime import date, timedelta
+from functools import partial
 from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.hashers import check_password
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -43,6 +46,7 @@ from gonghui.members.member_accounts import (
 )
 from gonghui.members.models import MemberAccount, PhoneCode
 from gonghui.members.people import PHONE_CONTEXT, phone_index, phone_of
+from tests.conftest import is_postgres
 from tests.members_factories import enrol, registry_state, resident_id
 
 PHONE = "13812341234"
@@ -741,3 +745,68 @@ class TestBinding:
 
         assert visible.filter(action="member.login", actor_id=account.id).count() == 1
         assert visible.filter(action="member.bind", result=AuditResult.FAILED).count() == 1
+
+
+# ---------------------------------------------------------------- 5. at the same moment (PostgreSQL)
+
+
+def race(*calls):
+    """Run the calls in threads released together; each result is a return value or the exception raised."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i, call):
+        try:
+            connection.ensure_connection()
+            barrier.wait(timeout=10)
+            results[i] = call()
+        except Exception as exc:  # handed back to the test
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+@pytest.mark.skipif(not is_postgres(), reason="row locks and concurrent writers need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+class TestConcurrency:
+    def test_one_code_used_twice_at_once_signs_in_once(self):
+        for round_ in range(3):
+            phone = f"1370000{round_:04d}"
+            sent = phone_code_send(phone=phone, ip=IP)
+            results = race(*[partial(phone_code_sign_in, phone=phone, code=sent.code, ip=IP) for _ in "ab"])
+
+            winners = [r for r in results if isinstance(r, MemberAccount)]
+            losers = [r for r in results if not isinstance(r, MemberAccount)]
+            assert len(winners) == 1, results
+            assert len(losers) == 1 and isinstance(losers[0], ValidationFailed), results
+            assert losers[0].errors == {"code": CODE_REFUSED}
+            assert MemberAccount.objects.filter(phone_index=phone_index(phone)).count() == 1
+            assert AuditEvent.objects.filter(action="member.login", actor_id=winners[0].id).count() == 1
+
+    def test_two_accounts_bind_the_same_person_at_once(self, tree, actors):
+        for round_ in range(3):
+            number = resident_id(BIRTH, 150 + round_ * 2)
+            person = enrol(actors["grassroots_cadre"], tree[E12], name="张三", number=number).person
+            first, second = sign_in(f"1370000{round_:04d}"), sign_in(f"1360000{round_:04d}")
+            results = race(partial(bind, first, "张三", number), partial(bind, second, "张三", number))
+
+            winners = [r for r in results if isinstance(r, MemberAccount)]
+            losers = [r for r in results if not isinstance(r, MemberAccount)]
+            assert len(winners) == 1, results
+            assert len(losers) == 1 and isinstance(losers[0], BindingRefused), results
+            assert losers[0].errors == {"doc_number": BOUND_ELSEWHERE_MESSAGE}
+            assert MemberAccount.objects.get(person=person).id == winners[0].id
+            assert fresh(person).phone_index == winners[0].phone_index
+            assert MemberAccount.objects.get(pk=losers_account(first, second, winners[0])).person_id is None
+
+
+def losers_account(first, second, winner):
+    return second.pk if winner.pk == first.pk else first.pk

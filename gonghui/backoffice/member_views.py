@@ -16,6 +16,7 @@ from gonghui.common.errors import DomainError, NotFound
 from gonghui.common.roles import Perm
 from gonghui.members.cards import CARD_TOKEN_SECONDS, card_qr_svg
 from gonghui.members.documents import DOC_TYPE_LABELS
+from gonghui.members.member_accounts import member_account_of, member_account_unbind
 from gonghui.members.models import (
     ETHNICITIES,
     Education,
@@ -119,6 +120,7 @@ def member_detail(request, membership_id: str):
         revealable=REVEALABLE,
         can_manage=actor.can(Perm.MEMBERS_MANAGE) and membership.is_holding,
         can_unmask=actor.can(Perm.MEMBERS_UNMASK),
+        portal_account=member_account_of(membership.person),
         open_transfer=next(
             (t for t in history["transfers"] if t.status in ("pending_release", "pending_accept")), None
         ),
@@ -139,6 +141,9 @@ def _membership_action(actor, membership, action: str, data) -> str:
     if action == "restore":
         membership_restore(actor=actor, membership=membership, reason=reason)
         return "已恢复为正式会员"
+    if action == "unbind":
+        ended = member_account_unbind(actor=actor, person=membership.person, reason=reason)
+        return "已解除会员端绑定，该手机号需重新核验身份" if ended else "该会员没有绑定会员端账号"
     if action == "transfer":
         to_org = union_directory_get(org_id=data.get("to_org_id", ""))
         transfer = transfer_request(actor=actor, membership=membership, to_org=to_org, reason=reason)

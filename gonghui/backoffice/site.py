@@ -20,7 +20,7 @@ class BackOfficeSite(UnfoldAdminSite):
         )
 
     def get_urls(self):
-        from gonghui.backoffice import import_views, member_views, org_import_views, views
+        from gonghui.backoffice import import_views, member_views, org_import_views, portal_views, views
 
         custom = [
             path("registry/find/", self.admin_view(member_views.member_search_view), name="member_search"),
@@ -73,6 +73,17 @@ class BackOfficeSite(UnfoldAdminSite):
                 "registry/transfers/<str:transfer_id>/",
                 self.admin_view(member_views.transfer_detail),
                 name="transfer_detail",
+            ),
+            path(
+                "registry/corrections/<str:correction_id>/",
+                self.admin_view(portal_views.correction_detail),
+                name="correction_detail",
+            ),
+            path("orgs/<str:org_id>/join-code/", self.admin_view(portal_views.org_join_code), name="org_join_code"),
+            path(
+                "orgs/<str:org_id>/join-code.png",
+                self.admin_view(portal_views.org_join_code_png),
+                name="org_join_code_png",
             ),
             path("orgs/import/", self.admin_view(org_import_views.org_import_view), name="org_import"),
             path(

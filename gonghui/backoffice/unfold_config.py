@@ -112,6 +112,12 @@ UNFOLD = {
                         "permission": _can("members.view"),
                     },
                     {
+                        "title": "资料更正申请",
+                        "icon": "edit_note",
+                        "link": reverse_lazy("admin:members_correctionrequest_changelist"),
+                        "permission": _can("members.view"),
+                    },
+                    {
                         "title": "实有会员数",
                         "icon": "numbers",
                         "link": reverse_lazy("admin:members_declaredtotal_changelist"),

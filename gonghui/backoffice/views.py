@@ -22,6 +22,7 @@ from gonghui.common.roles import Perm, role_label
 from gonghui.jobs.selectors import job_get, jobs_of
 from gonghui.jobs.services import job_result_download_record
 from gonghui.members.selectors import (
+    corrections_pending,
     join_applications_overdue,
     join_applications_pending,
     member_counts,
@@ -80,6 +81,7 @@ def _member_work(actor: Actor, root) -> dict:
         "overdue_applications": overdue.count(),
         "overdue_list": list(overdue.select_related("org")[:10]),
         "transfers_awaiting": transfers_awaiting(actor=actor).count(),
+        "pending_corrections": corrections_pending(actor=actor).count(),
         "escalated": list(transfers_escalated(actor=actor)[:10]),
     }
 

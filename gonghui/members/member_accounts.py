@@ -344,7 +344,7 @@ def member_account_bind(
     raise refusal
 
 
-def member_account_unbind(*, actor: Actor, person: Person) -> int:
+def member_account_unbind(*, actor: Actor, person: Person, reason: str = "") -> int:
     """解除会员端绑定 (a lost phone, a changed number): a cadre of the person's current union (or above) ends the
     binding and every session of that account. Returns the number of bindings ended (0 or 1)."""
     from gonghui.members.services import current_case_org_in_scope
@@ -368,6 +368,7 @@ def member_account_unbind(*, actor: Actor, person: Person) -> int:
             object_id=person.id,
             object_label=account.phone_masked,
             object_org_path=org.path,
+            details={"reason": (reason or "").strip()[:200]},
         )
     return 1
 
@@ -384,3 +385,8 @@ def member_account_for_session(*, account_id: str, version: int | None) -> Membe
     if account is None or account.session_version != version:
         return None
     return account
+
+
+def member_account_of(person: Person) -> MemberAccount | None:
+    """The portal account bound to a person (for the cadre's member page, which the caller has already scoped)."""
+    return MemberAccount.objects.filter(person=person).first()

@@ -13,9 +13,10 @@ from gonghui.backoffice.site import backoffice_site
 from gonghui.common.errors import NotFound
 from gonghui.common.ratelimit import rate_limit_require
 from gonghui.common.roles import Perm
-from gonghui.members.models import DeclaredTotal, JoinApplication, Membership, TransferRequest
+from gonghui.members.models import CorrectionRequest, DeclaredTotal, JoinApplication, Membership, TransferRequest
 from gonghui.members.search import SEARCHES_PER_MINUTE
 from gonghui.members.selectors import (
+    corrections_visible_to,
     declared_totals_visible_to,
     join_applications_visible_to,
     memberships_visible_to,
@@ -139,6 +140,39 @@ class JoinApplicationAdmin(_DetailPageAdmin):
     @display(description="申请加入", ordering="org__name")
     def union(self, obj):
         return obj.org.name
+
+
+@admin.register(CorrectionRequest, site=backoffice_site)
+class CorrectionRequestAdmin(_DetailPageAdmin):
+    """资料更正申请 sent by members from the portal; the union applies or refuses each on its detail page."""
+
+    view_perm = Perm.MEMBERS_VIEW
+    detail_url = "admin:correction_detail"
+    list_display = ["name", "union", "changed_fields", "status", "submitted_at"]
+    list_filter = ["status"]
+    search_fields = ["^person__name"]
+    list_select_related = ["person", "org"]
+    ordering = ["status", "submitted_at"]
+
+    def scoped_queryset(self, actor):
+        return corrections_visible_to(actor)
+
+    def has_add_permission(self, request):
+        return False
+
+    @display(description="会员", ordering="person__name")
+    def name(self, obj):
+        return obj.person.name
+
+    @display(description="所在工会", ordering="org__name")
+    def union(self, obj):
+        return obj.org.name
+
+    @display(description="申请更正")
+    def changed_fields(self, obj):
+        from gonghui.backoffice.portal_views import FIELD_LABELS
+
+        return "、".join(FIELD_LABELS.get(field, field) for field in obj.changes)
 
 
 @admin.register(TransferRequest, site=backoffice_site)

@@ -116,7 +116,7 @@ class OrganisationAdmin(ScopedModelAdmin):
     search_fields = ["name", "=code"]
     ordering = ["path"]
     readonly_fields = ["status", "merged_into"]
-    actions_detail = ["open_in_tree", "move_subtree", "merge_into", "dissolve", "export_roster"]
+    actions_detail = ["open_in_tree", "join_code", "move_subtree", "merge_into", "dissolve", "export_roster"]
     fieldsets = [
         (None, {"fields": ["parent_code", "name", "code", "org_type", "region_code", "uscc"]}),
         ("届次", {"fields": ["founded_on", "term_ends_on"]}),
@@ -203,6 +203,12 @@ class OrganisationAdmin(ScopedModelAdmin):
         if not self._visible(request, object_id):
             raise Http404
         return HttpResponseRedirect(reverse("admin:org_tree") + f"?org={object_id}")
+
+    @action(description="扫码入会二维码", icon="qr_code_2", url_path="join-code")
+    def join_code(self, request, object_id):
+        if not self._visible(request, object_id):
+            raise Http404
+        return HttpResponseRedirect(reverse("admin:org_join_code", args=[object_id]))
 
     @action(description="移动到新上级", icon="drive_file_move", url_path="move", permissions=["structure"])
     def move_subtree(self, request, object_id):
