@@ -10,7 +10,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from gonghui.demo.logins import DEMO_LOGINS, DEMO_PASSWORD  # noqa: E402
+from gonghui.demo.logins import DEMO_LOGINS, DEMO_MEMBER, DEMO_PASSWORD  # noqa: E402
 
 
 def main() -> int:
@@ -32,6 +32,10 @@ def main() -> int:
 演示账号（密码均为 {DEMO_PASSWORD}）：""")
     for login in DEMO_LOGINS:
         print(f"  {login.username:<14} {login.role_label}（{login.sees}）")
+    print(
+        f"会员门户演示：手机号 {DEMO_MEMBER.phone} 登录（演示环境在页面上显示短信验证码），"
+        f"核验身份填 {DEMO_MEMBER.name} / {DEMO_MEMBER.doc_number}"
+    )
     print("按 Ctrl-C 停止。\n", flush=True)
 
     def stop(*_):

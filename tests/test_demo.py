@@ -222,3 +222,18 @@ def test_too_few_orgs_is_refused(db):
     with pytest.raises(CommandError, match="--orgs must be at least 50"):
         call_command("seed_demo", "--orgs", "49", stdout=io.StringIO())
     assert Organisation.objects.count() == 0
+
+
+def test_demo_member_signs_in_to_the_portal_and_binds(seeded):
+    from gonghui.demo.logins import DEMO_MEMBER
+    from gonghui.members.member_accounts import member_account_bind, phone_code_send, phone_code_sign_in
+    from gonghui.members.selectors import membership_holding
+
+    account = phone_code_sign_in(phone=DEMO_MEMBER.phone, code=phone_code_send(phone=DEMO_MEMBER.phone).code)
+    account = member_account_bind(
+        account=account, name=DEMO_MEMBER.name, doc_type="resident_id", doc_number=DEMO_MEMBER.doc_number
+    )
+
+    holding = membership_holding(account.person)
+    assert holding.org.code == DEMO_MEMBER.union_code
+    assert holding.status == "active"

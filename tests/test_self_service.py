@@ -567,7 +567,12 @@ class TestCorrection:
     def test_a_valid_correction_is_recorded_for_the_members_union(self, tree, member):
         correction = member_correction_request(
             account=member.account,
-            changes={"education": "postgraduate", "post": "技术员", "work_unit": "十二号有限公司", "phone": "13000000000"},
+            changes={
+                "education": "postgraduate",
+                "post": "技术员",
+                "work_unit": "十二号有限公司",
+                "phone": "13000000000",
+            },
             note="已取得硕士学位",
             ip=IP,
         )
@@ -627,9 +632,7 @@ class TestCorrection:
         assert correction.decided_at is not None
         assert list(corrections_pending(actor=actor)) == []
         corrected = events("person.correct").get()
-        assert corrected.details == {
-            "changes": {"education": ["bachelor", "postgraduate"], "post": ["", "技术员"]}
-        }
+        assert corrected.details == {"changes": {"education": ["bachelor", "postgraduate"], "post": ["", "技术员"]}}
         applied = events("correction.apply").get()
         assert (applied.actor_label, applied.details) == (
             username,
@@ -718,9 +721,9 @@ class TestOwnSelectors:
             assert own_applications(account=account) == [mine["application"]]
             assert own_transfers(account=account) == [mine["transfer"]]
             assert own_corrections(account=account) == [mine["correction"]]
-            assert own_application_get(account=account, application_id=str(mine["application"].id)) == mine[
-                "application"
-            ]
+            assert (
+                own_application_get(account=account, application_id=str(mine["application"].id)) == mine["application"]
+            )
             assert own_transfer_get(account=account, transfer_id=str(mine["transfer"].id)) == mine["transfer"]
             with pytest.raises(NotFound):
                 own_application_get(account=account, application_id=str(theirs["application"].id))

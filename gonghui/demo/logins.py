@@ -25,3 +25,20 @@ DEMO_LOGINS = [
     DemoLogin("anquan_admin", "杨静", "security_admin", "安全管理员", "SZ", "账号锁定、密码、两步验证"),
     DemoLogin("shenji_admin", "赵磊", "audit_admin", "审计管理员", "SZ", "审计日志（只读）"),
 ]
+
+
+@dataclass(frozen=True)
+class DemoMember:
+    """A member of the demo federation for trying the portal: sign in with the phone (the demo shows the SMS code on
+    the page), then confirm name and document number (核验身份) to see the e-member card."""
+
+    phone: str
+    name: str
+    doc_number: str
+    union_code: str
+
+
+# A valid resident ID (checksum computed by python-stdnum) for a person born 1992-08-16 in 姑苏区.
+DEMO_MEMBER = DemoMember(
+    phone="13800138000", name="周晓梅", doc_number="320508199208162003", union_code="SZ-GS-T01-E001"
+)

@@ -49,3 +49,31 @@ def browser_page():
             # While Playwright's loop is registered as running, Django keeps this thread's connections in a separate
             # (context-local) slot; close them here, or the test database cannot be dropped at the end of the run.
             connections.close_all()
+
+
+PHONE = {
+    "viewport": {"width": 360, "height": 740},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": LOCALE,
+}
+
+
+@pytest.fixture
+def phone_page():
+    """A fresh Chromium page as a phone shows it (360x740 CSS pixels at 2x, touch, zh-CN); the browser is closed
+    after the test. `phone_page.context.browser` opens further contexts (a cadre's desktop) in the same browser."""
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(**PHONE)
+            context.set_default_timeout(10_000)
+            yield context.new_page()
+            context.close()
+        finally:
+            browser.close()
+            connections.close_all()  # as in browser_page

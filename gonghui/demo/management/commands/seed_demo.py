@@ -6,7 +6,7 @@ from django.db import transaction
 from gonghui.accounts.services import account_create
 from gonghui.common.actor import system_actor
 from gonghui.demo.federation import ROOT, build_federation
-from gonghui.demo.logins import DEMO_LOGINS, DEMO_PASSWORD
+from gonghui.demo.logins import DEMO_LOGINS, DEMO_MEMBER, DEMO_PASSWORD
 from gonghui.demo.members import seed_members
 from gonghui.orgs.models import Employer, Organisation, OrgType
 from gonghui.orgs.services import employer_bulk_create, org_create, org_tree_bulk_create
@@ -76,6 +76,7 @@ class Command(BaseCommand):
                     password=DEMO_PASSWORD,
                 )
         member_figures = seed_members(actor=actor, members=members, seed=seed) if members else None
+        _enrol_demo_member(actor)
         members_text = (
             f"{member_figures['members']} 名会员、{member_figures['applications']} 份待审核入会申请、"
             f"{member_figures['transfers']} 件在办接转，"
@@ -86,3 +87,22 @@ class Command(BaseCommand):
             f"已加载演示数据：{Organisation.objects.count()} 个工会组织，{Employer.objects.count()} 家企业/单位，"
             f"{members_text}{len(DEMO_LOGINS)} 个演示账号（{time.perf_counter() - started:.1f} 秒）。"
         )
+
+
+def _enrol_demo_member(actor) -> None:
+    """The member the portal demo signs in as (README, `make run` output)."""
+    from gonghui.members.services import member_enrol
+
+    member_enrol(
+        actor=actor,
+        org=Organisation.objects.get(code=DEMO_MEMBER.union_code),
+        doc_type="resident_id",
+        doc_number=DEMO_MEMBER.doc_number,
+        phone=DEMO_MEMBER.phone,
+        name=DEMO_MEMBER.name,
+        ethnicity="汉族",
+        education="bachelor",
+        employment_form="standard",
+        work_unit="苏州双塔精密制造有限公司",
+        post="质检员",
+    )
