@@ -492,6 +492,36 @@ def test_production_profile_requires_explicit_allowed_hosts():
     assert "ImproperlyConfigured: ALLOWED_HOSTS is required in production" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"SMS_BACKEND": "gonghui.common.sms.ConsoleSmsSender"}, "SMS_BACKEND must name a real SMS gateway"),
+        ({"SMS_BACKEND": "gonghui.common.sms.MemorySmsSender"}, "SMS_BACKEND must name a real SMS gateway"),
+        ({"SMS_GATEWAY_URL": ""}, "SMS_GATEWAY_URL, SMS_GATEWAY_KEY_ID and SMS_GATEWAY_SECRET are required"),
+        ({"SMS_GATEWAY_SECRET": ""}, "SMS_GATEWAY_URL, SMS_GATEWAY_KEY_ID and SMS_GATEWAY_SECRET are required"),
+        ({"PORTAL_BASE_URL": ""}, "PORTAL_BASE_URL (https://...) is required in production"),
+        ({"PORTAL_BASE_URL": "http://gonghui.example.cn"}, "PORTAL_BASE_URL (https://...) is required in production"),
+    ],
+)
+def test_production_profile_refuses_a_missing_sms_gateway_or_portal_address(change, message):
+    env = {**_valid_production_env(), **change}
+
+    result = _run(["-c", "import gonghui.settings_production"], env)
+
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {message}" in result.stderr
+
+
+def test_production_profile_accepts_a_vendor_sms_class():
+    env = {**_valid_production_env(), "SMS_BACKEND": "myvendor.sms.AliyunSender", "SMS_GATEWAY_URL": ""}
+    code = "import django; django.setup(); from django.conf import settings as s; print(s.SMS_BACKEND)"
+
+    result = _run(["-c", code], env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "myvendor.sms.AliyunSender"
+
+
 # ---------------------------------------------------------------- idle timeout
 
 

@@ -2,6 +2,8 @@
 transfers, my applications and my data. Thin: read the form, call one service or selector, render. A member only
 ever reaches their own record; anything else answers like a missing page."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
@@ -188,7 +190,7 @@ def login(request):
 def _after_sign_in(request, account) -> str:
     target = safe_next(request, reverse("portal:home"))
     if account.person_id is None and not target.startswith("/join/"):
-        return f"{reverse('portal:bind')}?next={target}"
+        return f"{reverse('portal:bind')}?{urlencode({'next': target})}"
     return target
 
 
@@ -575,7 +577,7 @@ def me_reveal(request, account, field: str):
 def me_correct(request, account):
     person = own_person(account=account)
     if person is None:
-        return redirect(f"{reverse('portal:bind')}?next={reverse('portal:me_correct')}")
+        return redirect(f"{reverse('portal:bind')}?{urlencode({'next': reverse('portal:me_correct')})}")
     errors: dict[str, str] = {}
     values = {field: getattr(person, field) for field in CORRECTABLE_FIELDS}
     note = ""
