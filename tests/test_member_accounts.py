@@ -4,7 +4,7 @@ send and check limits, keyed hash only), the optional password, and binding the 
 they were; refused binds leave exactly one "failed" line in the audit trail."""
 
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from types import SimpleNamespace
 
@@ -70,7 +70,8 @@ class FailingSmsSender:
 
 
 class Clock:
-    """Stands in for the `time` module inside gonghui.common.ratelimit."""
+    """Stands in for the `time` module inside gonghui.common.ratelimit and for `timezone.now` in the sign-in module
+    (whose per-phone limits count the stored codes by their time)."""
 
     def __init__(self, start: float):
         self.now = start
@@ -81,11 +82,19 @@ class Clock:
     def advance(self, seconds: float) -> None:
         self.now += seconds
 
+    def aware_now(self) -> datetime:
+        return datetime.fromtimestamp(self.now, tz=UTC)
+
 
 @pytest.fixture
 def clock(monkeypatch):
     frozen = Clock(DAY_START + 3600)
     monkeypatch.setattr(ratelimit, "time", frozen)
+    monkeypatch.setattr(
+        member_accounts,
+        "timezone",
+        SimpleNamespace(now=frozen.aware_now, localdate=timezone.localdate),
+    )
     return frozen
 
 
@@ -393,12 +402,12 @@ class TestCodeLimits:
         with pytest.raises(RateLimited) as exc:
             phone_code_send(phone=PHONE, ip=OTHER_IP)
 
-        assert exc.value.message == "该手机号今日获取验证码次数已达上限，请明天再试"
+        assert exc.value.message == "该手机号24小时内获取验证码次数已达上限，请稍后再试"
         assert portal_state() == before
         assert len(MemorySmsSender.outbox) == PHONE_CODES_PER_DAY
         phone_code_send(phone=OTHER_PHONE, ip=IP)  # another phone has its own count
         clock.advance(86400)
-        phone_code_send(phone=PHONE, ip=IP)  # the next day
+        phone_code_send(phone=PHONE, ip=IP)  # 24 hours after the earliest of the ten
         assert len(MemorySmsSender.outbox) == PHONE_CODES_PER_DAY + 2
 
     def test_an_ip_address_gets_at_most_thirty_codes_an_hour(self, db, clock):

@@ -32,10 +32,9 @@ from gonghui.members.models import (
     MembershipSource,
     MembershipStatus,
     Person,
-    TransferRequest,
     TransferStatus,
 )
-from gonghui.members.people import document_number_of, phone_index, phone_of
+from gonghui.members.people import document_number_of, phone_of
 from gonghui.members.selectors import (
     correction_get,
     corrections_pending,

@@ -12,14 +12,15 @@ from gonghui.common.roles import Perm
 
 
 def audit_events_visible_to(actor: Actor) -> QuerySet[AuditEvent]:
-    """Events whose actor, or whose object, lies in the auditor's subtree. Platform events (commands, jobs) and
-    failed sign-ins (anonymous actor) carry no organisation and are read at the root only."""
+    """Events whose actor, or whose object, lies in the auditor's subtree. Platform events (commands, jobs), failed
+    sign-ins (anonymous actor) and members' own events that concern no union yet (sign-in and binding attempts of a
+    worker not on the registry) carry no organisation and are read at the root only."""
     actor.require(Perm.AUDIT_VIEW)
     in_scope = Q(actor_org_path__startswith=actor.scope_path) | Q(
         object_org_path__startswith=actor.scope_path, object_org_path__gt=""
     )
     if is_root_path(actor.scope_path):
-        in_scope |= Q(actor_org_path="") | Q(actor_kind="anonymous")
+        in_scope |= Q(actor_org_path="") | Q(actor_kind="anonymous") | Q(actor_kind="member")
     return AuditEvent.objects.filter(in_scope)
 
 

@@ -26,11 +26,19 @@ from gonghui.common.actor import Actor
 from gonghui.common.crypto import blind_index, decrypt_text, encrypt_text
 from gonghui.common.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from gonghui.common.masking import mask_phone
-from gonghui.common.ratelimit import rate_limit_hit, rate_limit_require
+from gonghui.common.ratelimit import RateLimited, rate_limit_hit, rate_limit_require
 from gonghui.common.roles import Perm, Role
 from gonghui.common.sms import SmsNotSent, sms_send
 from gonghui.members.documents import Document, DocumentInvalid, normalise_document
-from gonghui.members.models import MemberAccount, Person, PhoneCode
+from gonghui.members.models import (
+    HOLDING_STATUSES,
+    ApplicationStatus,
+    JoinApplication,
+    MemberAccount,
+    Membership,
+    Person,
+    PhoneCode,
+)
 from gonghui.members.people import PHONE_CONTEXT, document_index, normalise_mobile, phone_index, seal_phone
 
 CODE_DIGITS = 6
@@ -74,6 +82,19 @@ def member_actor(account: MemberAccount, *, ip: str | None = None) -> Actor:
     )
 
 
+def member_org_path(person: Person | None) -> str:
+    """The union a member's own actions are audited under (so that union's auditors, and those above, read them):
+    the union holding the membership, else the one deciding a pending application; "" when there is none."""
+    if person is None:
+        return ""
+    holding = Membership.objects.filter(person=person, status__in=HOLDING_STATUSES).select_related("org").first()
+    if holding is not None:
+        return holding.org.path
+    pending = JoinApplication.objects.filter(person=person, status=ApplicationStatus.PENDING).select_related("org")
+    application = pending.first()
+    return application.org.path if application is not None else ""
+
+
 def _clean_phone(phone: str) -> str:
     try:
         return normalise_mobile(phone or "")
@@ -88,6 +109,17 @@ def _code_hash(index: str, code: str) -> str:
 # ---------------------------------------------------------------- codes
 
 
+def _require_code_allowance(index: str) -> None:
+    """One code a minute and PHONE_CODES_PER_DAY in any 24 hours per phone, counted from the codes actually stored
+    (a send the gateway refused is rolled back and does not count; every web process sees the same rows)."""
+    now = timezone.now()
+    recent = PhoneCode.objects.filter(phone_index=index, created_at__gt=now - timedelta(days=1))
+    if recent.filter(created_at__gt=now - timedelta(seconds=PHONE_CODE_INTERVAL_SECONDS)).exists():
+        raise RateLimited(f"验证码已发送，请{PHONE_CODE_INTERVAL_SECONDS}秒后再重新获取")
+    if recent.count() >= PHONE_CODES_PER_DAY:
+        raise RateLimited("该手机号24小时内获取验证码次数已达上限，请稍后再试")
+
+
 def phone_code_send(*, phone: str, ip: str | None = None) -> CodeSent:
     """Draw a new sign-in code for `phone`, retire the earlier ones and send it by SMS."""
     number = _clean_phone(phone)
@@ -95,18 +127,7 @@ def phone_code_send(*, phone: str, ip: str | None = None) -> CodeSent:
     rate_limit_require(
         f"code-ip:{ip}", limit=IP_CODES_PER_HOUR, window_seconds=3600, message="获取验证码过于频繁，请稍后再试"
     )
-    rate_limit_require(
-        f"code-phone:{index}",
-        limit=1,
-        window_seconds=PHONE_CODE_INTERVAL_SECONDS,
-        message=f"验证码已发送，请{PHONE_CODE_INTERVAL_SECONDS}秒后再重新获取",
-    )
-    rate_limit_require(
-        f"code-phone-day:{index}",
-        limit=PHONE_CODES_PER_DAY,
-        window_seconds=86400,
-        message="该手机号今日获取验证码次数已达上限，请明天再试",
-    )
+    _require_code_allowance(index)
     code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
     now = timezone.now()
     with transaction.atomic():
@@ -181,6 +202,7 @@ def _record_sign_in(account: MemberAccount, *, ip: str | None, method: str) -> M
         object_type="member_account",
         object_id=account.id,
         object_label=account.phone_masked,
+        object_org_path=member_org_path(account.person),
         details={"method": method},
     )
     return account
@@ -243,6 +265,18 @@ def member_password_sign_in(*, phone: str, password: str, ip: str | None = None)
 
 # ---------------------------------------------------------------- binding
 
+
+def require_bind_allowance(account: MemberAccount, ip: str | None) -> None:
+    """Name-and-number checks (binding, or joining with a number already on the registry) are limited per account
+    and per IP address: they are the one place a pair could be guessed."""
+    rate_limit_require(
+        f"bind:{account.id}", limit=BIND_TRIES_PER_HOUR, window_seconds=3600, message="核验次数过多，请一小时后再试"
+    )
+    rate_limit_require(
+        f"bind-ip:{ip}", limit=IP_CHECKS_PER_HOUR, window_seconds=3600, message="核验次数过多，请稍后再试"
+    )
+
+
 BOUND_ELSEWHERE_MESSAGE = "该证件已绑定其他手机号。如需更换手机号，请联系所在工会解除原绑定"
 PHONE_DIFFERS_MESSAGE = "该证件登记的手机号与当前登录的手机号不一致，请联系所在工会更新手机号后再绑定"
 
@@ -302,6 +336,7 @@ def bind_account_to_person(*, account: MemberAccount, person: Person, ip: str | 
         object_type="person",
         object_id=person.id,
         object_label=account.phone_masked,
+        object_org_path=member_org_path(person),
         details={"phone_recorded": phone_recorded},
     )
     return account
@@ -319,12 +354,7 @@ def member_account_bind(
     """首次登录绑定: the worker confirms name and document number of their registry record."""
     if account.person_id is not None:
         raise DomainError("该手机号已绑定会员信息", code="already_bound")
-    rate_limit_require(
-        f"bind:{account.id}", limit=BIND_TRIES_PER_HOUR, window_seconds=3600, message="核验次数过多，请一小时后再试"
-    )
-    rate_limit_require(
-        f"bind-ip:{ip}", limit=IP_CHECKS_PER_HOUR, window_seconds=3600, message="核验次数过多，请稍后再试"
-    )
+    require_bind_allowance(account, ip)
     name = (name or "").strip()
     if not name:
         raise ValidationFailed({"name": "请填写姓名"})

@@ -8,7 +8,7 @@ binding, the ownership checks, rate limits and the audit lines of a member actin
 
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gonghui.audit.services import audit_record
@@ -23,6 +23,8 @@ from gonghui.members.member_accounts import (
     bind_account_to_person,
     binding_refusal,
     member_actor,
+    member_org_path,
+    require_bind_allowance,
 )
 from gonghui.members.models import (
     OPEN_TRANSFER_STATUSES,
@@ -126,6 +128,8 @@ def member_join_apply(
         existing = Person.objects.filter(
             doc_type=document.doc_type, doc_index=document_index(document.doc_type, document.number)
         ).first()
+    if existing is not None:
+        require_bind_allowance(account, ip)
     refusal = binding_refusal(account=account, person=existing, name=name) if existing is not None else None
     if refusal is None:
         try:
@@ -158,7 +162,7 @@ def member_application_withdraw(*, account: MemberAccount, application_id: str, 
     application = own_application_get(account=account, application_id=application_id)
     locked = JoinApplication.objects.select_for_update().select_related("person", "org").get(pk=application.pk)
     if locked.status != ApplicationStatus.PENDING:
-        raise CaseMovedOn(f"该申请已{locked.get_status_display()}，不能撤回")
+        raise CaseMovedOn(f"该申请当前为“{locked.get_status_display()}”，不能撤回")
     actor = member_actor(account, ip=ip)
     close_application(actor, locked, status=ApplicationStatus.WITHDRAWN, reason="申请人撤回")
     audit_application(actor, "join_application.withdraw", locked, {"by": "applicant"})
@@ -190,7 +194,7 @@ def member_transfer_withdraw(*, account: MemberAccount, transfer_id: str, ip: st
         TransferRequest.objects.select_for_update().select_related("person", "from_org", "to_org").get(pk=transfer.pk)
     )
     if locked.status not in OPEN_TRANSFER_STATUSES:
-        raise CaseMovedOn(f"该接转已{locked.get_status_display()}，不能撤回")
+        raise CaseMovedOn(f"该接转当前为“{locked.get_status_display()}”，不能撤回")
     if not locked.requested_by_member:
         raise DomainError("该接转由工会发起，如需撤回请联系所在工会", code="not_own_request")
     locked.status = TransferStatus.WITHDRAWN
@@ -226,6 +230,7 @@ def member_reveal_own(*, account: MemberAccount, field: str, ip: str | None = No
         object_type="person",
         object_id=person.id,
         object_label=mask_name(person.name),
+        object_org_path=member_org_path(person),
         details={"field": field},
     )
     return value
@@ -251,7 +256,11 @@ def member_correction_request(
         raise ValidationFailed({"note": f"说明不能超过{REASON_MAX}个字"})
     if CorrectionRequest.objects.filter(person=person, status=CorrectionStatus.PENDING).exists():
         raise DomainError("您已有一份待处理的更正申请，请等待工会处理", code="duplicate_correction")
-    correction = CorrectionRequest.objects.create(person=person, org=holding.org, changes=wanted, note=note)
+    try:
+        with transaction.atomic():
+            correction = CorrectionRequest.objects.create(person=person, org=holding.org, changes=wanted, note=note)
+    except IntegrityError:  # another request of this member was stored at the same moment
+        raise DomainError("您已有一份待处理的更正申请，请等待工会处理", code="duplicate_correction") from None
     audit_record(
         actor=member_actor(account, ip=ip),
         action="correction.submit",

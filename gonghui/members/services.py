@@ -483,7 +483,7 @@ def _lock_pending_application(actor: Actor, application: JoinApplication) -> Joi
     _require_manage(actor, application.org)
     locked = JoinApplication.objects.select_for_update().get(pk=application.pk)
     if locked.status != ApplicationStatus.PENDING:
-        raise CaseMovedOn(f"该申请已{locked.get_status_display()}，不能再处理")
+        raise CaseMovedOn(f"该申请当前为“{locked.get_status_display()}”，不能再处理")
     return locked
 
 
@@ -632,7 +632,7 @@ def _lock_transfer(transfer: TransferRequest, *, expected: tuple[str, ...]) -> T
         TransferRequest.objects.select_for_update().select_related("from_org", "to_org", "person").get(pk=transfer.pk)
     )
     if locked.status not in expected:
-        raise CaseMovedOn(f"该接转已{locked.get_status_display()}，不能再处理")
+        raise CaseMovedOn(f"该接转当前为“{locked.get_status_display()}”，不能再处理")
     return locked
 
 
@@ -673,7 +673,7 @@ def transfer_accept(*, actor: Actor, transfer: TransferRequest) -> Membership:
     _require_open_union(to_org, field="to_org")
     old = _lock(Membership, transfer.membership_id)
     if old.status not in HOLDING_STATUSES:
-        raise CaseMovedOn(f"原会籍已{old.get_status_display()}，不能再接转")
+        raise CaseMovedOn(f"原会籍当前为“{old.get_status_display()}”，不能再接转")
     today = timezone.localdate()
     old.status = MembershipStatus.TRANSFERRED_OUT
     old.ended_on = today
@@ -951,7 +951,7 @@ def _lock_pending_correction(actor: Actor, correction: CorrectionRequest) -> Cor
     _require_manage(actor, correction.org)
     locked = CorrectionRequest.objects.select_for_update().select_related("person", "org").get(pk=correction.pk)
     if locked.status != CorrectionStatus.PENDING:
-        raise CaseMovedOn(f"该更正申请已{locked.get_status_display()}，不能再处理")
+        raise CaseMovedOn(f"该更正申请当前为“{locked.get_status_display()}”，不能再处理")
     return locked
 
 
