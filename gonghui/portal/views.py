@@ -248,12 +248,17 @@ def _union_search(query: str, by: str):
     return union_directory_search(query=query)
 
 
+def _results_only(request) -> bool:
+    """A search typed on the page wants just the results; htmx restoring a page from history wants all of it."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
 def join_find(request):
     """找工会: by the union's name or code, or by the employer's name."""
     query = request.GET.get("q", "").strip()
     by = "employer" if request.GET.get("by") == "employer" else "union"
     results = _union_search(query, by) if query else []
-    template = "portal/_union_results.html" if request.htmx else "portal/join_find.html"
+    template = "portal/_union_results.html" if _results_only(request) else "portal/join_find.html"
     return _page(request, template, q=query, by=by, results=results, searched=bool(query), purpose="join")
 
 
@@ -469,7 +474,7 @@ def transfer(request, account):
     query = request.GET.get("q", "").strip()
     by = "employer" if request.GET.get("by") == "employer" else "union"
     results = [u for u in _union_search(query, by) if holding is None or u.id != holding.org_id] if query else []
-    if request.htmx and query:
+    if _results_only(request) and query:
         return _page(request, "portal/_union_results.html", results=results, searched=True, purpose="transfer")
     return _page(
         request,

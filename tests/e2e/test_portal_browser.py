@@ -4,7 +4,8 @@ is sent), and follows the application until a cadre approves it in the back offi
 the card number, the masked name and a QR code whose token, read back from the screen, the card API accepts.
 A member binds their record and moves to a union in another district (search by name over htmx, both cadres act in
 the back office) and ends with the new card. The card's QR code refreshes, and 我的资料 reveals the own number in
-place. Every portal page must fit the phone's width (no sideways scrolling).
+place. Going back through union searches restores the whole page, even when htmx has to fetch it again. Every
+portal page must fit the phone's width (no sideways scrolling).
 
 The cadres work in a second, desktop-sized context of the same browser. Screenshots: var/test-output/e2e/portal-*.png.
 """
@@ -107,6 +108,11 @@ def member_sign_in_and_bind(page: Page, base: str, *, name: str, number: str) ->
     assert_fits_phone(page)
 
 
+def step(page: Page, label: str):
+    """One step of a progress timeline, by its label."""
+    return page.locator(".timeline .step").filter(has=page.locator("strong", has_text=re.compile(f"^{label}$")))
+
+
 def qr_token(page: Page, name: str) -> str:
     """Screenshot the card's QR code and read it back as a scanner would."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -117,6 +123,13 @@ def qr_token(page: Page, name: str) -> str:
     assert len(found) == 1, f"{len(found)} codes read from {path}"
     assert found[0].format == zxingcpp.BarcodeFormat.QRCode
     return found[0].text
+
+
+def qr_svg(html: str) -> str:
+    """The QR code's SVG as the server wrote it, from the card page or the refresh fragment."""
+    found = re.findall(r'<div class="qr" data-testid="card-qr">(<svg.*?</svg>)</div>', html, re.S)
+    assert len(found) == 1
+    return found[0]
 
 
 def verify_card(base: str, api_token: str, token: str) -> dict:
@@ -199,9 +212,10 @@ def test_join_by_link_then_approval_then_card_with_a_verifiable_qr(
     # The progress timeline: submitted, now under review.
     page.wait_for_url(re.compile(re.escape(f"{base}/applications/") + r"[0-9a-f-]{36}/$"))
     expect(page.locator("h1")).to_have_text("入会申请进度")
-    expect(page.locator(".step").nth(0)).to_contain_text(f"已提交申请加入{union.name}")
-    expect(page.locator(".step-current")).to_contain_text("审核中")
-    expect(page.locator(".step-todo")).to_contain_text("审核结果")
+    expect(step(page, "已提交").locator("p")).to_have_text(f"申请加入{union.name}")
+    expect(step(page, "审核中")).to_have_class("step step-current")
+    expect(step(page, "审核中").locator("p")).to_have_text(re.compile(r"^工会将在 \d{4}-\d{2}-\d{2} 前审核$"))
+    expect(step(page, "审核结果")).to_have_class("step step-todo")
     assert_fits_phone(page)
     shot(page, "application-progress")
     application = JoinApplication.objects.get()
@@ -230,7 +244,9 @@ def test_join_by_link_then_approval_then_card_with_a_verifiable_qr(
     assert_fits_phone(page)
     item.get_by_role("link").tap()
     page.wait_for_url(f"{base}{reverse('portal:application', args=[application.id])}")
-    expect(page.locator(".step").last).to_contain_text(f"已通过欢迎入会！会员卡号 {membership.card_number}")
+    expect(step(page, "已通过")).to_have_class("step step-done")
+    expect(step(page, "已通过").locator("p")).to_have_text(f"欢迎入会！会员卡号 {membership.card_number}")
+    assert_fits_phone(page)
     page.get_by_role("link", name="查看电子会员卡").tap()
 
     page.wait_for_url(f"{base}{reverse('portal:card')}")
@@ -317,8 +333,9 @@ def test_member_transfers_to_a_union_in_another_district(
 
     page.wait_for_url(re.compile(re.escape(f"{base}/transfers/") + r"[0-9a-f-]{36}/$"))
     expect(page.locator("h1")).to_have_text("接转进度")
-    expect(page.locator(".step").first).to_contain_text(f"{tree[HERE].name} → {THERE_NAME}")
-    expect(page.locator(".step-current")).to_contain_text("转出工会审核")
+    expect(step(page, "已提交").locator("p")).to_have_text(f"{tree[HERE].name} → {THERE_NAME}")
+    expect(step(page, "转出工会审核")).to_have_class("step step-current")
+    expect(step(page, "转入工会接收")).to_have_class("step step-todo")
     assert_fits_phone(page)
     shot(page, "transfer-progress")
     transfer = TransferRequest.objects.get()
@@ -334,13 +351,15 @@ def test_member_transfers_to_a_union_in_another_district(
     sign_in(office, base, "grassroots_cadre")
     office.wait_for_url(f"{base}/admin/")
     office.goto(f"{base}/admin/registry/transfers/{transfer.id}/")
-    expect(office.locator(".gh-steps")).to_contain_text("王会员（会员本人）")
+    expect(office.locator("h2.gh-h2")).to_contain_text(f"王会员：{tree[HERE].name} → {THERE_NAME}")
+    expect(office.locator(".gh-steps li").first).to_contain_text("申请：会员139****5678（会员本人）")
+    expect(office.locator(".gh-steps li").first).to_contain_text("已到新单位工作")
     office.get_by_role("button", name="同意转出").click()
     expect(office.locator(".gh-badge")).to_have_text("待接收")
 
     page.reload()
-    expect(page.locator(".step-current")).to_contain_text("转入工会接收")
-    expect(page.locator(".step-done").nth(1)).to_contain_text("转出工会已同意")
+    expect(step(page, "转出工会已同意")).to_have_class("step step-done")
+    expect(step(page, "转入工会接收")).to_have_class("step step-current")
 
     office.context.clear_cookies()
     sign_in(office, base, "other_district_cadre")
@@ -355,7 +374,8 @@ def test_member_transfers_to_a_union_in_another_district(
 
     # The member sees it done, and the new card.
     page.reload()
-    expect(page.locator(".step").last).to_contain_text(f"接转完成新会员卡号 {new.card_number}")
+    expect(step(page, "接转完成")).to_have_class("step step-done")
+    expect(step(page, "接转完成").locator("p")).to_have_text(f"新会员卡号 {new.card_number}")
     expect(page.locator(".step-current")).to_have_count(0)
     assert_fits_phone(page)
     shot(page, "transfer-done")
@@ -379,7 +399,8 @@ def test_card_qr_code_is_refreshed_with_a_fresh_token(phone_page: Page, live_ser
     membership = enrol(system, tree[HERE], name="王会员", seq=7, phone=PHONE)
     member_sign_in_and_bind(page, base, name="王会员", number=MEMBER_ID)
 
-    page.goto(f"{base}{reverse('portal:card')}")
+    page.clock.install()  # the page's timers run on a clock the test moves (the server's time is real)
+    card_page = page.goto(f"{base}{reverse('portal:card')}")
     expect(page.get_by_test_id("card-number")).to_have_text(membership.card_number)
     box = page.locator("#card-qr")
     expect(box).to_have_attribute("hx-get", reverse("portal:card_qr"))
@@ -388,16 +409,26 @@ def test_card_qr_code_is_refreshed_with_a_fresh_token(phone_page: Page, live_ser
     expect(box).to_contain_text("5分钟内有效，每分钟自动刷新")
     expect(page.locator("#card-offline")).to_be_hidden()
     assert_fits_phone(page)
-    first = page.get_by_test_id("card-qr").inner_html()
-    assert "<svg" in first
+    qr = page.get_by_test_id("card-qr")
+    shown = qr.inner_html()
+    first = qr_svg(card_page.text())
 
     time.sleep(1.1)  # the signed token carries its time of issue in whole seconds
     answer = page.request.get(f"{base}{reverse('portal:card_qr')}")  # what the poll fetches, with the member's cookie
     assert answer.status == 200
     fragment = answer.text()
-    second = re.search(r'<div class="qr" data-testid="card-qr">(.*?)</div>', fragment, re.S).group(1)
-    assert "<svg" in second and second.strip() != first.strip()
+    assert qr_svg(fragment) != first
     assert "王会员" not in fragment and MEMBER_ID not in fragment
+
+    # A minute on the page's clock: htmx's poll fetches and swaps in a fresh code, which a scanner accepts.
+    with page.expect_response(lambda r: r.url == f"{base}{reverse('portal:card_qr')}" and r.status == 200):
+        page.clock.run_for("01:00")
+    page.wait_for_function("shown => document.querySelector('[data-testid=card-qr]').innerHTML !== shown", arg=shown)
+    expect(qr.locator("svg")).to_have_count(1)
+    expect(page.locator("#card-offline")).to_be_hidden()
+    _, raw = api_token_create(actor=system, org=tree["SZ"], name="服务站扫码核验")
+    check = verify_card(base, raw, qr_token(page, "card-qr-refreshed"))
+    assert (check["valid"], check["card_number"]) == (True, membership.card_number)
 
     # Someone who is not signed in gets no code.
     anonymous = page.context.browser.new_context()
@@ -437,3 +468,44 @@ def test_my_data_masks_the_document_number_until_tapped(phone_page: Page, live_s
     assert page.url == f"{base}{reverse('portal:me')}"
     assert_fits_phone(page)
     shot(page, "me-revealed")
+
+
+# ---------------------------------------------------------------- 5. back through the union searches
+
+
+def test_going_back_through_union_searches_restores_the_whole_page(phone_page: Page, live_server, e2e_accounts, system):
+    """Each search pushes its URL (hx-push-url). Going back, htmx restores the page from its history cache in
+    sessionStorage, and when the entry is not there (more than htmx.config.historyCacheSize = 10 searches back,
+    storage full or unavailable) it asks the server with HX-Request and HX-History-Restore-Request and swaps the
+    answer into <body>. That answer must be the whole page; the view sends the results fragment instead, leaving a
+    bare list with no header, no search box and no way on. The cache is cleared here to make the miss certain."""
+    tree, _ = e2e_accounts
+    page = phone_page
+    base = live_server.url
+    enrol(system, tree[HERE], name="王会员", seq=7, phone=PHONE)
+    member_sign_in_and_bind(page, base, name="王会员", number=MEMBER_ID)
+    page.goto(f"{base}{reverse('portal:transfer')}")
+    search = page.get_by_label("关键词")
+    results = page.locator("#union-results li")
+
+    search.fill("木渎光电")
+    expect(results.filter(has_text=THERE_NAME)).to_have_count(1)
+    page.wait_for_url(re.compile(r"[?&]q=%E6%9C%A8%E6%B8%8E%E5%85%89%E7%94%B5$"))
+    search.fill("沧浪精工")
+    expect(results.filter(has_text="沧浪精工有限公司工会委员会")).to_have_count(1)
+    page.wait_for_url(re.compile(r"[?&]q=%E6%B2%A7%E6%B5%AA%E7%B2%BE%E5%B7%A5$"))
+
+    page.evaluate("sessionStorage.removeItem('htmx-history-cache')")  # the entry is gone: a cache miss
+    page.evaluate(
+        "document.addEventListener('htmx:historyRestore', event => { window.__restored = event.detail; }, {once: true})"
+    )
+    page.evaluate("history.back()")
+    page.wait_for_function("window.__restored !== undefined")
+    assert page.evaluate("window.__restored.cacheMiss") is True  # fetched from the server, and swapped in
+    page.wait_for_url(re.compile(r"[?&]q=%E6%9C%A8%E6%B8%8E%E5%85%89%E7%94%B5$"))
+
+    expect(page.locator("header.bar .brand")).to_have_text("数字工会")
+    expect(page.locator("h1")).to_have_text("会员接转")
+    expect(search).to_have_value("木渎光电")
+    expect(results.filter(has_text=THERE_NAME)).to_have_count(1)
+    assert_fits_phone(page)
