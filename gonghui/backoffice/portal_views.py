@@ -15,20 +15,9 @@ from gonghui.backoffice.base import report_domain_error, require_actor
 from gonghui.common.errors import DomainError, NotFound
 from gonghui.common.roles import Perm
 from gonghui.members.selectors import correction_get
+from gonghui.members.self_service import CORRECTABLE_FIELD_LABELS
 from gonghui.members.services import correction_request_apply, correction_request_reject
 from gonghui.orgs.selectors import org_get
-
-FIELD_LABELS = {
-    "name": "姓名",
-    "ethnicity": "民族",
-    "education": "学历",
-    "political_status": "政治面貌",
-    "hukou_type": "户籍类型",
-    "employment_form": "就业形态",
-    "work_unit": "工作单位",
-    "post": "岗位/职务",
-    "skill_level": "技能等级",
-}
 
 
 def _render(request, title: str, template: str, **context) -> TemplateResponse:
@@ -109,7 +98,7 @@ def correction_detail(request, correction_id: str):
     person = correction.person
     rows = [
         {
-            "label": FIELD_LABELS.get(field, field),
+            "label": CORRECTABLE_FIELD_LABELS.get(field, field),
             "current": _display(person, field),
             "wanted": _display_value(person, field, value),
         }

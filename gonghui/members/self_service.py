@@ -66,6 +66,8 @@ CORRECTABLE_FIELDS = (
     "post",
     "skill_level",
 )
+# The labels users read for those fields: the registry's own verbose names.
+CORRECTABLE_FIELD_LABELS = {field: str(Person._meta.get_field(field).verbose_name) for field in CORRECTABLE_FIELDS}
 OWN_REVEALABLE = {"doc_number": "证件号码", "phone": "手机号码"}
 
 

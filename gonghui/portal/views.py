@@ -50,6 +50,7 @@ from gonghui.members.selectors import (
     unions_for_employer_search,
 )
 from gonghui.members.self_service import (
+    CORRECTABLE_FIELD_LABELS,
     CORRECTABLE_FIELDS,
     OWN_REVEALABLE,
     member_application_withdraw,
@@ -78,17 +79,6 @@ PROFILE_CHOICES = {
     "skill_level": SkillLevel.choices,
 }
 JOIN_TEXT_FIELDS = ("name", "doc_type", "doc_number", "work_unit", "post", "birth_date", "sex", "note")
-FIELD_LABELS = {
-    "name": "姓名",
-    "ethnicity": "民族",
-    "education": "学历",
-    "political_status": "政治面貌",
-    "hukou_type": "户籍类型",
-    "employment_form": "就业形态",
-    "work_unit": "工作单位",
-    "post": "岗位/职务",
-    "skill_level": "技能等级",
-}
 # Tiles the service centre, stations and benefits modules fill; shown as "opening soon" until they exist.
 COMING_TILES = ("困难帮扶", "法律援助", "互助保障", "普惠服务", "附近站点")
 
@@ -358,7 +348,7 @@ def join_check(request):
                 normalise_document(request.POST.get("doc_type", "resident_id"), value)
         elif field == "phone":
             clean_phone(value)
-        elif field in FIELD_LABELS and value.strip():
+        elif field in CORRECTABLE_FIELD_LABELS and value.strip():
             clean_profile({field: value})
     except DocumentInvalid as exc:
         message = str(exc)
@@ -607,7 +597,7 @@ def me_correct(request, account):
         note=note,
         errors=errors,
         choices=PROFILE_CHOICES,
-        labels=FIELD_LABELS,
+        labels=CORRECTABLE_FIELD_LABELS,
     )
 
 

@@ -170,9 +170,9 @@ class CorrectionRequestAdmin(_DetailPageAdmin):
 
     @display(description="申请更正")
     def changed_fields(self, obj):
-        from gonghui.backoffice.portal_views import FIELD_LABELS
+        from gonghui.members.self_service import CORRECTABLE_FIELD_LABELS
 
-        return "、".join(FIELD_LABELS.get(field, field) for field in obj.changes)
+        return "、".join(CORRECTABLE_FIELD_LABELS.get(field, field) for field in obj.changes)
 
 
 @admin.register(TransferRequest, site=backoffice_site)
