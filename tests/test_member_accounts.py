@@ -3,14 +3,12 @@ send and check limits, keyed hash only), the optional password, and binding the 
 (and a cadre ending that binding). Refused calls are checked to leave the registry, the accounts and the codes as
 they were; refused binds leave exactly one "failed" line in the audit trail."""
 
-import threading
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.hashers import check_password
-from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -46,6 +44,7 @@ from gonghui.members.member_accounts import (
 )
 from gonghui.members.models import MemberAccount, PhoneCode
 from gonghui.members.people import PHONE_CONTEXT, phone_index, phone_of
+from tests.concurrency import race
 from tests.conftest import is_postgres
 from tests.members_factories import enrol, registry_state, resident_id
 
@@ -757,30 +756,6 @@ class TestBinding:
 
 
 # ---------------------------------------------------------------- 5. at the same moment (PostgreSQL)
-
-
-def race(*calls):
-    """Run the calls in threads released together; each result is a return value or the exception raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            connection.ensure_connection()
-            barrier.wait(timeout=10)
-            results[i] = call()
-        except Exception as exc:  # handed back to the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 @pytest.mark.skipif(not is_postgres(), reason="row locks and concurrent writers need PostgreSQL")

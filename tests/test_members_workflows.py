@@ -11,7 +11,7 @@ from functools import partial
 
 import pytest
 from django.core import signing
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from stdnum import luhn
 
@@ -58,6 +58,7 @@ from gonghui.members.services import (
 )
 from gonghui.orgs.models import OrgStatus
 from gonghui.orgs.services import org_dissolve
+from tests.concurrency import race
 from tests.conftest import is_postgres
 from tests.members_factories import COMPLETE_PROFILE, enrol, resident_id, unchanged
 
@@ -1134,30 +1135,6 @@ class TestDatabaseConstraints:
 
 
 # ---------------------------------------------------------------- 7. concurrency (PostgreSQL)
-
-
-def race(*calls):
-    """Run the calls in threads released together; each result is a return value or the exception raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            connection.ensure_connection()
-            barrier.wait(timeout=10)
-            results[i] = call()
-        except Exception as exc:  # handed back to the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 def split(results, winner_type):

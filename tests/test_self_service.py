@@ -3,12 +3,10 @@ withdraw an application, ask for and withdraw a transfer, look at their own numb
 cadre then applies or rejects; the member's own selectors and the employer search. Every refusal is checked to
 leave the registry, the portal accounts and the correction requests as they were."""
 
-import threading
 from datetime import date
 from functools import partial
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from gonghui.audit.models import AuditEvent, AuditResult
@@ -65,6 +63,7 @@ from gonghui.members.services import (
     transfer_release,
     transfer_request,
 )
+from tests.concurrency import race
 from tests.conftest import is_postgres
 from tests.members_factories import COMPLETE_PROFILE, enrol, registry_state, resident_id
 
@@ -794,30 +793,6 @@ def test_case_moved_on_messages_do_not_double_the_status_prefix(tree, actors, me
 # ---------------------------------------------------------------- 9. at the same moment (PostgreSQL)
 
 
-def race(*calls):
-    """Run the calls in threads released together; each result is a return value or the exception raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            connection.ensure_connection()
-            barrier.wait(timeout=10)
-            results[i] = call()
-        except Exception as exc:  # handed back to the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
-
-
 @pytest.mark.skipif(not is_postgres(), reason="row locks and concurrent writers need PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 class TestConcurrency:
@@ -853,3 +828,14 @@ class TestConcurrency:
             # The loser is told why, as when the two requests come one after the other; not a database error.
             assert len(losers) == 1 and isinstance(losers[0], DomainError), results
             assert losers[0].code == "duplicate_correction"
+
+
+def test_an_online_application_must_give_what_a_complete_record_needs(tree):
+    account = sign_in(NEW_PHONE)
+    before = registry_state()
+
+    with pytest.raises(ValidationFailed) as exc:
+        join(account, tree[E12], name="李新", seq=5, work_unit="", education="")
+
+    assert exc.value.errors == {"education": "请选择学历", "work_unit": "请填写工作单位"}
+    assert registry_state() == before

@@ -68,6 +68,15 @@ CORRECTABLE_FIELDS = (
 )
 # The labels users read for those fields: the registry's own verbose names.
 CORRECTABLE_FIELD_LABELS = {field: str(Person._meta.get_field(field).verbose_name) for field in CORRECTABLE_FIELDS}
+# What an online application must give for a complete registry record (准确率); a bound member has given it before.
+REQUIRED_TO_JOIN_ONLINE = {
+    "name": "请填写姓名",
+    "doc_number": "请填写证件号码",
+    "ethnicity": "请选择民族",
+    "education": "请选择学历",
+    "employment_form": "请选择就业形态",
+    "work_unit": "请填写工作单位",
+}
 OWN_REVEALABLE = {"doc_number": "证件号码", "phone": "手机号码"}
 
 
@@ -120,6 +129,10 @@ def member_join_apply(
             name=person.name,
         )
 
+    given = {**profile, "doc_number": doc_number}
+    missing = {f: message for f, message in REQUIRED_TO_JOIN_ONLINE.items() if not str(given.get(f) or "").strip()}
+    if missing:
+        raise ValidationFailed(missing)
     name = str(profile.get("name") or "").strip()
     existing = None
     try:

@@ -275,9 +275,6 @@ def join_union(request, org_id: str):
         data = {field: request.POST.get(field, "").strip() for field in JOIN_TEXT_FIELDS}
         profile = {field: request.POST.get(field, "").strip() for field in PROFILE_CHOICES}
         try:
-            required = _join_required_missing(data, profile, bound=person is not None)
-            if required:
-                raise ValidationFailed(required)
             application = member_join_apply(
                 account=account,
                 org=union,
@@ -306,24 +303,6 @@ def join_union(request, org_id: str):
         sexes=Sex.choices,
         **context,
     )
-
-
-REQUIRED_TO_JOIN = {
-    "name": "请填写姓名",
-    "doc_number": "请填写证件号码",
-    "ethnicity": "请选择民族",
-    "education": "请选择学历",
-    "employment_form": "请选择就业形态",
-    "work_unit": "请填写工作单位",
-}
-
-
-def _join_required_missing(data: dict, profile: dict, *, bound: bool) -> dict[str, str]:
-    """What the registry needs for a complete record (准确率), asked of a worker who is not on it yet."""
-    if bound:
-        return {}
-    values = {**data, **profile}
-    return {field: message for field, message in REQUIRED_TO_JOIN.items() if not values.get(field)}
 
 
 def _passport_fields(data: dict) -> dict:
