@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "gonghui.orgs",
     "gonghui.accounts",
     "gonghui.members",
+    "gonghui.casework",
     "gonghui.jobs",
     "gonghui.demo",
     "gonghui.portal",

@@ -48,6 +48,9 @@ class Perm(StrEnum):
     MEMBERS_UNMASK = "members.unmask"  # reveal one record's document number or phone, with a stated reason
     CARDS_VERIFY = "cards.verify"  # check an e-member card's QR token (stations, partners)
     MEMBERS_IMPORT = "members.import"  # import a roster file into a grassroots union in scope
+    CASES_VIEW = "cases.view"  # service centre: cases, hardship files, plans, campaigns and their figures
+    CASES_MANAGE = "cases.manage"  # handle cases, files, enrolments, visits and callbacks in scope
+    CASES_CONFIGURE = "cases.configure"  # set up mutual-insurance plans and care campaigns for the subtree
 
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
@@ -63,6 +66,8 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.MEMBERS_UNMASK,
             Perm.MEMBERS_IMPORT,
             Perm.CARDS_VERIFY,
+            Perm.CASES_VIEW,
+            Perm.CASES_MANAGE,
         }
     ),
     Role.UPPER_CADRE: frozenset(
@@ -79,6 +84,9 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.MEMBERS_UNMASK,
             Perm.MEMBERS_IMPORT,
             Perm.CARDS_VERIFY,
+            Perm.CASES_VIEW,
+            Perm.CASES_MANAGE,
+            Perm.CASES_CONFIGURE,
         }
     ),
     Role.SYSTEM_ADMIN: frozenset(

@@ -1,0 +1,285 @@
+"""困难职工档案: establishing a household's file (from a granted hardship case or after a home visit), annual
+re-verification, aid granted (money, goods, services), exit (解困脱困) with a transition period during which aid
+may continue, and return to hardship (返困): a new file for someone whose earlier file was closed is flagged, and
+so is their application."""
+
+from calendar import monthrange
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from gonghui.audit.services import audit_record
+from gonghui.casework.kinds import clean_choice, clean_int, clean_money, clean_text
+from gonghui.casework.models import (
+    OPEN_FILE_STATUSES,
+    AidForm,
+    HardshipAid,
+    HardshipCause,
+    HardshipFile,
+    HardshipFileStatus,
+    HardshipTier,
+    HouseholdMember,
+    ServiceCase,
+)
+from gonghui.common.actor import Actor
+from gonghui.common.errors import DomainError, NotFound, ValidationFailed
+from gonghui.common.masking import mask_name
+from gonghui.common.roles import Perm
+from gonghui.members.models import HOLDING_STATUSES, Membership
+
+MAX_TRANSITION_MONTHS = 12
+DEFAULT_TRANSITION_MONTHS = 6
+VERIFY_EVERY_MONTHS = 12
+MAX_HOUSEHOLD = 20
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
+
+
+def income_per_head(household_income: Decimal, household_size: int) -> Decimal:
+    """家庭人均月收入: the household's yearly income over its members and twelve months, to the fen."""
+    return (household_income / household_size / 12).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _audit(actor: Actor, action: str, file: HardshipFile, details: dict | None = None) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="hardship_file",
+        object_id=file.id,
+        object_label=mask_name(file.person.name),
+        object_org_path=file.org.path,
+        details=details or {},
+    )
+
+
+def _require_manage(actor: Actor, file: HardshipFile) -> HardshipFile:
+    actor.require(Perm.CASES_MANAGE)
+    if not actor.covers_path(file.org.path):
+        raise NotFound()
+    return HardshipFile.objects.select_for_update().select_related("person", "org").get(pk=file.pk)
+
+
+def _clean_causes(raw: Any) -> list[str]:
+    causes = [raw] if isinstance(raw, str) else list(raw or [])
+    causes = [c for c in dict.fromkeys(str(c) for c in causes) if c]
+    if not causes:
+        raise ValidationFailed({"causes": "请选择至少一项致困原因"})
+    if any(c not in HardshipCause.values for c in causes):
+        raise ValidationFailed({"causes": "致困原因不在可选范围内"})
+    return causes
+
+
+def _clean_household(rows: list[dict] | None) -> list[HouseholdMember]:
+    members = []
+    for number, row in enumerate(rows or [], start=1):
+        if not any(str(value or "").strip() for value in row.values()):
+            continue
+        try:
+            members.append(
+                HouseholdMember(
+                    name=clean_text(row, "name", "家庭成员姓名", max_length=50),
+                    relation=clean_text(row, "relation", "与职工关系", max_length=20),
+                    situation=clean_text(row, "situation", "状况", required=False, max_length=60),
+                    annual_income=clean_money(row, "annual_income", "年收入", required=False) or Decimal("0.00"),
+                )
+            )
+        except ValidationFailed as exc:
+            raise ValidationFailed({"household": f"第{number}位家庭成员：{exc.message}"}) from None
+    if len(members) > MAX_HOUSEHOLD:
+        raise ValidationFailed({"household": f"家庭成员最多登记 {MAX_HOUSEHOLD} 人"})
+    return members
+
+
+def _household_figures(data: dict) -> tuple[int, Decimal]:
+    size = clean_int(data, "household_size", "家庭人口", low=1, high=MAX_HOUSEHOLD)
+    income = clean_money(data, "household_income", "家庭年收入")
+    return size, income
+
+
+def _create_file(
+    *, actor: Actor, membership: Membership, data: dict, today: date, case: ServiceCase | None
+) -> HardshipFile:
+    tier = clean_choice(data, "tier", "困难类别", HardshipTier)
+    causes = _clean_causes(data.get("causes"))
+    size, income = _household_figures(data)
+    household = _clean_household(data.get("household"))
+    person = membership.person
+    previous = (
+        HardshipFile.objects.filter(person=person, status=HardshipFileStatus.EXITED).order_by("-exited_on").first()
+    )
+    file = HardshipFile(
+        person=person,
+        org=membership.org,
+        status=HardshipFileStatus.ACTIVE,
+        tier=tier,
+        causes=causes,
+        household_size=size,
+        household_income=income,
+        income_per_head=income_per_head(income, size),
+        established_on=today,
+        verified_on=today,
+        next_verification_on=add_months(today, VERIFY_EVERY_MONTHS),
+        returned=previous is not None,
+        previous=previous,
+        case=case,
+    )
+    try:
+        with transaction.atomic():
+            file.save()
+    except IntegrityError:
+        raise DomainError("该职工已有在档的困难职工档案", code="duplicate") from None
+    for member in household:
+        member.file = file
+    HouseholdMember.objects.bulk_create(household)
+    _audit(actor, "hardship.establish", file, {"tier": tier, "returned": file.returned})
+    return file
+
+
+@transaction.atomic
+def hardship_file_establish(*, actor: Actor, membership: Membership, data: dict) -> HardshipFile:
+    """建档 after a home visit (入户调查), without an online application."""
+    actor.require(Perm.CASES_MANAGE)
+    if not actor.covers_path(membership.org.path):
+        raise NotFound()
+    if membership.status not in HOLDING_STATUSES:
+        raise DomainError("只能为在册会员建立困难职工档案")
+    return _create_file(actor=actor, membership=membership, data=data, today=timezone.localdate(), case=None)
+
+
+def file_for_case(actor: Actor, case: ServiceCase, *, tier: str, today: date) -> HardshipFile:
+    """The household's open file, refreshed from the application; a new one (with `tier`) when there is none."""
+    details = case.details
+    current = HardshipFile.objects.select_for_update().filter(person=case.person, status__in=OPEN_FILE_STATUSES)
+    file = current.select_related("person", "org").first()
+    if file is None:
+        membership = (
+            Membership.objects.select_related("person", "org")
+            .filter(person=case.person, status__in=HOLDING_STATUSES)
+            .first()
+        )
+        if membership is None:
+            raise DomainError("申请人已不在册，不能建立困难职工档案")
+        return _create_file(actor=actor, membership=membership, data={**details, "tier": tier}, today=today, case=case)
+    size, income = _household_figures(details)
+    file.causes = _clean_causes(details.get("causes"))
+    file.household_size, file.household_income = size, income
+    file.income_per_head = income_per_head(income, size)
+    if tier:
+        file.tier = clean_choice({"tier": tier}, "tier", "困难类别", HardshipTier)
+    file.save()
+    return file
+
+
+def aid_record(
+    actor: Actor,
+    file: HardshipFile,
+    *,
+    form: str,
+    amount: Decimal,
+    description: str,
+    on: date,
+    case: ServiceCase | None = None,
+) -> HardshipAid:
+    """Aid is given to a file that is open, or within its transition period after exit; never after."""
+    in_transition = False
+    if file.status == HardshipFileStatus.EXITED:
+        raise DomainError("该档案已解困脱困，过渡期已结束，不能再发放帮扶")
+    if file.status == HardshipFileStatus.TRANSITION:
+        if on > file.transition_until:
+            raise DomainError(f"该档案的脱困过渡期已于 {file.transition_until:%Y-%m-%d} 结束，不能再发放帮扶")
+        in_transition = True
+    aid = HardshipAid.objects.create(
+        file=file,
+        case=case,
+        form=form,
+        amount=amount,
+        description=description,
+        granted_on=on,
+        granted_by=actor.label[:150],
+        in_transition=in_transition,
+    )
+    _audit(actor, "hardship.aid", file, {"form": form, "amount": str(amount), "in_transition": in_transition})
+    return aid
+
+
+@transaction.atomic
+def hardship_aid_grant(*, actor: Actor, file: HardshipFile, data: dict) -> HardshipAid:
+    """Aid outside an application: the monthly living allowance, 送温暖 goods, a service arranged."""
+    file = _require_manage(actor, file)
+    form = clean_choice(data, "form", "帮扶形式", AidForm)
+    amount = clean_money(data, "amount", "金额/折价", positive=form != AidForm.SERVICE)
+    description = clean_text(data, "description", "帮扶内容", max_length=300)
+    return aid_record(actor, file, form=form, amount=amount, description=description, on=timezone.localdate())
+
+
+@transaction.atomic
+def hardship_file_verify(*, actor: Actor, file: HardshipFile, data: dict) -> HardshipFile:
+    """年度核查: the household's situation checked again; the next check is due in a year."""
+    file = _require_manage(actor, file)
+    if file.status not in OPEN_FILE_STATUSES:
+        raise DomainError("已解困脱困的档案不需要核查")
+    size, income = _household_figures(data)
+    file.tier = clean_choice(data, "tier", "困难类别", HardshipTier)
+    file.causes = _clean_causes(data.get("causes"))
+    file.household_size, file.household_income = size, income
+    file.income_per_head = income_per_head(income, size)
+    today = timezone.localdate()
+    file.verified_on = today
+    file.next_verification_on = add_months(today, VERIFY_EVERY_MONTHS)
+    file.save()
+    if "household" in data:
+        household = _clean_household(data.get("household"))
+        file.household.all().delete()
+        for member in household:
+            member.file = file
+        HouseholdMember.objects.bulk_create(household)
+    _audit(actor, "hardship.verify", file, {"tier": file.tier, "income_per_head": str(file.income_per_head)})
+    return file
+
+
+@transaction.atomic
+def hardship_file_exit(
+    *, actor: Actor, file: HardshipFile, reason: str, transition_months: int = DEFAULT_TRANSITION_MONTHS
+) -> HardshipFile:
+    """解困脱困. During the transition period (0–12 months) aid may continue; then the file closes."""
+    file = _require_manage(actor, file)
+    if file.status != HardshipFileStatus.ACTIVE:
+        raise DomainError(f"该档案当前为“{file.get_status_display()}”，不能再办理脱困")
+    reason = clean_text({"reason": reason}, "reason", "脱困说明", max_length=500)
+    try:
+        months = int(transition_months)
+    except (TypeError, ValueError):
+        months = -1
+    if not 0 <= months <= MAX_TRANSITION_MONTHS:
+        raise ValidationFailed({"transition_months": f"过渡期应为 0 到 {MAX_TRANSITION_MONTHS} 个月"})
+    today = timezone.localdate()
+    file.exited_on = today
+    file.exit_reason = reason
+    file.transition_until = add_months(today, months)
+    file.status = HardshipFileStatus.TRANSITION if months else HardshipFileStatus.EXITED
+    file.save()
+    _audit(actor, "hardship.exit", file, {"transition_months": months})
+    return file
+
+
+@transaction.atomic
+def hardship_transitions_end(*, actor: Actor, today: date | None = None) -> int:
+    """Files whose transition period has passed are closed. Run daily with `manage.py escalate_cases`."""
+    today = today or timezone.localdate()
+    ending = list(
+        HardshipFile.objects.select_for_update()
+        .filter(status=HardshipFileStatus.TRANSITION, transition_until__lt=today)
+        .select_related("person", "org")
+    )
+    for file in ending:
+        file.status = HardshipFileStatus.EXITED
+        file.save(update_fields=["status", "updated_at"])
+        _audit(actor, "hardship.transition_end", file)
+    return len(ending)

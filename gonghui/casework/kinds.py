@@ -1,0 +1,223 @@
+"""What each service type adds to the common workflow: its deadlines, who handles it, which consents it needs, and
+how its application form is checked. Adding a service type means one more `KindRules` entry here, its records in
+models.py and its closing step in services.py (docs/casework.md walks through it)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from gonghui.casework.models import CaseKind, CaseStatus, DisputeCategory, HardshipCause
+from gonghui.common.errors import ValidationFailed
+
+# Working days allowed in each open step (受理 after 申请, 开始办理 after 受理, 办结 after 开始办理).
+STEP_WORKING_DAYS: dict[str, dict[str, int]] = {
+    CaseKind.HARDSHIP: {CaseStatus.SUBMITTED: 5, CaseStatus.ACCEPTED: 3, CaseStatus.IN_PROGRESS: 15},
+    CaseKind.LEGAL: {CaseStatus.SUBMITTED: 3, CaseStatus.ACCEPTED: 2, CaseStatus.IN_PROGRESS: 30},
+    CaseKind.INSURANCE: {CaseStatus.SUBMITTED: 5, CaseStatus.ACCEPTED: 2, CaseStatus.IN_PROGRESS: 10},
+    CaseKind.STUDENT: {CaseStatus.SUBMITTED: 5, CaseStatus.ACCEPTED: 3, CaseStatus.IN_PROGRESS: 15},
+}
+
+# Routing: hardship aid is handled by the applicant's own union unless the amount asked for reaches this sum, when
+# it goes to the county-level federation above; legal aid always goes to the county-level federation (its 职工法律
+# 援助站); a mutual-insurance claim goes to the union that runs the plan; student aid stays with the own union.
+HARDSHIP_HIGHER_LEVEL_AMOUNT = Decimal("5000")
+MAX_AMOUNT = Decimal("1000000")
+SUMMARY_MAX = 1000
+HEALTH_CAUSES = frozenset({HardshipCause.ILLNESS, HardshipCause.DISABILITY})
+
+
+@dataclass(frozen=True)
+class KindRules:
+    kind: str
+    label: str
+    description: str  # one line a worker reads before applying
+    needs_financial_consent: bool
+    needs_health_consent: Callable[[dict], bool]
+    clean: Callable[[dict], dict]
+
+
+# ---------------------------------------------------------------- field cleaners (plain Chinese messages)
+
+
+def clean_text(data: dict, field: str, label: str, *, required: bool = True, max_length: int = 100) -> str:
+    text = str(data.get(field) or "").strip()
+    if required and not text:
+        raise ValidationFailed({field: f"请填写{label}"})
+    if len(text) > max_length:
+        raise ValidationFailed({field: f"{label}不能超过{max_length}个字"})
+    return text
+
+
+def clean_money(data: dict, field: str, label: str, *, required: bool = True, positive: bool = False) -> Decimal | None:
+    raw = data.get(field)
+    if raw is None or str(raw).strip() == "":
+        if required:
+            raise ValidationFailed({field: f"请填写{label}"})
+        return None
+    text = str(raw).strip().replace(",", "").replace("，", "").removesuffix("元")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValidationFailed({field: f"{label}应为金额，如 1200 或 1200.50"}) from None
+    if not value.is_finite() or value < 0 or (positive and value == 0):
+        raise ValidationFailed({field: f"{label}应大于零" if positive else f"{label}不能为负数"})
+    if value != value.quantize(Decimal("0.01")):
+        raise ValidationFailed({field: f"{label}最多保留两位小数（精确到分）"})
+    if value > MAX_AMOUNT:
+        raise ValidationFailed({field: f"{label}不能超过 {MAX_AMOUNT:,.0f} 元"})
+    return value.quantize(Decimal("0.01"))
+
+
+def clean_int(data: dict, field: str, label: str, *, low: int, high: int) -> int:
+    raw = str(data.get(field) or "").strip()
+    if not raw:
+        raise ValidationFailed({field: f"请填写{label}"})
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationFailed({field: f"{label}应为整数"}) from None
+    if not low <= value <= high:
+        raise ValidationFailed({field: f"{label}应在 {low} 到 {high} 之间"})
+    return value
+
+
+def clean_date(data: dict, field: str, label: str) -> date:
+    raw = data.get(field)
+    if isinstance(raw, date):
+        return raw
+    text = str(raw or "").strip()
+    if not text:
+        raise ValidationFailed({field: f"请填写{label}"})
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed({field: f"{label}格式应为 YYYY-MM-DD"}) from None
+
+
+def clean_choice(data: dict, field: str, label: str, choices) -> str:
+    value = str(data.get(field) or "").strip()
+    if value not in {c.value for c in choices}:
+        raise ValidationFailed({field: f"请选择{label}"})
+    return value
+
+
+# ---------------------------------------------------------------- per type
+
+
+def _clean_hardship(data: dict) -> dict:
+    causes = data.get("causes") or []
+    if isinstance(causes, str):
+        causes = [causes]
+    allowed = {c.value for c in HardshipCause}
+    causes = [c for c in dict.fromkeys(str(c) for c in causes) if c]
+    if not causes:
+        raise ValidationFailed({"causes": "请选择至少一项致困原因"})
+    if any(c not in allowed for c in causes):
+        raise ValidationFailed({"causes": "致困原因不在可选范围内"})
+    return {
+        "causes": causes,
+        "household_size": clean_int(data, "household_size", "家庭人口", low=1, high=20),
+        "household_income": str(clean_money(data, "household_income", "家庭年收入")),
+    }
+
+
+def _clean_legal(data: dict) -> dict:
+    return {
+        "category": clean_choice(data, "category", "争议类别", DisputeCategory),
+        "counterparty": clean_text(data, "counterparty", "对方单位名称", max_length=150),
+    }
+
+
+def _clean_insurance(data: dict) -> dict:
+    admitted = clean_date(data, "admitted_on", "入院日期")
+    discharged = clean_date(data, "discharged_on", "出院日期")
+    if discharged < admitted:
+        raise ValidationFailed({"discharged_on": "出院日期不能早于入院日期"})
+    total = clean_money(data, "total_cost", "医疗总费用", positive=True)
+    eligible = clean_money(data, "eligible_cost", "政策范围内自付费用")
+    if eligible > total:
+        raise ValidationFailed({"eligible_cost": "政策范围内自付费用不能超过医疗总费用"})
+    return {
+        "enrolment": clean_text(data, "enrolment", "参保计划", max_length=40),
+        "hospital": clean_text(data, "hospital", "就诊医院"),
+        "admitted_on": admitted.isoformat(),
+        "discharged_on": discharged.isoformat(),
+        "hospital_days": max(1, (discharged - admitted).days),
+        "total_cost": str(total),
+        "eligible_cost": str(eligible),
+    }
+
+
+def _clean_student(data: dict) -> dict:
+    relation = clean_choice_text(data, "relation", "与学生关系", ("本人", "子女"))
+    return {
+        "student_name": clean_text(data, "student_name", "学生姓名", max_length=50),
+        "relation": relation,
+        "school": clean_text(data, "school", "录取/就读学校"),
+        "grade": clean_text(data, "grade", "年级", max_length=30),
+    }
+
+
+def clean_choice_text(data: dict, field: str, label: str, options: tuple[str, ...]) -> str:
+    value = str(data.get(field) or "").strip()
+    if value not in options:
+        raise ValidationFailed({field: f"请选择{label}"})
+    return value
+
+
+KINDS: dict[str, KindRules] = {
+    CaseKind.HARDSHIP: KindRules(
+        kind=CaseKind.HARDSHIP,
+        label="困难帮扶",
+        description="因病、因残、因灾、因学、失业等原因家庭生活困难的会员，可申请困难帮扶并建立困难职工档案。",
+        needs_financial_consent=True,
+        needs_health_consent=lambda details: bool(HEALTH_CAUSES.intersection(details.get("causes", []))),
+        clean=_clean_hardship,
+    ),
+    CaseKind.LEGAL: KindRules(
+        kind=CaseKind.LEGAL,
+        label="法律援助",
+        description="拖欠工资、劳动合同、工伤、社保等劳动争议，由区（县）总工会职工法律援助站提供免费咨询、调解和代理。",
+        needs_financial_consent=False,
+        needs_health_consent=lambda details: details.get("category") == DisputeCategory.INJURY,
+        clean=_clean_legal,
+    ),
+    CaseKind.INSURANCE: KindRules(
+        kind=CaseKind.INSURANCE,
+        label="互助保障",
+        description="已参加职工互助保障的会员住院后，凭出院小结和费用清单申请补助，按计划规则核定金额。",
+        needs_financial_consent=False,
+        needs_health_consent=lambda details: True,
+        clean=_clean_insurance,
+    ),
+    CaseKind.STUDENT: KindRules(
+        kind=CaseKind.STUDENT,
+        label="金秋助学",
+        description="家庭困难会员本人或子女考入大学、中职的，可申请金秋助学金，每名学生每年限资助一次。",
+        needs_financial_consent=True,
+        needs_health_consent=lambda details: False,
+        clean=_clean_student,
+    ),
+}
+
+
+def kind_rules(kind: str) -> KindRules:
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise ValidationFailed({"kind": "请选择服务类型"}) from None
+
+
+def step_working_days(kind: str, status: str) -> int:
+    return STEP_WORKING_DAYS[kind][status]
+
+
+def clean_application(kind: str, data: dict[str, Any]) -> tuple[str, dict, Decimal | None]:
+    """The summary, the type's own details and the amount asked for, or ValidationFailed naming the field."""
+    rules = kind_rules(kind)
+    summary = clean_text(data, "summary", "申请事由", max_length=SUMMARY_MAX)
+    details = rules.clean(data)
+    amount = clean_money(data, "amount_requested", "申请金额", required=False)
+    return summary, details, amount
