@@ -20,7 +20,7 @@ class BackOfficeSite(UnfoldAdminSite):
         )
 
     def get_urls(self):
-        from gonghui.backoffice import import_views, member_views, org_import_views, portal_views, views
+        from gonghui.backoffice import casework_views, import_views, member_views, org_import_views, portal_views, views
 
         custom = [
             path("registry/find/", self.admin_view(member_views.member_search_view), name="member_search"),
@@ -90,6 +90,29 @@ class BackOfficeSite(UnfoldAdminSite):
                 "orgs/import/template/",
                 self.admin_view(org_import_views.org_import_template),
                 name="org_import_template",
+            ),
+            path("services/new/", self.admin_view(casework_views.case_new), name="case_new"),
+            path("services/figures/", self.admin_view(casework_views.service_figures), name="service_figures"),
+            path("services/callbacks/", self.admin_view(casework_views.callbacks), name="case_callbacks"),
+            path("services/cases/<str:case_id>/", self.admin_view(casework_views.case_detail), name="case_detail"),
+            path(
+                "services/attachments/<str:attachment_id>/",
+                self.admin_view(casework_views.attachment_download),
+                name="case_attachment",
+            ),
+            path("services/files/new/", self.admin_view(casework_views.hardship_file_new), name="hardship_file_new"),
+            path(
+                "services/files/<str:file_id>/",
+                self.admin_view(casework_views.hardship_file_detail),
+                name="hardship_file_detail",
+            ),
+            path("services/plans/new/", self.admin_view(casework_views.plan_new), name="plan_new"),
+            path("services/plans/<str:plan_id>/", self.admin_view(casework_views.plan_detail), name="plan_detail"),
+            path("services/campaigns/new/", self.admin_view(casework_views.campaign_new), name="campaign_new"),
+            path(
+                "services/campaigns/<str:campaign_id>/",
+                self.admin_view(casework_views.campaign_detail),
+                name="campaign_detail",
             ),
             path("orgs/tree/", self.admin_view(views.org_tree), name="org_tree"),
             path(

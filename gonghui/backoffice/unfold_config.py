@@ -138,6 +138,65 @@ UNFOLD = {
                 ],
             },
             {
+                "title": "职工服务",
+                "items": [
+                    {
+                        "title": "服务申请",
+                        "icon": "support_agent",
+                        "link": reverse_lazy("admin:casework_servicecase_changelist"),
+                        "permission": _can("cases.view"),
+                    },
+                    {
+                        "title": "代为录入申请",
+                        "icon": "edit_note",
+                        "link": reverse_lazy("admin:case_new"),
+                        "permission": _can("cases.manage"),
+                    },
+                    {
+                        "title": "困难职工档案",
+                        "icon": "folder_shared",
+                        "link": reverse_lazy("admin:casework_hardshipfile_changelist"),
+                        "permission": _can("cases.view"),
+                    },
+                    {
+                        "title": "互助保障计划",
+                        "icon": "health_and_safety",
+                        "link": reverse_lazy("admin:casework_insuranceplan_changelist"),
+                        "permission": _can("cases.view"),
+                    },
+                    {
+                        "title": "参保登记",
+                        "icon": "assignment_ind",
+                        "link": reverse_lazy("admin:casework_insuranceenrolment_changelist"),
+                        "permission": _can("cases.view"),
+                    },
+                    {
+                        "title": "金秋助学名单",
+                        "icon": "school",
+                        "link": reverse_lazy("admin:casework_studentgrant_changelist"),
+                        "permission": _can("cases.view"),
+                    },
+                    {
+                        "title": "慰问活动",
+                        "icon": "volunteer_activism",
+                        "link": reverse_lazy("admin:casework_carecampaign_changelist"),
+                        "permission": _can("cases.view"),
+                    },
+                    {
+                        "title": "办结回访",
+                        "icon": "phone_callback",
+                        "link": reverse_lazy("admin:case_callbacks"),
+                        "permission": _can("cases.view"),
+                    },
+                    {
+                        "title": "服务统计",
+                        "icon": "bar_chart",
+                        "link": reverse_lazy("admin:service_figures"),
+                        "permission": _can("cases.view"),
+                    },
+                ],
+            },
+            {
                 "title": "账号与安全",
                 "items": [
                     {

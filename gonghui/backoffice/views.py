@@ -16,6 +16,13 @@ from gonghui.accounts.actors import actor_for_user
 from gonghui.accounts.second_factor import confirmed_device_for_code, has_confirmed_device, second_factor_step
 from gonghui.accounts.services import record_login, record_login_failure, totp_device_confirm, totp_device_pending
 from gonghui.backoffice.base import require_actor
+from gonghui.casework.selectors import (
+    callbacks_pending,
+    cases_escalated_to_me,
+    cases_my_queue,
+    cases_overdue,
+    hardship_files_due_verification,
+)
 from gonghui.common.actor import Actor
 from gonghui.common.errors import NotFound, PermissionDenied, ValidationFailed
 from gonghui.common.roles import Perm, role_label
@@ -67,6 +74,8 @@ def workbench(request, site) -> TemplateResponse:
         context["uncovered"] = list(employers_uncovered(actor=actor, min_staff=100).select_related("town_org")[:10])
     if actor.can(Perm.MEMBERS_VIEW):
         context["members"] = _member_work(actor, root)
+    if actor.can(Perm.CASES_VIEW):
+        context["services"] = _service_work(actor)
     if actor.can(Perm.JOBS_VIEW):
         context["jobs"] = list(jobs_of(actor)[:5])
     return _page(request, site, "工作台", "backoffice/workbench.html", **context)
@@ -83,6 +92,24 @@ def _member_work(actor: Actor, root) -> dict:
         "transfers_awaiting": transfers_awaiting(actor=actor).count(),
         "pending_corrections": corrections_pending(actor=actor).count(),
         "escalated": list(transfers_escalated(actor=actor)[:10]),
+    }
+
+
+def _service_work(actor: Actor) -> dict:
+    """职工服务: my queue, overdue cases in the subtree, cases escalated to my level, callbacks waiting."""
+    queue = cases_my_queue(actor=actor)
+    overdue = cases_overdue(actor=actor)
+    escalated = cases_escalated_to_me(actor=actor)
+    return {
+        "queue_count": queue.count(),
+        "queue": list(queue[:10]),
+        "overdue_count": overdue.count(),
+        "overdue": list(overdue[:10]),
+        "escalated_count": escalated.count(),
+        "escalated": list(escalated[:10]),
+        "callbacks": callbacks_pending(actor=actor).count(),
+        "verification_due": hardship_files_due_verification(actor=actor).count(),
+        "can_manage": actor.can(Perm.CASES_MANAGE),
     }
 
 

@@ -224,6 +224,10 @@ class KindFigures:
     rated: int = 0
     extra: dict = field(default_factory=dict)
 
+    @property
+    def overdue_percent(self) -> str:
+        return f"{self.overdue_share * 100:.1f}%" if self.overdue_share is not None else "—"
+
 
 def _case_part(org: Organisation, kind: str, start: date, end: date, today: date) -> KindFigures:
     base = ServiceCase.objects.filter(kind=kind, home_org__path__startswith=org.path)

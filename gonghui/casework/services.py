@@ -748,3 +748,23 @@ def callback_record(*, actor: Actor, case: ServiceCase, result: str, note: str =
 def case_view_record(*, actor: Actor, case: ServiceCase) -> None:
     """Opening a case shows health and financial details: the look is audited."""
     _audit(actor, "case.view", case)
+
+
+def figures_export_record(*, actor: Actor, org: Organisation, start: date, end: date) -> None:
+    """Exporting the statistics table is audited like every export."""
+    actor.require(Perm.CASES_VIEW)
+    if not actor.covers_path(org.path):
+        raise NotFound()
+    audit_record(
+        actor=actor,
+        action="case.figures_export",
+        object_type="organisation",
+        object_id=org.id,
+        object_label=org.name,
+        object_org_path=org.path,
+        details={"start": start.isoformat(), "end": end.isoformat()},
+    )
+
+
+def attachment_view_record(*, actor: Actor, attachment: CaseAttachment) -> None:
+    _audit(actor, "case.attachment_view", attachment.case, {"file": attachment.name})

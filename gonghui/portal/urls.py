@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gonghui.portal import views
+from gonghui.portal import service_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -24,4 +24,8 @@ urlpatterns = [
     path("me/reveal/<str:field>/", views.me_reveal, name="me_reveal"),
     path("me/correct/", views.me_correct, name="me_correct"),
     path("me/password/", views.me_password, name="me_password"),
+    path("services/", service_views.services, name="services"),
+    path("services/apply/<str:kind>/", service_views.service_apply, name="service_apply"),
+    path("services/cases/<str:case_id>/", service_views.service_case, name="service_case"),
+    path("services/attachments/<str:attachment_id>/", service_views.service_attachment, name="service_attachment"),
 ]

@@ -79,8 +79,15 @@ PROFILE_CHOICES = {
     "skill_level": SkillLevel.choices,
 }
 JOIN_TEXT_FIELDS = ("name", "doc_type", "doc_number", "work_unit", "post", "birth_date", "sex", "note")
-# Tiles the service centre, stations and benefits modules fill; shown as "opening soon" until they exist.
-COMING_TILES = ("困难帮扶", "法律援助", "互助保障", "普惠服务", "附近站点")
+# The service centre's tiles (职工服务), by type; 互助保障 opens the claim form.
+SERVICE_TILES = (
+    ("hardship", "困难帮扶", "困"),
+    ("legal", "法律援助", "法"),
+    ("insurance", "互助保障", "保"),
+    ("student", "金秋助学", "学"),
+)
+# Tiles the stations and benefits modules fill; shown as "opening soon" until they exist.
+COMING_TILES = ("普惠服务", "附近站点")
 
 
 def _page(request, template: str, **context):
@@ -110,6 +117,7 @@ def home(request):
         name_masked=mask_name(person.name) if person else "",
         holding=membership_holding(person) if person else None,
         pending=[a for a in own_applications(account=account) if a.status == ApplicationStatus.PENDING],
+        service_tiles=SERVICE_TILES,
         coming_tiles=COMING_TILES,
     )
 

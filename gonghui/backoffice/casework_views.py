@@ -1,0 +1,773 @@
+"""Back-office pages of the service centre (职工服务): a case with its one-click actions, entering an application on a
+member's behalf, evidence downloads, hardship files, mutual-insurance plans, care campaigns, callbacks and the
+figures with their .xlsx export. Thin: build the actor, call one selector or service, render; a refused call shows
+its Chinese message and changes nothing; anything out of scope answers 404 like a missing page."""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from gonghui.backoffice.base import require_actor
+from gonghui.casework.care import campaign_create, campaign_totals, care_visits_record
+from gonghui.casework.exports import figures_xlsx
+from gonghui.casework.hardship import (
+    hardship_aid_grant,
+    hardship_file_establish,
+    hardship_file_exit,
+    hardship_file_verify,
+)
+from gonghui.casework.insurance import plan_create, plan_enrol_member, plan_enrol_union
+from gonghui.casework.kinds import KINDS, STEP_WORKING_DAYS
+from gonghui.casework.models import (
+    AidForm,
+    CallbackResult,
+    CareKind,
+    CaseKind,
+    DisputeCategory,
+    HardshipCause,
+    HardshipTier,
+    LegalOutcome,
+)
+from gonghui.casework.selectors import (
+    attachment_get,
+    callbacks_pending,
+    campaign_get,
+    case_can_manage,
+    case_figures,
+    case_get,
+    hardship_file_get,
+    plan_get,
+    visits_visible_to,
+)
+from gonghui.casework.services import (
+    Consent,
+    attachment_view_record,
+    callback_record,
+    callbacks_draw,
+    case_accept,
+    case_attach,
+    case_close,
+    case_enter,
+    case_reject,
+    case_start,
+    case_view_record,
+    case_withdraw,
+    figures_export_record,
+)
+from gonghui.common.errors import DomainError, NotFound, ValidationFailed
+from gonghui.common.roles import Perm
+from gonghui.members.selectors import memberships_visible_to
+from gonghui.orgs.selectors import org_get_by_code, org_scope_root
+
+VISIT_ROWS = 10
+
+
+def _site():
+    from gonghui.backoffice.site import backoffice_site
+
+    return backoffice_site
+
+
+def _render(request, title: str, template: str, **context) -> TemplateResponse:
+    return TemplateResponse(request, template, {**_site().each_context(request), "title": title, **context})
+
+
+def _or_404(fn, **kwargs):
+    try:
+        return fn(**kwargs)
+    except NotFound:
+        raise Http404 from None
+
+
+def _errors(exc: DomainError) -> dict[str, str]:
+    return dict(exc.errors) if isinstance(exc, ValidationFailed) else {"form": exc.message}
+
+
+# ---------------------------------------------------------------- form fields rendered by _fields.html
+
+
+@dataclass
+class Field:
+    name: str
+    label: str
+    kind: str = "text"  # text, textarea, number, money, date, select, multi, checkbox
+    choices: list = field(default_factory=list)
+    required: bool = True
+    help: str = ""
+    value: object = ""
+    error: str = ""
+
+
+def _bound(fields: list[Field], data, errors: dict[str, str]) -> list[Field]:
+    for item in fields:
+        if data is not None:
+            item.value = data.getlist(item.name) if item.kind == "multi" else data.get(item.name, item.value)
+        item.error = errors.get(item.name, "")
+    return fields
+
+
+def _form_data(request, fields: list[Field]) -> dict:
+    data = {}
+    for item in fields:
+        data[item.name] = request.POST.getlist(item.name) if item.kind == "multi" else request.POST.get(item.name, "")
+    return data
+
+
+def _kind_fields(kind: str) -> list[Field]:
+    """The application fields of each service type, as the cadre fills them in from the paper form."""
+    common = [Field("summary", "申请事由", "textarea", help="申请人陈述的困难或诉求")]
+    if kind == CaseKind.HARDSHIP:
+        return [
+            *common,
+            Field("causes", "致困原因", "multi", HardshipCause.choices),
+            Field("household_size", "家庭人口", "number"),
+            Field("household_income", "家庭年收入（元）", "money"),
+            Field(
+                "amount_requested", "申请金额（元）", "money", required=False, help="5000 元及以上转区（县）总工会承办"
+            ),
+        ]
+    if kind == CaseKind.LEGAL:
+        return [
+            *common,
+            Field("category", "争议类别", "select", DisputeCategory.choices),
+            Field("counterparty", "对方单位"),
+            Field("amount_requested", "涉及金额（元）", "money", required=False),
+        ]
+    if kind == CaseKind.INSURANCE:
+        return [
+            *common,
+            Field("enrolment", "参保记录编号", help="在“参保登记”中查看会员的参保记录编号"),
+            Field("hospital", "就诊医院"),
+            Field("admitted_on", "入院日期", "date"),
+            Field("discharged_on", "出院日期", "date"),
+            Field("total_cost", "医疗总费用（元）", "money"),
+            Field("eligible_cost", "政策范围内自付费用（元）", "money"),
+        ]
+    return [
+        *common,
+        Field("student_name", "学生姓名"),
+        Field("student_doc_number", "学生身份证号码"),
+        Field("relation", "与学生关系", "select", [("本人", "本人"), ("子女", "子女")]),
+        Field("school", "录取/就读学校"),
+        Field("grade", "年级", help="如：本科一年级、高职一年级"),
+        Field("amount_requested", "申请金额（元）", "money", required=False),
+    ]
+
+
+def _close_fields(kind: str) -> list[Field]:
+    result = Field("result", "办理结果", "textarea", help="申请人将看到这段说明")
+    if kind == CaseKind.HARDSHIP:
+        return [
+            result,
+            Field("granted", "给予帮扶", "checkbox", required=False, help="不勾选表示经核查不予帮扶"),
+            Field("tier", "困难类别（首次建档时填写）", "select", HardshipTier.choices, required=False),
+            Field("aid_form", "帮扶形式", "select", AidForm.choices, required=False),
+            Field("amount", "金额/物资折价（元）", "money", required=False),
+            Field("aid_description", "帮扶内容", required=False),
+        ]
+    if kind == CaseKind.LEGAL:
+        return [
+            result,
+            Field("outcome", "结案方式", "select", LegalOutcome.choices),
+            Field("amount_recovered", "挽回经济损失（元）", "money", required=False),
+        ]
+    if kind == CaseKind.INSURANCE:
+        return [
+            result,
+            Field("payable", "核定支付", "checkbox", required=False, help="按计划规则计算补助金额"),
+            Field("reference", "支付凭证号", required=False),
+        ]
+    return [
+        result,
+        Field("granted", "给予资助", "checkbox", required=False),
+        Field("amount", "资助金额（元）", "money", required=False),
+    ]
+
+
+# ---------------------------------------------------------------- a case
+
+
+def _safe_next(request) -> str | None:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return None
+
+
+def _act(request, actor, case) -> str:
+    """One action of the case page; returns the success message or raises DomainError."""
+    action = request.POST.get("action", "")
+    post = request.POST
+    if action == "accept":
+        case_accept(actor=actor, case=case, note=post.get("note", ""))
+        return "已受理"
+    if action == "reject":
+        case_reject(actor=actor, case=case, reason=post.get("reason", ""))
+        return "已不予受理，申请人将看到理由"
+    if action == "start":
+        case_start(
+            actor=actor,
+            case=case,
+            note=post.get("note", ""),
+            lawyer=post.get("lawyer", ""),
+            station=post.get("station", ""),
+        )
+        return "已开始办理"
+    if action == "close":
+        outcome = {item.name: post.get(item.name, "") for item in _close_fields(case.kind)}
+        case_close(actor=actor, case=case, result=post.get("result", ""), outcome=outcome)
+        return "已办结，申请人可以评价"
+    if action == "withdraw":
+        case_withdraw(actor=actor, case=case, reason=post.get("reason", ""))
+        return "已记录申请人撤回"
+    if action == "attach":
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationFailed({"file": "请选择要上传的文件"})
+        case_attach(actor=actor, case=case, name=upload.name, content=upload.read())
+        return "材料已上传"
+    if action == "callback":
+        callback_record(actor=actor, case=case, result=post.get("callback_result", ""), note=post.get("note", ""))
+        return "回访结果已记录"
+    raise DomainError("未知的操作")
+
+
+def case_detail(request, case_id: str):
+    actor = require_actor(request)
+    actor.require(Perm.CASES_VIEW)
+    case = _or_404(case_get, actor=actor, case_id=case_id)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            messages.success(request, _act(request, actor, case))
+            return redirect(_safe_next(request) or reverse("admin:case_detail", args=[case.id]))
+        except NotFound:
+            raise Http404 from None
+        except DomainError as exc:
+            errors = _errors(exc)
+            messages.error(request, exc.message)
+        case = _or_404(case_get, actor=actor, case_id=case_id)
+    else:
+        case_view_record(actor=actor, case=case)
+    can_manage = case_can_manage(actor, case)
+    return _render(
+        request,
+        f"服务申请 {case.number}",
+        "backoffice/casework/case_detail.html",
+        case=case,
+        details=_details_rows(case),
+        events=list(case.events.all()),
+        attachments=list(case.attachments.all()),
+        can_manage=can_manage,
+        close_fields=_bound(_close_fields(case.kind), request.POST if errors else None, errors),
+        errors=errors,
+        today=timezone.localdate(),
+        callback_results=CallbackResult.choices,
+        legal=getattr(case, "legal", None) if case.kind == CaseKind.LEGAL else None,
+        claim=getattr(case, "claim", None) if case.kind == CaseKind.INSURANCE else None,
+        grant=getattr(case, "student_grant", None) if case.kind == CaseKind.STUDENT else None,
+        aid=list(case.aid.all()) if case.kind == CaseKind.HARDSHIP else [],
+    )
+
+
+def _details_rows(case) -> list[tuple[str, str]]:
+    """The application's own fields, labelled for reading."""
+    details = case.details
+    rows = []
+    if case.kind == CaseKind.HARDSHIP:
+        labels = dict(HardshipCause.choices)
+        rows.append(("致困原因", "、".join(labels.get(c, c) for c in details.get("causes", []))))
+        rows.append(("家庭人口", f"{details.get('household_size', '')} 人"))
+        rows.append(("家庭年收入", f"{details.get('household_income', '')} 元"))
+    elif case.kind == CaseKind.LEGAL:
+        rows.append(("争议类别", dict(DisputeCategory.choices).get(details.get("category"), "")))
+        rows.append(("对方单位", details.get("counterparty", "")))
+    elif case.kind == CaseKind.INSURANCE:
+        rows.append(("就诊医院", details.get("hospital", "")))
+        rows.append(
+            (
+                "住院",
+                f"{details.get('admitted_on')} 至 {details.get('discharged_on')}，{details.get('hospital_days')} 天",
+            )
+        )
+        rows.append(("医疗总费用", f"{details.get('total_cost')} 元"))
+        rows.append(("政策范围内自付", f"{details.get('eligible_cost')} 元"))
+    elif case.kind == CaseKind.STUDENT:
+        rows.append(("学生", f"{details.get('student_name', '')}（{details.get('relation', '')}）"))
+        rows.append(("学生身份证号码", details.get("student_masked", "")))
+        rows.append(("学校与年级", f"{details.get('school', '')} {details.get('grade', '')}"))
+    return rows
+
+
+def attachment_download(request, attachment_id: str):
+    actor = require_actor(request)
+    attachment = _or_404(attachment_get, actor=actor, attachment_id=attachment_id)
+    attachment_view_record(actor=actor, attachment=attachment)
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.name,
+        content_type=attachment.content_type,
+    )
+
+
+def case_new(request):
+    """代为录入: a cadre enters an application on a member's behalf from the paper form."""
+    actor = require_actor(request)
+    actor.require(Perm.CASES_MANAGE)
+    kind = request.GET.get("kind") or request.POST.get("kind") or ""
+    if kind not in KINDS:
+        return _render(request, "代为录入服务申请", "backoffice/casework/case_kind.html", kinds=KINDS.values())
+    rules = KINDS[kind]
+    fields = _kind_fields(kind)
+    errors: dict[str, str] = {}
+    card_number = ""
+    if request.method == "POST":
+        card_number = request.POST.get("card_number", "").strip()
+        try:
+            membership = memberships_visible_to(actor).filter(card_number=card_number).first()
+            if membership is None:
+                message = "未找到该会员卡号，请核对（只能为本级及下级工会的会员录入）"
+                raise ValidationFailed({"card_number": message})
+            consent = Consent(
+                health=request.POST.get("consent_health") == "on",
+                financial=request.POST.get("consent_financial") == "on",
+            )
+            case = case_enter(
+                actor=actor, membership=membership, kind=kind, data=_form_data(request, fields), consent=consent
+            )
+            messages.success(request, f"已录入，受理编号 {case.number}，承办工会：{case.org.name}")
+            return redirect(reverse("admin:case_detail", args=[case.id]))
+        except DomainError as exc:
+            errors = _errors(exc)
+    return _render(
+        request,
+        f"代为录入：{rules.label}",
+        "backoffice/casework/case_new.html",
+        rules=rules,
+        kind=kind,
+        fields=_bound(fields, request.POST if errors else None, errors),
+        errors=errors,
+        card_number=card_number,
+        needs_financial=rules.needs_financial_consent,
+        step_days=STEP_WORKING_DAYS[kind],
+    )
+
+
+# ---------------------------------------------------------------- hardship files
+
+
+def _file_fields() -> list[Field]:
+    return [
+        Field("tier", "困难类别", "select", HardshipTier.choices),
+        Field("causes", "致困原因", "multi", HardshipCause.choices),
+        Field("household_size", "家庭人口", "number"),
+        Field("household_income", "家庭年收入（元）", "money"),
+    ]
+
+
+def _aid_fields() -> list[Field]:
+    return [
+        Field("form", "帮扶形式", "select", AidForm.choices),
+        Field("amount", "金额/折价（元）", "money", required=False, help="服务类帮扶可不填"),
+        Field("description", "帮扶内容"),
+    ]
+
+
+def hardship_file_detail(request, file_id: str):
+    actor = require_actor(request)
+    actor.require(Perm.CASES_VIEW)
+    file = _or_404(hardship_file_get, actor=actor, file_id=file_id)
+    errors: dict[str, str] = {}
+    action = request.POST.get("action", "")
+    if request.method == "POST":
+        try:
+            if action == "verify":
+                hardship_file_verify(actor=actor, file=file, data=_form_data(request, _file_fields()))
+                messages.success(request, "年度核查已记录，下次核查期限已顺延一年")
+            elif action == "exit":
+                hardship_file_exit(
+                    actor=actor,
+                    file=file,
+                    reason=request.POST.get("reason", ""),
+                    transition_months=request.POST.get("transition_months", ""),
+                )
+                messages.success(request, "已办理解困脱困")
+            elif action == "aid":
+                hardship_aid_grant(actor=actor, file=file, data=_form_data(request, _aid_fields()))
+                messages.success(request, "帮扶已记录")
+            else:
+                raise DomainError("未知的操作")
+            return redirect(reverse("admin:hardship_file_detail", args=[file.id]))
+        except NotFound:
+            raise Http404 from None
+        except DomainError as exc:
+            errors = _errors(exc)
+            messages.error(request, exc.message)
+        file = _or_404(hardship_file_get, actor=actor, file_id=file_id)
+    verify_fields = _file_fields()
+    for item in verify_fields:
+        item.value = getattr(file, item.name)
+    return _render(
+        request,
+        f"{file.person.name} 的困难职工档案",
+        "backoffice/casework/file_detail.html",
+        file=file,
+        causes="、".join(dict(HardshipCause.choices).get(c, c) for c in file.causes),
+        household=list(file.household.all()),
+        aid=list(file.aid.order_by("-granted_on")),
+        can_manage=actor.can(Perm.CASES_MANAGE) and actor.covers_path(file.org.path),
+        verify_fields=_bound(verify_fields, request.POST if action == "verify" and errors else None, errors),
+        aid_fields=_bound(_aid_fields(), request.POST if action == "aid" and errors else None, errors),
+        errors=errors,
+    )
+
+
+def hardship_file_new(request):
+    """建档 after a home visit: the member by card number, the household's situation."""
+    actor = require_actor(request)
+    actor.require(Perm.CASES_MANAGE)
+    fields = _file_fields()
+    errors: dict[str, str] = {}
+    card_number = ""
+    if request.method == "POST":
+        card_number = request.POST.get("card_number", "").strip()
+        try:
+            membership = memberships_visible_to(actor).filter(card_number=card_number).first()
+            if membership is None:
+                raise ValidationFailed({"card_number": "未找到该会员卡号，请核对（只能为本级及下级工会的会员建档）"})
+            file = hardship_file_establish(actor=actor, membership=membership, data=_form_data(request, fields))
+            messages.success(request, "已建立困难职工档案" + ("（返困）" if file.returned else ""))
+            return redirect(reverse("admin:hardship_file_detail", args=[file.id]))
+        except DomainError as exc:
+            errors = _errors(exc)
+    return _render(
+        request,
+        "建立困难职工档案",
+        "backoffice/casework/simple_fields.html",
+        fields=_bound(fields, request.POST if errors else None, errors),
+        errors=errors,
+        card_number=card_number,
+        ask_card=True,
+        button="建档",
+    )
+
+
+# ---------------------------------------------------------------- mutual insurance
+
+
+def _plan_fields() -> list[Field]:
+    year = timezone.localdate().year
+    return [
+        Field("org_code", "主办工会代码", help="区（县）或市总工会的组织代码"),
+        Field("name", "计划名称", value="职工住院互助保障"),
+        Field("year", "保障年度", "number", value=str(year)),
+        Field("starts_on", "保障期开始", "date", value=f"{year}-01-01"),
+        Field("ends_on", "保障期结束", "date", value=f"{year}-12-31"),
+        Field("premium", "每人互助金（元）", "money"),
+        Field("daily_allowance", "住院每日补助（元）", "money"),
+        Field("max_days", "每次最多补助天数", "number"),
+        Field("deductible", "医疗费起付线（元）", "money"),
+        Field("reimbursement_ratio", "医疗费补助比例（%）", "number"),
+        Field("claim_cap", "每次医疗费补助上限（元）", "money"),
+        Field("annual_cap", "每人年度补助上限（元）", "money"),
+    ]
+
+
+def plan_new(request):
+    actor = require_actor(request)
+    actor.require(Perm.CASES_CONFIGURE)
+    fields = _plan_fields()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        data = _form_data(request, fields)
+        try:
+            org = _org_from_code(actor, data["org_code"], field="org_code")
+            plan = plan_create(actor=actor, org=org, data=data)
+            messages.success(request, f"已设立{plan}")
+            return redirect(reverse("admin:plan_detail", args=[plan.id]))
+        except DomainError as exc:
+            errors = _errors(exc)
+            if "org" in errors:
+                errors["org_code"] = errors.pop("org")
+    else:
+        fields[0].value = org_scope_root(actor=actor).code
+    return _render(
+        request,
+        "设立互助保障计划",
+        "backoffice/casework/simple_fields.html",
+        fields=_bound(fields, request.POST if errors else None, errors),
+        errors=errors,
+        button="设立计划",
+    )
+
+
+def _org_from_code(actor, code: str, *, field: str):
+    try:
+        return org_get_by_code(actor=actor, code=code)
+    except NotFound:
+        raise ValidationFailed({field: "未找到该组织代码，或不在您的管辖范围内"}) from None
+
+
+def plan_detail(request, plan_id: str):
+    actor = require_actor(request)
+    actor.require(Perm.CASES_VIEW)
+    plan = _or_404(plan_get, actor=actor, plan_id=plan_id)
+    error = ""
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "enrol_member":
+                membership = memberships_visible_to(actor).filter(
+                    card_number=request.POST.get("card_number", "").strip()
+                )
+                if not membership.exists():
+                    raise ValidationFailed({"card_number": "未找到该会员卡号，请核对"})
+                plan_enrol_member(actor=actor, plan=plan, membership=membership.get())
+                messages.success(request, "已为该会员办理参保")
+            else:
+                union = _org_from_code(actor, request.POST.get("union_code", ""), field="union_code")
+                counts = plan_enrol_union(actor=actor, plan=plan, union=union)
+                messages.success(
+                    request, f"{union.name}：本次参保 {counts['enrolled']} 人，合计在保 {counts['total_in_union']} 人"
+                )
+            return redirect(reverse("admin:plan_detail", args=[plan.id]))
+        except NotFound:
+            raise Http404 from None
+        except DomainError as exc:
+            error = exc.message
+    from gonghui.casework.selectors import enrolments_visible_to
+
+    enrolments = enrolments_visible_to(actor).filter(plan=plan)
+    by_union = list(enrolments.values("org__name", "org__code").order_by("org__code").annotate(**_count_and_premium()))
+    return _render(
+        request,
+        str(plan),
+        "backoffice/casework/plan_detail.html",
+        plan=plan,
+        ratio_percent=plan.reimbursement_ratio * 100,
+        by_union=by_union,
+        enrolled=sum(row["people"] for row in by_union),
+        can_enrol=actor.can(Perm.CASES_MANAGE) and plan.enrolment_open,
+        error=error,
+    )
+
+
+def _count_and_premium() -> dict:
+    from django.db.models import Count, Sum
+
+    return {"people": Count("id"), "premium_total": Sum("premium")}
+
+
+# ---------------------------------------------------------------- care campaigns
+
+
+def _campaign_fields() -> list[Field]:
+    today = timezone.localdate()
+    return [
+        Field("org_code", "组织单位代码"),
+        Field("kind", "慰问类型", "select", CareKind.choices),
+        Field("name", "活动名称", help="如：2026年元旦春节送温暖"),
+        Field("starts_on", "开始日期", "date", value=today.isoformat()),
+        Field("ends_on", "结束日期", "date"),
+        Field("budget", "预算（元）", "money"),
+    ]
+
+
+def campaign_new(request):
+    actor = require_actor(request)
+    actor.require(Perm.CASES_CONFIGURE)
+    fields = _campaign_fields()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        data = _form_data(request, fields)
+        try:
+            org = _org_from_code(actor, data["org_code"], field="org_code")
+            campaign = campaign_create(actor=actor, org=org, data=data)
+            messages.success(request, f"已创建慰问活动“{campaign.name}”")
+            return redirect(reverse("admin:campaign_detail", args=[campaign.id]))
+        except DomainError as exc:
+            errors = _errors(exc)
+    else:
+        fields[0].value = org_scope_root(actor=actor).code
+    return _render(
+        request,
+        "创建慰问活动",
+        "backoffice/casework/simple_fields.html",
+        fields=_bound(fields, request.POST if errors else None, errors),
+        errors=errors,
+        button="创建",
+    )
+
+
+VISIT_COLUMNS = ("card_number", "group_name", "headcount", "money", "goods", "goods_value", "visited_on")
+
+
+def campaign_detail(request, campaign_id: str):
+    actor = require_actor(request)
+    actor.require(Perm.CASES_VIEW)
+    campaign = _or_404(campaign_get, actor=actor, campaign_id=campaign_id)
+    error = ""
+    rows = [{name: "" for name in VISIT_COLUMNS} for _ in range(VISIT_ROWS)]
+    org_code = org_scope_root(actor=actor).code
+    if request.method == "POST":
+        org_code = request.POST.get("org_code", "")
+        rows = [
+            {name: request.POST.get(f"{name}-{index}", "").strip() for name in VISIT_COLUMNS}
+            for index in range(VISIT_ROWS)
+        ]
+        try:
+            org = _org_from_code(actor, org_code, field="org_code")
+            visits = care_visits_record(actor=actor, campaign=campaign, org=org, rows=rows)
+            messages.success(request, f"已录入 {len(visits)} 条慰问记录")
+            return redirect(reverse("admin:campaign_detail", args=[campaign.id]))
+        except NotFound:
+            raise Http404 from None
+        except DomainError as exc:
+            error = exc.message
+    visits = visits_visible_to(actor).filter(campaign=campaign).order_by("-visited_on", "-recorded_at")
+    return _render(
+        request,
+        campaign.name,
+        "backoffice/casework/campaign_detail.html",
+        campaign=campaign,
+        totals=campaign_totals(campaign),
+        visits=list(visits[:200]),
+        rows=[(index, row) for index, row in enumerate(rows)],
+        org_code=org_code,
+        can_record=actor.can(Perm.CASES_MANAGE),
+        error=error,
+        today=timezone.localdate(),
+    )
+
+
+# ---------------------------------------------------------------- callbacks
+
+
+def callbacks(request):
+    actor = require_actor(request)
+    actor.require(Perm.CASES_VIEW)
+    root = org_scope_root(actor=actor)
+    today = timezone.localdate()
+    values = {
+        "org_code": root.code,
+        "start": today.replace(day=1).isoformat(),
+        "end": today.isoformat(),
+        "share": "10",
+    }
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = {name: request.POST.get(name, "").strip() for name in values}
+        try:
+            org = _org_from_code(actor, values["org_code"], field="org_code")
+            start, end = _date(values["start"], "start", "开始日期"), _date(values["end"], "end", "结束日期")
+            try:
+                share = Decimal(values["share"] or "0") / 100
+            except ArithmeticError:
+                raise ValidationFailed({"share": "抽取比例应为 1 到 100 之间的数字"}) from None
+            drawn = callbacks_draw(actor=actor, org=org, start=start, end=end, share=share)
+            if drawn:
+                messages.success(request, f"已抽取 {len(drawn)} 件办结申请进行回访")
+            else:
+                messages.warning(request, "该期间没有可抽取的办结申请")
+            return redirect(reverse("admin:case_callbacks"))
+        except DomainError as exc:
+            errors = _errors(exc)
+    return _render(
+        request,
+        "办结回访",
+        "backoffice/casework/callbacks.html",
+        values=values,
+        errors=errors,
+        pending=list(callbacks_pending(actor=actor)[:200]),
+        can_manage=actor.can(Perm.CASES_MANAGE),
+    )
+
+
+def _date(text: str, field_name: str, label: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed({field_name: f"{label}格式应为 YYYY-MM-DD"}) from None
+
+
+# ---------------------------------------------------------------- figures
+
+
+def period_of(request, today: date) -> tuple[date, date, str]:
+    """The period a statistics page shows: year, quarter, month or custom dates from the query string."""
+    period = request.GET.get("period", "year")
+    try:
+        year = int(request.GET.get("year", today.year))
+    except ValueError:
+        year = today.year
+    if period == "quarter":
+        quarter = min(max(int(request.GET.get("quarter", (today.month - 1) // 3 + 1) or 1), 1), 4)
+        start = date(year, 3 * quarter - 2, 1)
+        end = date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1) - timezone.timedelta(days=1)
+        return start, end, f"{year}年第{quarter}季度"
+    if period == "month":
+        month = min(max(int(request.GET.get("month", today.month) or 1), 1), 12)
+        start = date(year, month, 1)
+        end = date(year + (month == 12), month % 12 + 1, 1) - timezone.timedelta(days=1)
+        return start, end, f"{year}年{month}月"
+    if period == "custom":
+        try:
+            start = date.fromisoformat(request.GET.get("start", ""))
+            end = date.fromisoformat(request.GET.get("end", ""))
+            if end >= start:
+                return start, end, f"{start:%Y-%m-%d} 至 {end:%Y-%m-%d}"
+        except ValueError:
+            pass
+    return date(year, 1, 1), date(year, 12, 31), f"{year}年"
+
+
+def service_figures(request):
+    actor = require_actor(request)
+    actor.require(Perm.CASES_VIEW)
+    code = request.GET.get("org", "")
+    try:
+        org = org_get_by_code(actor=actor, code=code) if code else org_scope_root(actor=actor)
+    except NotFound:
+        raise Http404 from None
+    today = timezone.localdate()
+    try:
+        start, end, label = period_of(request, today)
+    except ValueError:
+        start, end, label = date(today.year, 1, 1), date(today.year, 12, 31), f"{today.year}年"
+    rows = case_figures(actor=actor, org=org, start=start, end=end)
+    if request.GET.get("format") == "xlsx":
+        figures_export_record(actor=actor, org=org, start=start, end=end)
+        content = figures_xlsx(
+            org=org, start=start, end=end, rows=rows, exported_at=timezone.localtime(), exported_by=actor.label
+        )
+        response = HttpResponse(
+            content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        filename = f"{org.name}职工服务统计表（{label}）.xlsx"
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+        return response
+    query = request.GET.copy()
+    query["format"] = "xlsx"
+    return _render(
+        request,
+        "职工服务统计",
+        "backoffice/casework/figures.html",
+        org=org,
+        rows=rows,
+        label=label,
+        start=start,
+        end=end,
+        period=request.GET.get("period", "year"),
+        year=start.year,
+        export_query=query.urlencode(),
+        years=list(range(today.year, today.year - 6, -1)),
+    )
