@@ -9,6 +9,20 @@ from stdnum.cn import uscc
 
 from gonghui.accounts.models import User
 from gonghui.audit.models import AuditEvent
+from gonghui.casework.models import (
+    CareCampaign,
+    CareVisit,
+    CaseSerial,
+    HardshipAid,
+    HardshipFile,
+    InsuranceClaim,
+    InsuranceEnrolment,
+    InsurancePayout,
+    InsurancePlan,
+    LegalAidRecord,
+    ServiceCase,
+    StudentGrant,
+)
 from gonghui.demo.federation import ROOT, build_federation
 from gonghui.demo.logins import DEMO_LOGINS, DEMO_PASSWORD
 from gonghui.members.documents import normalise_document
@@ -45,6 +59,22 @@ def employer_rows() -> list[tuple]:
 
 
 def clear_demo_data() -> None:
+    casework = (
+        CareVisit,
+        CareCampaign,
+        InsurancePayout,
+        InsuranceClaim,
+        HardshipAid,
+        HardshipFile,
+        LegalAidRecord,
+        StudentGrant,
+        ServiceCase,
+        InsuranceEnrolment,
+        InsurancePlan,
+        CaseSerial,
+    )
+    for model in casework:
+        model.objects.all().delete()
     for model in (TransferRequest, JoinApplication, DeclaredTotal, Membership, Person, CardSerial):
         model.objects.all().delete()
     User.objects.all().delete()
@@ -145,7 +175,8 @@ def test_seed_output_and_audit(seeded):
     transfers = TransferRequest.objects.count()
     assert seeded.startswith(
         f"已加载演示数据：{ORGS} 个工会组织，{Employer.objects.count()} 家企业/单位，{MEMBERS} 名会员、"
-        f"{applications} 份待审核入会申请、{transfers} 件在办接转，7 个演示账号（"
+        f"{applications} 份待审核入会申请、{transfers} 件在办接转、{ServiceCase.objects.count()} 件职工服务申请，"
+        "7 个演示账号（"
     )
     actions = list(AuditEvent.objects.order_by("at").values_list("action", "actor_label"))
     head = [
@@ -161,6 +192,7 @@ def test_seed_output_and_audit(seeded):
     assert tail.count("declared_total.record") == loaded_unions
     assert tail.count("join_application.submit") == applications
     assert tail.count("transfer.request") == transfers
+    assert tail.count("case.submit") == ServiceCase.objects.count()
     assert {label for _action, label in actions} == {"seed_demo"}
 
 
@@ -184,6 +216,20 @@ def test_seeded_work_queues(seeded):
     assert TransferRequest.objects.filter(escalated_at__isnull=False).exists()
     loaded = set(Membership.objects.values_list("org", flat=True))
     assert set(DeclaredTotal.objects.values_list("org", flat=True)) == loaded
+
+
+def test_seeded_service_centre_has_work_at_every_step(seeded):
+    cases = ServiceCase.objects.filter(home_org__code="SZ-GS-T01-E001")
+    statuses = set(cases.values_list("status", flat=True))
+    assert statuses == {"submitted", "accepted", "in_progress", "closed", "rejected"}
+    assert set(cases.values_list("kind", flat=True)) == {"hardship", "legal", "insurance", "student"}
+    assert cases.filter(org__code="SZ-GS").filter(kind="legal").count() == 2  # legal aid at the county federation
+    assert cases.filter(escalated_at__isnull=False, status="submitted").count() == 2
+    assert cases.filter(rating=5).count() == 2
+    assert cases.filter(callback_status="pending").exists()
+    assert HardshipFile.objects.filter(status="transition").count() == 1
+    assert InsurancePayout.objects.count() == 1 and StudentGrant.objects.count() == 1
+    assert CareVisit.objects.count() == 7
 
 
 def test_seeded_members_are_deterministic(db):
