@@ -4,7 +4,7 @@ figures with their .xlsx export. Thin: build the actor, call one selector or ser
 its Chinese message and changes nothing; anything out of scope answers 404 like a missing page."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -24,8 +24,9 @@ from gonghui.casework.hardship import (
     hardship_file_establish,
     hardship_file_exit,
     hardship_file_verify,
+    hardship_file_view_record,
 )
-from gonghui.casework.insurance import plan_create, plan_enrol_member, plan_enrol_union
+from gonghui.casework.insurance import plan_create, plan_enrol_member, plan_enrol_union, plan_enrolment_set_open
 from gonghui.casework.kinds import KINDS, STEP_WORKING_DAYS
 from gonghui.casework.models import (
     AidForm,
@@ -372,7 +373,45 @@ def _file_fields() -> list[Field]:
         Field("causes", "致困原因", "multi", HardshipCause.choices),
         Field("household_size", "家庭人口", "number"),
         Field("household_income", "家庭年收入（元）", "money"),
+        Field(
+            "household_text",
+            "家庭成员",
+            "textarea",
+            required=False,
+            help="每行一人：姓名 与职工关系 状况 年收入（元），以空格分隔，如：李芳 配偶 患病 0",
+        ),
     ]
+
+
+def _household_rows(text: str) -> list[dict]:
+    """家庭成员 typed one per line (name, relation, situation, yearly income) into the rows the service checks."""
+    rows = []
+    for line in (text or "").splitlines():
+        parts = line.replace("，", " ").replace(",", " ").replace("\t", " ").split()
+        if not parts:
+            continue
+        income = parts.pop() if len(parts) >= 4 else ""
+        rows.append(
+            {
+                "name": parts[0] if parts else "",
+                "relation": parts[1] if len(parts) > 1 else "",
+                "situation": " ".join(parts[2:]),
+                "annual_income": income,
+            }
+        )
+    return rows
+
+
+def _file_data(request) -> dict:
+    data = _form_data(request, _file_fields())
+    text = data.pop("household_text", "")
+    if text.strip():
+        data["household"] = _household_rows(text)
+    return data
+
+
+def _household_text(file) -> str:
+    return "\n".join(f"{m.name} {m.relation} {m.situation or '—'} {m.annual_income}" for m in file.household.all())
 
 
 def _aid_fields() -> list[Field]:
@@ -392,7 +431,7 @@ def hardship_file_detail(request, file_id: str):
     if request.method == "POST":
         try:
             if action == "verify":
-                hardship_file_verify(actor=actor, file=file, data=_form_data(request, _file_fields()))
+                hardship_file_verify(actor=actor, file=file, data=_file_data(request))
                 messages.success(request, "年度核查已记录，下次核查期限已顺延一年")
             elif action == "exit":
                 hardship_file_exit(
@@ -414,9 +453,11 @@ def hardship_file_detail(request, file_id: str):
             errors = _errors(exc)
             messages.error(request, exc.message)
         file = _or_404(hardship_file_get, actor=actor, file_id=file_id)
+    else:
+        hardship_file_view_record(actor=actor, file=file)
     verify_fields = _file_fields()
     for item in verify_fields:
-        item.value = getattr(file, item.name)
+        item.value = _household_text(file) if item.name == "household_text" else getattr(file, item.name)
     return _render(
         request,
         f"{file.person.name} 的困难职工档案",
@@ -445,7 +486,7 @@ def hardship_file_new(request):
             membership = memberships_visible_to(actor).filter(card_number=card_number).first()
             if membership is None:
                 raise ValidationFailed({"card_number": "未找到该会员卡号，请核对（只能为本级及下级工会的会员建档）"})
-            file = hardship_file_establish(actor=actor, membership=membership, data=_form_data(request, fields))
+            file = hardship_file_establish(actor=actor, membership=membership, data=_file_data(request))
             messages.success(request, "已建立困难职工档案" + ("（返困）" if file.returned else ""))
             return redirect(reverse("admin:hardship_file_detail", args=[file.id]))
         except DomainError as exc:
@@ -525,7 +566,11 @@ def plan_detail(request, plan_id: str):
     error = ""
     if request.method == "POST":
         try:
-            if request.POST.get("action") == "enrol_member":
+            if request.POST.get("action") in ("close_enrolment", "open_enrolment"):
+                is_open = request.POST["action"] == "open_enrolment"
+                plan_enrolment_set_open(actor=actor, plan=plan, is_open=is_open)
+                messages.success(request, "已恢复参保登记" if is_open else "已停止参保登记")
+            elif request.POST.get("action") == "enrol_member":
                 membership = memberships_visible_to(actor).filter(
                     card_number=request.POST.get("card_number", "").strip()
                 )
@@ -557,6 +602,7 @@ def plan_detail(request, plan_id: str):
         by_union=by_union,
         enrolled=sum(row["people"] for row in by_union),
         can_enrol=actor.can(Perm.CASES_MANAGE) and plan.enrolment_open,
+        can_configure=actor.can(Perm.CASES_CONFIGURE) and actor.covers_path(plan.org.path),
         error=error,
     )
 
@@ -702,31 +748,37 @@ def _date(text: str, field_name: str, label: str) -> date:
 # ---------------------------------------------------------------- figures
 
 
-def period_of(request, today: date) -> tuple[date, date, str]:
-    """The period a statistics page shows: year, quarter, month or custom dates from the query string."""
-    period = request.GET.get("period", "year")
+def _int_param(request, name: str, default: int, low: int, high: int) -> int:
     try:
-        year = int(request.GET.get("year", today.year))
+        value = int(request.GET.get(name) or default)
     except ValueError:
-        year = today.year
+        return default
+    return min(max(value, low), high)
+
+
+def period_of(request, today: date) -> tuple[date, date, str]:
+    """The period a statistics page shows: year, quarter, month or custom dates from the query string. A value
+    that cannot be read falls back to the current one within the chosen year."""
+    period = request.GET.get("period", "year")
+    year = _int_param(request, "year", today.year, 2000, 2100)
     if period == "quarter":
-        quarter = min(max(int(request.GET.get("quarter", (today.month - 1) // 3 + 1) or 1), 1), 4)
+        quarter = _int_param(request, "quarter", (today.month - 1) // 3 + 1, 1, 4)
         start = date(year, 3 * quarter - 2, 1)
-        end = date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1) - timezone.timedelta(days=1)
+        end = date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1) - timedelta(days=1)
         return start, end, f"{year}年第{quarter}季度"
     if period == "month":
-        month = min(max(int(request.GET.get("month", today.month) or 1), 1), 12)
+        month = _int_param(request, "month", today.month, 1, 12)
         start = date(year, month, 1)
-        end = date(year + (month == 12), month % 12 + 1, 1) - timezone.timedelta(days=1)
+        end = date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
         return start, end, f"{year}年{month}月"
     if period == "custom":
         try:
             start = date.fromisoformat(request.GET.get("start", ""))
             end = date.fromisoformat(request.GET.get("end", ""))
-            if end >= start:
-                return start, end, f"{start:%Y-%m-%d} 至 {end:%Y-%m-%d}"
         except ValueError:
-            pass
+            start = end = None
+        if start and end and end >= start:
+            return start, end, f"{start:%Y-%m-%d} 至 {end:%Y-%m-%d}"
     return date(year, 1, 1), date(year, 12, 31), f"{year}年"
 
 
@@ -739,10 +791,7 @@ def service_figures(request):
     except NotFound:
         raise Http404 from None
     today = timezone.localdate()
-    try:
-        start, end, label = period_of(request, today)
-    except ValueError:
-        start, end, label = date(today.year, 1, 1), date(today.year, 12, 31), f"{today.year}年"
+    start, end, label = period_of(request, today)
     rows = case_figures(actor=actor, org=org, start=start, end=end)
     if request.GET.get("format") == "xlsx":
         figures_export_record(actor=actor, org=org, start=start, end=end)

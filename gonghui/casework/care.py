@@ -1,6 +1,6 @@
-"""慰问 (送温暖 / 送清凉 / 节日慰问): a federation sets up a campaign with a budget; the unions below record their
-visits in batches (a person from the registry, or a group such as a team or a site, with money and goods). A batch
-is all or nothing and may not take the campaign over its budget."""
+"""慰问 (送温暖 / 送清凉 / 节日慰问): a union (usually a federation) sets up a campaign with a budget; the unions
+below record their visits in batches (a person from the registry, or a group such as a team or a site, with money
+and goods). A batch is all or nothing and may not take the campaign over its budget."""
 
 from decimal import Decimal
 

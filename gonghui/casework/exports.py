@@ -1,4 +1,4 @@
-"""职工服务统计表: the figures of `case_figures` as an .xlsx table with a merged title, the 填报单位/统计日期 line,
+"""职工服务统计表: the figures of `case_figures` as an .xlsx table with a merged title, the 填报单位/统计期间 line,
 Chinese headings and a totals row where a total means something."""
 
 import io
@@ -38,6 +38,7 @@ def figures_xlsx(
     number = book.add_format({"border": 1, "num_format": "#,##0"})
     money = book.add_format({"border": 1, "num_format": "#,##0.00"})
     decimal = book.add_format({"border": 1, "num_format": "0.0"})
+    rating = book.add_format({"border": 1, "num_format": "0.00"})
     percent = book.add_format({"border": 1, "num_format": "0.0%"})
     total_label = book.add_format({"border": 1, "bold": True})
     total_number = book.add_format({"border": 1, "bold": True, "num_format": "#,##0"})
@@ -64,7 +65,7 @@ def figures_xlsx(
             (item.overdue if item.kind != "care" else None, number),
             (item.overdue_share, percent),
             (item.rated if item.kind != "care" else None, number),
-            (round(item.avg_rating, 2) if item.avg_rating is not None else None, decimal),
+            (round(item.avg_rating, 2) if item.avg_rating is not None else None, rating),
             (float(item.extra["amount_recovered"]) if "amount_recovered" in item.extra else None, money),
         ]
         for col, (value, style) in enumerate(values):

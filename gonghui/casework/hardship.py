@@ -47,6 +47,13 @@ def income_per_head(household_income: Decimal, household_size: int) -> Decimal:
     return (household_income / household_size / 12).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def aid_amount(data: dict, field: str, form: str) -> Decimal:
+    """Money and goods need an amount above zero; a service may be given without one (recorded as 0)."""
+    if form == AidForm.SERVICE:
+        return clean_money(data, field, "服务折价", required=False) or Decimal("0.00")
+    return clean_money(data, field, "金额/物资折价", positive=True)
+
+
 def _audit(actor: Actor, action: str, file: HardshipFile, details: dict | None = None) -> None:
     audit_record(
         actor=actor,
@@ -167,6 +174,10 @@ def file_for_case(actor: Actor, case: ServiceCase, *, tier: str, today: date) ->
         if membership is None:
             raise DomainError("申请人已不在册，不能建立困难职工档案")
         return _create_file(actor=actor, membership=membership, data={**details, "tier": tier}, today=today, case=case)
+    if file.org_id != case.home_org_id:
+        # 档案随人走: the member has moved to another union since the file was opened; it follows them.
+        _audit(actor, "hardship.move", file, {"from": file.org.code, "to": case.home_org.code})
+        file.org = case.home_org
     size, income = _household_figures(details)
     file.causes = _clean_causes(details.get("causes"))
     file.household_size, file.household_income = size, income
@@ -214,9 +225,15 @@ def hardship_aid_grant(*, actor: Actor, file: HardshipFile, data: dict) -> Hards
     """Aid outside an application: the monthly living allowance, 送温暖 goods, a service arranged."""
     file = _require_manage(actor, file)
     form = clean_choice(data, "form", "帮扶形式", AidForm)
-    amount = clean_money(data, "amount", "金额/折价", positive=form != AidForm.SERVICE)
+    amount = aid_amount(data, "amount", form)
     description = clean_text(data, "description", "帮扶内容", max_length=300)
     return aid_record(actor, file, form=form, amount=amount, description=description, on=timezone.localdate())
+
+
+@transaction.atomic
+def hardship_file_view_record(*, actor: Actor, file: HardshipFile) -> None:
+    """A file shows a household's income and situation: each look is audited."""
+    _audit(actor, "hardship.view", file)
 
 
 @transaction.atomic

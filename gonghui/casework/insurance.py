@@ -68,12 +68,13 @@ def _audit_plan(actor: Actor, action: str, plan: InsurancePlan, details: dict | 
 
 
 def _clean_ratio(data: dict) -> Decimal:
+    """The reimbursement ratio is given as a percentage (50 means half), stored as a fraction."""
     value = clean_money(data, "reimbursement_ratio", "医疗费补助比例")
-    if value > 1:
-        value = value / 100  # typed as a percentage
-    if value > 1:
-        raise ValidationFailed({"reimbursement_ratio": "医疗费补助比例应在 0 到 100% 之间"})
-    return value.quantize(Decimal("0.001"))
+    if value > 100:
+        raise ValidationFailed({"reimbursement_ratio": "医疗费补助比例应在 0 到 100（%）之间"})
+    if value != value.quantize(Decimal("0.1")):
+        raise ValidationFailed({"reimbursement_ratio": "医疗费补助比例最多保留一位小数，如 62.5"})
+    return (value / 100).quantize(Decimal("0.001"))
 
 
 @transaction.atomic
@@ -120,6 +121,19 @@ def _enrolable(actor: Actor, plan: InsurancePlan, union: Organisation) -> None:
         raise ValidationFailed({"org": f"“{union.name}”不在“{plan.org.name}”的计划范围内"})
     if not plan.enrolment_open:
         raise DomainError(f"{plan}已停止参保登记")
+
+
+@transaction.atomic
+def plan_enrolment_set_open(*, actor: Actor, plan: InsurancePlan, is_open: bool) -> InsurancePlan:
+    """Stop (or resume) the plan's enrolment, e.g. when the year's enrolment period ends."""
+    actor.require(Perm.CASES_CONFIGURE)
+    if not actor.covers_path(plan.org.path):
+        raise NotFound()
+    plan = InsurancePlan.objects.select_for_update().select_related("org").get(pk=plan.pk)
+    plan.enrolment_open = is_open
+    plan.save(update_fields=["enrolment_open"])
+    _audit_plan(actor, "insurance.plan_enrolment_open" if is_open else "insurance.plan_enrolment_close", plan)
+    return plan
 
 
 @transaction.atomic

@@ -348,11 +348,11 @@ class LegalAidRecord(models.Model):
 
 
 class InsurancePlan(models.Model):
-    """A yearly mutual-insurance plan (互助保障计划) and its benefit rules:
+    """A yearly mutual-insurance plan (互助保障计划) and its benefit rules (insurance.payout_for):
 
-    payout = min(daily allowance × min(hospital days, max days), per-claim allowance part)
-           + min((eligible costs − deductible) × reimbursement ratio, claim cap), never above what the member's
-             annual cap still allows.
+    payout = daily allowance × min(hospital days, max days)
+           + min(max(eligible costs − deductible, 0) × reimbursement ratio, claim cap),
+    never above what the member's annual cap still allows.
     """
 
     id = models.UUIDField(primary_key=True, default=new_public_id, editable=False)

@@ -72,6 +72,7 @@ ATTACHMENT_SIGNATURES = {
     b"\x89PNG\r\n\x1a\n": ("image/png", ".png"),
 }
 CALLBACK_DEFAULT_SHARE = Decimal("0.10")
+ONE_GRANT_A_YEAR = "该学生 {year} 年已获得金秋助学资助，每名学生每年限资助一次"
 
 
 class CaseMovedOn(DomainError):
@@ -170,7 +171,7 @@ def _active_membership_for_service(person: Person) -> Membership:
 def _student_document(raw: str) -> tuple[str, str]:
     """The student's resident ID card: its blind index and masked form; the number itself is never stored."""
     try:
-        document = normalise_document(DocType.RESIDENT_ID, raw or "")
+        document = normalise_document(DocType.RESIDENT_ID, raw or "", min_age=0)
     except DocumentInvalid as exc:
         raise ValidationFailed({"student_doc_number": f"学生{exc}"}) from None
     return document_index(DocType.RESIDENT_ID, document.number), mask_document_number(document.number)
@@ -194,15 +195,15 @@ def _is_uuid(value: str) -> bool:
 
 
 def _check_consents(kind: str, details: dict, *, health: bool, financial: bool) -> None:
+    """Every consent the type needs and the applicant did not give, named at once."""
     rules = kind_rules(kind)
+    missing = {}
     if rules.needs_financial_consent and not financial:
-        raise ValidationFailed(
-            {"consent_financial": "办理此项服务需要核实家庭经济状况，请阅读并同意家庭经济信息使用说明"}
-        )
+        missing["consent_financial"] = "办理此项服务需要核实家庭经济状况，请阅读并同意家庭经济信息使用说明"
     if rules.needs_health_consent(details) and not health:
-        raise ValidationFailed(
-            {"consent_health": "办理此项服务需要使用健康信息（病情、住院、伤残等），请阅读并同意健康信息使用说明"}
-        )
+        missing["consent_health"] = "办理此项服务需要使用健康信息（病情、住院、伤残等），请阅读并同意健康信息使用说明"
+    if missing:
+        raise ValidationFailed(missing)
 
 
 # ---------------------------------------------------------------- opening a case
@@ -230,9 +231,7 @@ def _prepare(kind: str, person: Person, data: dict[str, Any], consent: Consent, 
     if kind == CaseKind.STUDENT:
         index, masked = _student_document(data.get("student_doc_number", ""))
         if StudentGrant.objects.filter(student_index=index, year=today.year).exists():
-            raise DomainError(
-                f"该学生 {today.year} 年已获得金秋助学资助，每名学生每年限资助一次", code="already_granted"
-            )
+            raise DomainError(ONE_GRANT_A_YEAR.format(year=today.year), code="already_granted")
         open_for_student = ServiceCase.objects.filter(
             kind=CaseKind.STUDENT, status__in=OPEN_CASE_STATUSES, details__student_index=index
         )
@@ -441,7 +440,7 @@ def case_close(*, actor: Actor, case: ServiceCase, result: str, outcome: dict[st
     _enter_step(case, CaseStatus.CLOSED, today)
     case.save()
     money = f"，发放 {granted} 元" if granted else ""
-    _event(case, actor, "close", "已办结", f"{result}{money}")
+    _event(case, actor, "close", "已办结", f"{result.rstrip('。．.；;，, ')}{money}")
     _audit(actor, "case.close", case, {"amount_granted": str(granted) if granted is not None else ""})
     return case
 
@@ -451,12 +450,12 @@ def _is_yes(value: Any) -> bool:
 
 
 def _close_hardship(actor: Actor, case: ServiceCase, outcome: dict, today: date) -> Decimal | None:
-    from gonghui.casework.hardship import aid_record, file_for_case
+    from gonghui.casework.hardship import aid_amount, aid_record, file_for_case
 
     if not _is_yes(outcome.get("granted")):
         return None
     form = clean_choice(outcome, "aid_form", "帮扶形式", AidForm)
-    amount = clean_money(outcome, "amount", "帮扶金额/物资折价", positive=form != AidForm.SERVICE)
+    amount = aid_amount(outcome, "amount", form)
     description = clean_text(outcome, "aid_description", "帮扶内容", max_length=300)
     file = file_for_case(actor, case, tier=outcome.get("tier", ""), today=today)
     aid_record(actor, file, form=form, amount=amount, description=description, on=today, case=case)
@@ -474,6 +473,8 @@ def _close_insurance(actor: Actor, case: ServiceCase, outcome: dict, today: date
     from gonghui.casework.insurance import claim_payout
 
     claim = InsuranceClaim.objects.select_related("enrolment__plan").get(case=case)
+    # The enrolment row is locked so two claims closed at once cannot both spend the same annual cap.
+    InsuranceEnrolment.objects.select_for_update().get(pk=claim.enrolment_id)
     payout = claim_payout(claim)
     claim.payout = payout
     claim.save(update_fields=["payout"])
@@ -491,6 +492,7 @@ def _close_student(actor: Actor, case: ServiceCase, outcome: dict, today: date) 
         return None
     amount = clean_money(outcome, "amount", "资助金额", positive=True)
     details = case.details
+    year = timezone.localtime(case.submitted_at).year  # the 金秋助学 round the application was made in
     try:
         with transaction.atomic():
             StudentGrant.objects.create(
@@ -500,14 +502,12 @@ def _close_student(actor: Actor, case: ServiceCase, outcome: dict, today: date) 
                 student_masked=details["student_masked"],
                 school=details["school"],
                 grade=details["grade"],
-                year=today.year,
+                year=year,
                 amount=amount,
                 granted_on=today,
             )
     except IntegrityError:
-        raise DomainError(
-            f"该学生 {today.year} 年已获得金秋助学资助，每名学生每年限资助一次", code="already_granted"
-        ) from None
+        raise DomainError(ONE_GRANT_A_YEAR.format(year=year), code="already_granted") from None
     return amount
 
 
@@ -600,9 +600,11 @@ def check_attachment(name: str, content: bytes) -> tuple[str, str]:
 
 
 def _display_name(name: str, extension: str) -> str:
-    stem = PurePath((name or "").replace("\\", "/")).name.strip() or "证明材料"
-    stem = "".join(ch for ch in stem if ch.isprintable())[:100]
-    return stem if stem.lower().endswith(extension) or "." in stem else stem + extension
+    """The name shown and downloaded: the uploaded file's name, with the extension its content really has."""
+    base = PurePath((name or "").replace("\\", "/")).name.strip()
+    base = "".join(ch for ch in base if ch.isprintable())
+    stem = base.rsplit(".", 1)[0].strip() if "." in base else base
+    return (stem or "证明材料")[:100] + extension
 
 
 def _attach(actor: Actor, case: ServiceCase, name: str, content: bytes) -> CaseAttachment:

@@ -110,13 +110,13 @@ def age_on(birth_date: date, today: date) -> int:
     return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
 
 
-def check_birth_date(birth_date: date, today: date) -> None:
+def check_birth_date(birth_date: date, today: date, *, min_age: int = MIN_MEMBER_AGE) -> None:
     if birth_date > today:
         raise DocumentInvalid(f"出生日期 {birth_date:%Y-%m-%d} 晚于今天，请核对证件号码")
     if birth_date.year < 1900:
         raise DocumentInvalid(f"出生日期 {birth_date:%Y-%m-%d} 不合理，请核对证件号码")
-    if age_on(birth_date, today) < MIN_MEMBER_AGE:
-        raise DocumentInvalid(f"按出生日期 {birth_date:%Y-%m-%d} 计算未满{MIN_MEMBER_AGE}周岁，不能入会")
+    if age_on(birth_date, today) < min_age:
+        raise DocumentInvalid(f"按出生日期 {birth_date:%Y-%m-%d} 计算未满{min_age}周岁，不能入会")
 
 
 def _birth_date(digits8: str) -> date:
@@ -162,7 +162,7 @@ def _sex_of(sequence_digit: str) -> str:
     return "M" if int(sequence_digit) % 2 == 1 else "F"
 
 
-def _resident_id(number: str, today: date) -> Document:
+def _resident_id(number: str, today: date, *, min_age: int = MIN_MEMBER_AGE) -> Document:
     label = "居民身份证"
     number = _gb11643_body(number, label=label, legacy_ok=True)
     birth = _birth_date(number[6:14])
@@ -172,7 +172,7 @@ def _resident_id(number: str, today: date) -> Document:
         raise DocumentInvalid("81/82/83 开头的号码是港澳台居民居住证，请选择对应的证件类型")
     if not region_known(region):
         raise DocumentInvalid(f"身份证号码前6位 {region} 不是有效的行政区划代码")
-    check_birth_date(birth, today)
+    check_birth_date(birth, today, min_age=min_age)
     return Document(DocType.RESIDENT_ID, number, birth, _sex_of(number[16]), region)
 
 
@@ -217,8 +217,11 @@ def _passport(number: str) -> Document:
     return Document(DocType.PASSPORT, number, None, "", "")
 
 
-def normalise_document(doc_type: str, raw_number: str, *, today: date | None = None) -> Document:
-    """The normalised, validated document, or DocumentInvalid with one specific Chinese reason."""
+def normalise_document(
+    doc_type: str, raw_number: str, *, today: date | None = None, min_age: int = MIN_MEMBER_AGE
+) -> Document:
+    """The normalised, validated document, or DocumentInvalid with one specific Chinese reason. `min_age` is the
+    membership minimum unless the number is someone else's (a student's for 金秋助学: 0)."""
     today = today or timezone.localdate()
     code = doc_type_code(doc_type)
     if code is None:
@@ -230,7 +233,7 @@ def normalise_document(doc_type: str, raw_number: str, *, today: date | None = N
     if code != DocType.PASSPORT and not re.fullmatch(r"[0-9A-Z]+", number):
         raise DocumentInvalid("证件号码只能由数字和英文字母组成，请检查是否混入了其他符号")
     if code == DocType.RESIDENT_ID:
-        return _resident_id(number, today)
+        return _resident_id(number, today, min_age=min_age)
     if code in (DocType.HK_MO_PERMIT, DocType.TW_PERMIT):
         return _residence_permit(number, today, doc_type=code)
     if code == DocType.FOREIGN_PERMANENT:

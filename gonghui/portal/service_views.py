@@ -149,7 +149,7 @@ def _case_steps(case) -> list[dict]:
     if case.status == CaseStatus.IN_PROGRESS:
         return [*steps, step("办结", "todo", f"办理期限 {case.due_on:%Y-%m-%d}")]
     money = f"，发放 {case.amount_granted} 元" if case.amount_granted else ""
-    steps.append(step("已办结", "done", f"{case.result}{money}", case.closed_at))
+    steps.append(step("已办结", "done", f"{case.result.rstrip('。．.；;，, ')}{money}", case.closed_at))
     if case.rating:
         steps.append(
             step(
