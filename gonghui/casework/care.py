@@ -131,18 +131,19 @@ def care_visits_record(*, actor: Actor, campaign: CareCampaign, org: Organisatio
         raise NotFound()
     if not org.path.startswith(campaign.org.path):
         raise ValidationFailed({"org": f"“{org.name}”不在“{campaign.org.name}”组织的活动范围内"})
-    filled = [row for row in rows if any(str(value or "").strip() for value in row.values())]
-    if not filled:
-        raise ValidationFailed({"rows": "请至少填写一条慰问记录"})
-    if len(filled) > MAX_BATCH:
-        raise ValidationFailed({"rows": f"每批最多 {MAX_BATCH} 条，请分批录入"})
     campaign = CareCampaign.objects.select_for_update().select_related("org").get(pk=campaign.pk)
     visits = []
-    for number, row in enumerate(filled, start=1):
+    for number, row in enumerate(rows, start=1):  # numbered as the form shows them, blank lines included
+        if not any(str(value or "").strip() for value in row.values()):
+            continue
         try:
             visits.append(_visit_from_row(campaign, org, row, actor.label[:150]))
         except ValidationFailed as exc:
             raise ValidationFailed({"rows": f"第{number}条：{exc.message}"}) from None
+    if not visits:
+        raise ValidationFailed({"rows": "请至少填写一条慰问记录"})
+    if len(visits) > MAX_BATCH:
+        raise ValidationFailed({"rows": f"每批最多 {MAX_BATCH} 条，请分批录入"})
     batch = sum((visit.money + visit.goods_value for visit in visits), Decimal("0"))
     remaining = campaign.budget - campaign_spent(campaign)
     if batch > remaining:

@@ -63,10 +63,10 @@ def clean_money(data: dict, field: str, label: str, *, required: bool = True, po
         raise ValidationFailed({field: f"{label}应为金额，如 1200 或 1200.50"}) from None
     if not value.is_finite() or value < 0 or (positive and value == 0):
         raise ValidationFailed({field: f"{label}应大于零" if positive else f"{label}不能为负数"})
+    if value > MAX_AMOUNT:  # before rounding: a huge number cannot be rounded to the fen
+        raise ValidationFailed({field: f"{label}不能超过 {MAX_AMOUNT:,.0f} 元"})
     if value != value.quantize(Decimal("0.01")):
         raise ValidationFailed({field: f"{label}最多保留两位小数（精确到分）"})
-    if value > MAX_AMOUNT:
-        raise ValidationFailed({field: f"{label}不能超过 {MAX_AMOUNT:,.0f} 元"})
     return value.quantize(Decimal("0.01"))
 
 

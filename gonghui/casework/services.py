@@ -50,7 +50,7 @@ from gonghui.casework.models import (
     StudentGrant,
 )
 from gonghui.common.actor import Actor
-from gonghui.common.errors import DomainError, NotFound, ValidationFailed
+from gonghui.common.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from gonghui.common.masking import mask_document_number, mask_name
 from gonghui.common.paths import STEPLEN, ancestor_paths
 from gonghui.common.roles import Perm
@@ -475,10 +475,10 @@ def _close_insurance(actor: Actor, case: ServiceCase, outcome: dict, today: date
     claim = InsuranceClaim.objects.select_related("enrolment__plan").get(case=case)
     # The enrolment row is locked so two claims closed at once cannot both spend the same annual cap.
     InsuranceEnrolment.objects.select_for_update().get(pk=claim.enrolment_id)
-    payout = claim_payout(claim)
-    claim.payout = payout
+    payout = claim_payout(claim) if _is_yes(outcome.get("payable")) else Decimal("0.00")
+    claim.payout = payout  # what the union decided to pay: the plan's amount, or nothing for a refused claim
     claim.save(update_fields=["payout"])
-    if not _is_yes(outcome.get("payable")) or payout == 0:
+    if payout == 0:
         return Decimal("0.00")
     reference = clean_text(outcome, "reference", "支付凭证号", max_length=60)
     InsurancePayout.objects.create(
@@ -610,7 +610,7 @@ def _display_name(name: str, extension: str) -> str:
 def _attach(actor: Actor, case: ServiceCase, name: str, content: bytes) -> CaseAttachment:
     content_type, extension = check_attachment(name, content)
     if case.status in (CaseStatus.REJECTED, CaseStatus.WITHDRAWN):
-        raise CaseMovedOn(f"该申请已{case.get_status_display()}，不能再上传材料")
+        raise CaseMovedOn(f"该申请{case.get_status_display()}，不能再上传材料")
     if case.attachments.count() >= MAX_ATTACHMENTS:
         raise ValidationFailed({"file": f"每件申请最多上传 {MAX_ATTACHMENTS} 份材料"})
     attachment = CaseAttachment(
@@ -637,7 +637,7 @@ def member_case_attach(*, account: MemberAccount, case_id, name: str, content: b
     actor = member_actor(account, ip=ip)
     case = _lock_own(account, case_id)
     if not case.is_open:
-        raise CaseMovedOn(f"该申请已{case.get_status_display()}，不能再上传材料")
+        raise CaseMovedOn(f"该申请{case.get_status_display()}，不能再上传材料")
     return _attach(actor, case, name, content)
 
 
@@ -654,6 +654,8 @@ def case_attach(*, actor: Actor, case: ServiceCase, name: str, content: bytes) -
 def cases_escalate_overdue(*, actor: Actor, today: date | None = None) -> int:
     """Open cases past their step's deadline go to the handling union's parent, whose workbench lists them and
     whose cadres may act on them. Once per step; run daily (`manage.py escalate_cases`)."""
+    if actor.kind != "system":
+        raise PermissionDenied("超期上报由平台每日自动执行")
     today = today or timezone.localdate()
     overdue = list(
         ServiceCase.objects.select_for_update()
