@@ -50,6 +50,7 @@ from gonghui.casework.selectors import (
     visits_visible_to,
 )
 from gonghui.casework.services import (
+    MAX_ATTACHMENT_BYTES,
     Consent,
     attachment_view_record,
     callback_record,
@@ -234,6 +235,8 @@ def _act(request, actor, case) -> str:
         upload = request.FILES.get("file")
         if upload is None:
             raise ValidationFailed({"file": "请选择要上传的文件"})
+        if upload.size > MAX_ATTACHMENT_BYTES:
+            raise ValidationFailed({"file": f"文件不能超过 {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB"})
         case_attach(actor=actor, case=case, name=upload.name, content=upload.read())
         return "材料已上传"
     if action == "callback":

@@ -184,7 +184,7 @@ def _insurance_enrolment(person: Person, enrolment_id: str) -> InsuranceEnrolmen
         else None
     )
     if enrolment is None:
-        raise ValidationFailed({"enrolment": "未找到您的参保记录，请选择已参加的互助保障计划"})
+        raise ValidationFailed({"enrolment": "未找到申请人的这条参保记录，请选择申请人已参加的互助保障计划"})
     return enrolment
 
 
