@@ -8,7 +8,7 @@ from unfold.admin import ModelAdmin
 from gonghui.accounts.actors import actor_for_user
 from gonghui.accounts.second_factor import second_factor_step
 from gonghui.common.actor import Actor
-from gonghui.common.errors import DomainError, PermissionDenied, ValidationFailed
+from gonghui.common.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 
 
 def request_actor(request) -> Actor | None:
@@ -110,3 +110,20 @@ class ScopedModelAdmin(ModelAdmin):
 
     def delete_model(self, request, obj):  # pragma: no cover
         raise NotImplementedError
+
+
+def render_page(request, title: str, template: str, **context):
+    """A back-office page of our own, inside the admin site's frame (sidebar, header, messages)."""
+    from django.template.response import TemplateResponse
+
+    from gonghui.backoffice.site import backoffice_site
+
+    return TemplateResponse(request, template, {**backoffice_site.each_context(request), "title": title, **context})
+
+
+def or_404(fn, **kwargs):
+    """Call a scoped getter; missing and out-of-scope both become the same plain 404."""
+    try:
+        return fn(**kwargs)
+    except NotFound:
+        raise Http404 from None

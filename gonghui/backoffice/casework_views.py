@@ -11,12 +11,11 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from gonghui.backoffice.base import require_actor
+from gonghui.backoffice.base import or_404, render_page, require_actor
 from gonghui.casework.care import campaign_create, campaign_totals, care_visits_record
 from gonghui.casework.exports import figures_xlsx
 from gonghui.casework.hardship import (
@@ -71,23 +70,6 @@ from gonghui.members.selectors import memberships_visible_to
 from gonghui.orgs.selectors import org_get_by_code, org_scope_root
 
 VISIT_ROWS = 10
-
-
-def _site():
-    from gonghui.backoffice.site import backoffice_site
-
-    return backoffice_site
-
-
-def _render(request, title: str, template: str, **context) -> TemplateResponse:
-    return TemplateResponse(request, template, {**_site().each_context(request), "title": title, **context})
-
-
-def _or_404(fn, **kwargs):
-    try:
-        return fn(**kwargs)
-    except NotFound:
-        raise Http404 from None
 
 
 def _errors(exc: DomainError) -> dict[str, str]:
@@ -248,7 +230,7 @@ def _act(request, actor, case) -> str:
 def case_detail(request, case_id: str):
     actor = require_actor(request)
     actor.require(Perm.CASES_VIEW)
-    case = _or_404(case_get, actor=actor, case_id=case_id)
+    case = or_404(case_get, actor=actor, case_id=case_id)
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
@@ -259,11 +241,11 @@ def case_detail(request, case_id: str):
         except DomainError as exc:
             errors = _errors(exc)
             messages.error(request, exc.message)
-        case = _or_404(case_get, actor=actor, case_id=case_id)
+        case = or_404(case_get, actor=actor, case_id=case_id)
     else:
         case_view_record(actor=actor, case=case)
     can_manage = case_can_manage(actor, case)
-    return _render(
+    return render_page(
         request,
         f"服务申请 {case.number}",
         "backoffice/casework/case_detail.html",
@@ -314,7 +296,7 @@ def _details_rows(case) -> list[tuple[str, str]]:
 
 def attachment_download(request, attachment_id: str):
     actor = require_actor(request)
-    attachment = _or_404(attachment_get, actor=actor, attachment_id=attachment_id)
+    attachment = or_404(attachment_get, actor=actor, attachment_id=attachment_id)
     attachment_view_record(actor=actor, attachment=attachment)
     return FileResponse(
         attachment.file.open("rb"),
@@ -330,7 +312,7 @@ def case_new(request):
     actor.require(Perm.CASES_MANAGE)
     kind = request.GET.get("kind") or request.POST.get("kind") or ""
     if kind not in KINDS:
-        return _render(request, "代为录入服务申请", "backoffice/casework/case_kind.html", kinds=KINDS.values())
+        return render_page(request, "代为录入服务申请", "backoffice/casework/case_kind.html", kinds=KINDS.values())
     rules = KINDS[kind]
     fields = _kind_fields(kind)
     errors: dict[str, str] = {}
@@ -353,7 +335,7 @@ def case_new(request):
             return redirect(reverse("admin:case_detail", args=[case.id]))
         except DomainError as exc:
             errors = _errors(exc)
-    return _render(
+    return render_page(
         request,
         f"代为录入：{rules.label}",
         "backoffice/casework/case_new.html",
@@ -428,7 +410,7 @@ def _aid_fields() -> list[Field]:
 def hardship_file_detail(request, file_id: str):
     actor = require_actor(request)
     actor.require(Perm.CASES_VIEW)
-    file = _or_404(hardship_file_get, actor=actor, file_id=file_id)
+    file = or_404(hardship_file_get, actor=actor, file_id=file_id)
     errors: dict[str, str] = {}
     action = request.POST.get("action", "")
     if request.method == "POST":
@@ -455,13 +437,13 @@ def hardship_file_detail(request, file_id: str):
         except DomainError as exc:
             errors = _errors(exc)
             messages.error(request, exc.message)
-        file = _or_404(hardship_file_get, actor=actor, file_id=file_id)
+        file = or_404(hardship_file_get, actor=actor, file_id=file_id)
     else:
         hardship_file_view_record(actor=actor, file=file)
     verify_fields = _file_fields()
     for item in verify_fields:
         item.value = _household_text(file) if item.name == "household_text" else getattr(file, item.name)
-    return _render(
+    return render_page(
         request,
         f"{file.person.name} 的困难职工档案",
         "backoffice/casework/file_detail.html",
@@ -494,7 +476,7 @@ def hardship_file_new(request):
             return redirect(reverse("admin:hardship_file_detail", args=[file.id]))
         except DomainError as exc:
             errors = _errors(exc)
-    return _render(
+    return render_page(
         request,
         "建立困难职工档案",
         "backoffice/casework/simple_fields.html",
@@ -545,7 +527,7 @@ def plan_new(request):
                 errors["org_code"] = errors.pop("org")
     else:
         fields[0].value = org_scope_root(actor=actor).code
-    return _render(
+    return render_page(
         request,
         "设立互助保障计划",
         "backoffice/casework/simple_fields.html",
@@ -565,7 +547,7 @@ def _org_from_code(actor, code: str, *, field: str):
 def plan_detail(request, plan_id: str):
     actor = require_actor(request)
     actor.require(Perm.CASES_VIEW)
-    plan = _or_404(plan_get, actor=actor, plan_id=plan_id)
+    plan = or_404(plan_get, actor=actor, plan_id=plan_id)
     error = ""
     if request.method == "POST":
         try:
@@ -596,7 +578,7 @@ def plan_detail(request, plan_id: str):
 
     enrolments = enrolments_visible_to(actor).filter(plan=plan)
     by_union = list(enrolments.values("org__name", "org__code").order_by("org__code").annotate(**_count_and_premium()))
-    return _render(
+    return render_page(
         request,
         str(plan),
         "backoffice/casework/plan_detail.html",
@@ -647,7 +629,7 @@ def campaign_new(request):
             errors = _errors(exc)
     else:
         fields[0].value = org_scope_root(actor=actor).code
-    return _render(
+    return render_page(
         request,
         "创建慰问活动",
         "backoffice/casework/simple_fields.html",
@@ -663,7 +645,7 @@ VISIT_COLUMNS = ("card_number", "group_name", "headcount", "money", "goods", "go
 def campaign_detail(request, campaign_id: str):
     actor = require_actor(request)
     actor.require(Perm.CASES_VIEW)
-    campaign = _or_404(campaign_get, actor=actor, campaign_id=campaign_id)
+    campaign = or_404(campaign_get, actor=actor, campaign_id=campaign_id)
     error = ""
     rows = [{name: "" for name in VISIT_COLUMNS} for _ in range(VISIT_ROWS)]
     org_code = org_scope_root(actor=actor).code
@@ -683,7 +665,7 @@ def campaign_detail(request, campaign_id: str):
         except DomainError as exc:
             error = exc.message
     visits = visits_visible_to(actor).filter(campaign=campaign).order_by("-visited_on", "-recorded_at")
-    return _render(
+    return render_page(
         request,
         campaign.name,
         "backoffice/casework/campaign_detail.html",
@@ -730,7 +712,7 @@ def callbacks(request):
             return redirect(reverse("admin:case_callbacks"))
         except DomainError as exc:
             errors = _errors(exc)
-    return _render(
+    return render_page(
         request,
         "办结回访",
         "backoffice/casework/callbacks.html",
@@ -809,7 +791,7 @@ def service_figures(request):
         return response
     query = request.GET.copy()
     query["format"] = "xlsx"
-    return _render(
+    return render_page(
         request,
         "职工服务统计",
         "backoffice/casework/figures.html",

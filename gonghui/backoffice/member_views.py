@@ -11,7 +11,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from gonghui.backoffice.base import report_domain_error, require_actor
+from gonghui.backoffice.base import or_404, render_page, report_domain_error, require_actor
 from gonghui.common.errors import DomainError, NotFound
 from gonghui.common.roles import Perm
 from gonghui.members.cards import CARD_TOKEN_SECONDS, card_qr_svg
@@ -64,23 +64,6 @@ from gonghui.orgs.selectors import org_children, org_get, org_get_by_code, org_s
 RECTIFICATION_PAGE = 100
 
 
-def _site():
-    from gonghui.backoffice.site import backoffice_site
-
-    return backoffice_site
-
-
-def _render(request, title: str, template: str, **context) -> TemplateResponse:
-    return TemplateResponse(request, template, {**_site().each_context(request), "title": title, **context})
-
-
-def _or_404(fn, **kwargs):
-    try:
-        return fn(**kwargs)
-    except NotFound:
-        raise Http404 from None
-
-
 def _blank(choices):
     return [("", "—"), *choices]
 
@@ -91,7 +74,7 @@ def _blank(choices):
 def member_detail(request, membership_id: str):
     actor = require_actor(request)
     actor.require(Perm.MEMBERS_VIEW)
-    membership = _or_404(membership_get, actor=actor, membership_id=membership_id)
+    membership = or_404(membership_get, actor=actor, membership_id=membership_id)
     revealed: dict[str, str] = {}
     if request.method == "POST":
         action = request.POST.get("action", "")
@@ -107,9 +90,9 @@ def member_detail(request, membership_id: str):
                 return redirect(reverse("admin:member_detail", args=[membership.id]))
         except DomainError as exc:
             report_domain_error(request, exc)
-        membership = _or_404(membership_get, actor=actor, membership_id=membership_id)
+        membership = or_404(membership_get, actor=actor, membership_id=membership_id)
     history = person_history(actor=actor, person=membership.person)
-    return _render(
+    return render_page(
         request,
         f"会员：{membership.person.name}",
         "backoffice/members/member_detail.html",
@@ -155,9 +138,9 @@ def member_card(request, membership_id: str):
     """电子会员卡 with a QR code that refreshes every minute (htmx), carrying a signed token valid 5 minutes."""
     actor = require_actor(request)
     actor.require(Perm.MEMBERS_VIEW)
-    membership = _or_404(membership_get, actor=actor, membership_id=membership_id)
+    membership = or_404(membership_get, actor=actor, membership_id=membership_id)
     template = "backoffice/members/_card_qr.html" if request.htmx else "backoffice/members/card.html"
-    return _render(
+    return render_page(
         request,
         "电子会员卡",
         template,
@@ -249,14 +232,14 @@ def member_enrol_view(request):
             except DomainError as exc:
                 report_domain_error(request, exc, form)
     title = "代为提交入会申请" if as_application else "录入会员"
-    return _render(request, title, "backoffice/members/person_form.html", form=form)
+    return render_page(request, title, "backoffice/members/person_form.html", form=form)
 
 
 def member_correct(request, membership_id: str):
     """更正个人信息: only what changed is sent to the service; the document number only when retyped."""
     actor = require_actor(request)
     actor.require(Perm.MEMBERS_MANAGE)
-    membership = _or_404(membership_get, actor=actor, membership_id=membership_id)
+    membership = or_404(membership_get, actor=actor, membership_id=membership_id)
     person = membership.person
     initial = {name: getattr(person, name, "") for name in PERSON_FIELDS if hasattr(person, name)}
     initial["doc_number"] = ""
@@ -280,7 +263,7 @@ def member_correct(request, membership_id: str):
         else:
             messages.success(request, "个人信息已更正，修改前后内容已记入审计日志")
             return redirect(reverse("admin:member_detail", args=[membership.id]))
-    return _render(request, f"更正个人信息：{person.name}", "backoffice/members/person_form.html", form=form)
+    return render_page(request, f"更正个人信息：{person.name}", "backoffice/members/person_form.html", form=form)
 
 
 # ---------------------------------------------------------------- search by personal number
@@ -322,7 +305,7 @@ def member_search_view(request):
         form.data = form.data.copy()
         form.data["doc_number"] = ""
         form.data["phone"] = ""
-    return _render(request, "会员查询", "backoffice/members/search.html", form=form, results=results)
+    return render_page(request, "会员查询", "backoffice/members/search.html", form=form, results=results)
 
 
 # ---------------------------------------------------------------- join applications
@@ -331,7 +314,7 @@ def member_search_view(request):
 def join_application_detail(request, application_id: str):
     actor = require_actor(request)
     actor.require(Perm.MEMBERS_VIEW)
-    application = _or_404(join_application_get, actor=actor, application_id=application_id)
+    application = or_404(join_application_get, actor=actor, application_id=application_id)
     if request.method == "POST":
         action = request.POST.get("action", "")
         reason = request.POST.get("reason", "")
@@ -354,9 +337,9 @@ def join_application_detail(request, application_id: str):
             return redirect(reverse("admin:join_application_detail", args=[application.id]))
         except DomainError as exc:
             report_domain_error(request, exc)
-        application = _or_404(join_application_get, actor=actor, application_id=application_id)
+        application = or_404(join_application_get, actor=actor, application_id=application_id)
     holding = membership_holding(application.person)
-    return _render(
+    return render_page(
         request,
         "入会申请",
         "backoffice/members/application_detail.html",
@@ -373,7 +356,7 @@ def join_application_detail(request, application_id: str):
 def transfer_detail(request, transfer_id: str):
     actor = require_actor(request)
     actor.require(Perm.MEMBERS_VIEW)
-    transfer = _or_404(transfer_get, actor=actor, transfer_id=transfer_id)
+    transfer = or_404(transfer_get, actor=actor, transfer_id=transfer_id)
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
@@ -394,11 +377,11 @@ def transfer_detail(request, transfer_id: str):
             return redirect(reverse("admin:transfer_detail", args=[transfer.id]))
         except DomainError as exc:
             report_domain_error(request, exc)
-        transfer = _or_404(transfer_get, actor=actor, transfer_id=transfer_id)
+        transfer = or_404(transfer_get, actor=actor, transfer_id=transfer_id)
     manage = actor.can(Perm.MEMBERS_MANAGE)
     source_side = manage and actor.covers_path(transfer.from_org.path)
     target_side = manage and actor.covers_path(transfer.to_org.path)
-    return _render(
+    return render_page(
         request,
         "会员接转",
         "backoffice/members/transfer_detail.html",
@@ -419,7 +402,7 @@ def data_quality(request):
     actor = require_actor(request)
     actor.require(Perm.MEMBERS_VIEW)
     org = (
-        _or_404(org_get, actor=actor, org_id=request.GET["org"])
+        or_404(org_get, actor=actor, org_id=request.GET["org"])
         if request.GET.get("org")
         else org_scope_root(actor=actor)
     )
@@ -428,7 +411,7 @@ def data_quality(request):
     except ValueError:
         page = 1
     children = [] if org.is_grassroots else list(org_children(actor=actor, org_id=org.id)[:50])
-    return _render(
+    return render_page(
         request,
         "数据质量",
         "backoffice/members/quality.html",
@@ -451,7 +434,7 @@ def member_export(request):
     actor = require_actor(request)
     if request.method != "POST":
         raise Http404
-    org = _or_404(org_get, actor=actor, org_id=request.POST.get("org", ""))
+    org = or_404(org_get, actor=actor, org_id=request.POST.get("org", ""))
     try:
         job = member_roster_export_request(
             actor=actor,

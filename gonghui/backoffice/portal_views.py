@@ -8,22 +8,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from gonghui.backoffice.base import report_domain_error, require_actor
+from gonghui.backoffice.base import render_page, report_domain_error, require_actor
 from gonghui.common.errors import DomainError, NotFound
 from gonghui.common.roles import Perm
 from gonghui.members.selectors import correction_get
 from gonghui.members.self_service import CORRECTABLE_FIELD_LABELS
 from gonghui.members.services import correction_request_apply, correction_request_reject
 from gonghui.orgs.selectors import org_get
-
-
-def _render(request, title: str, template: str, **context) -> TemplateResponse:
-    from gonghui.backoffice.site import backoffice_site
-
-    return TemplateResponse(request, template, {**backoffice_site.each_context(request), "title": title, **context})
 
 
 def _union_in_scope(request, org_id: str):
@@ -49,7 +42,7 @@ def org_join_code(request, org_id: str):
     org = _union_in_scope(request, org_id)
     url = join_url(request, org)
     usable = org.is_grassroots and org.status == "active"
-    return _render(
+    return render_page(
         request,
         f"扫码入会：{org.name}",
         "backoffice/join_code.html",
@@ -104,7 +97,7 @@ def correction_detail(request, correction_id: str):
         }
         for field, value in correction.changes.items()
     ]
-    return _render(
+    return render_page(
         request,
         "资料更正申请",
         "backoffice/members/correction_detail.html",
