@@ -209,7 +209,8 @@ def test_member_applies_for_hardship_aid_cadre_closes_it_member_rates_it(
     expect(step(page, "已受理")).to_have_class("step step-done")
     expect(step(page, "办理中")).to_have_class("step step-done")
     expect(step(page, "已办结")).to_have_class("step step-done")
-    expect(step(page, "已办结").locator("p")).to_have_text(f"{RESULT}，发放 2000.00 元")
+    # The result's closing 。 gives way to the amount: "…帮扶金，发放 2000.00 元", never "…帮扶金。，发放".
+    expect(step(page, "已办结").locator("p")).to_have_text(f"{RESULT.removesuffix('。')}，发放 2000.00 元")
     expect(step(page, "评价")).to_have_class("step step-current")
     expect(page.get_by_role("button", name="上传", exact=True)).to_have_count(0)  # evidence closes with the case
     assert_fits_phone(page)
