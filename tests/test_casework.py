@@ -95,7 +95,13 @@ from gonghui.casework.services import (
 from gonghui.common.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from gonghui.common.workdays import add_working_days, is_working_day, working_days_between
 from gonghui.members.people import document_index
-from gonghui.members.services import membership_leave, membership_reserve
+from gonghui.members.services import (
+    membership_leave,
+    membership_reserve,
+    transfer_accept,
+    transfer_release,
+    transfer_request,
+)
 from tests.members_factories import enrol, registry_state, resident_id
 from tests.test_self_service import IP, Member, fresh
 
@@ -1316,6 +1322,21 @@ def household(size="3", income="35000", causes=("illness",), tier="deep") -> dic
 
 
 class TestHardshipFile:
+    def test_the_file_follows_its_member_to_a_new_union(self, member, actors, tree):
+        first = advance(apply(member, "hardship"), actors, "closed", outcome=GRANT_MONEY)
+        file = HardshipFile.objects.get(person=member.person)
+        assert (file.org.code, first.home_org.code) == (E12, E12)
+        town = actors["town_cadre"]
+        transfer = transfer_request(actor=town, membership=member.membership, to_org=tree[E123], reason="工作调动")
+        transfer_accept(actor=town, transfer=transfer_release(actor=town, transfer=transfer))
+
+        second = advance(apply(member, "hardship"), actors, "closed", outcome=GRANT_MONEY)
+        file = HardshipFile.objects.get(person=member.person)
+        assert (second.home_org.code, second.org.code, file.org.code) == (E123, E123, E123)
+        assert file.aid.count() == 2
+        moved = last_audit("hardship.move")
+        assert (moved.object_id, moved.details["from"], moved.details["to"]) == (str(file.id), E12, E123)
+
     @pytest.mark.parametrize(
         ("income", "size", "expected"),
         [

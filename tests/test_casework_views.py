@@ -1860,6 +1860,28 @@ def test_establishing_a_file_after_a_home_visit(people, tree, login):
     assert HardshipFile.objects.count() == 1
 
 
+def test_household_members_are_entered_one_per_line(people, login):
+    client = login("grassroots_cadre")
+    lines = "李芳 配偶 患病 0\n张小明，子女，在读，0\n\n王秀 母亲 退休 18000.50"
+    data = {"card_number": people["m12"].card, **file_data(household_text=lines)}
+    response = client.post(reverse("admin:hardship_file_new"), data)
+    assert response.status_code == 302
+    file = HardshipFile.objects.get()
+    rows = list(file.household.order_by("id").values_list("name", "relation", "situation", "annual_income"))
+    assert rows == [
+        ("李芳", "配偶", "患病", Decimal("0.00")),
+        ("张小明", "子女", "在读", Decimal("0.00")),
+        ("王秀", "母亲", "退休", Decimal("18000.50")),
+    ]
+    before = casework_state()
+    bad = client.post(
+        reverse("admin:hardship_file_detail", args=[file.id]),
+        {"action": "verify", **file_data(household_text="李芳 配偶 患病 很多")},
+    )
+    assert bad.status_code == 200 and "第1位家庭成员：年收入应为金额" in text(bad)
+    assert casework_state() == before
+
+
 @pytest.fixture
 def hardship_file(actors, people) -> HardshipFile:
     return hardship_file_establish(

@@ -45,6 +45,7 @@ from gonghui.casework.selectors import (
     case_figures,
     case_get,
     hardship_file_get,
+    plan_enrolment_by_union,
     plan_get,
     visits_visible_to,
 )
@@ -574,10 +575,7 @@ def plan_detail(request, plan_id: str):
             raise Http404 from None
         except DomainError as exc:
             error = exc.message
-    from gonghui.casework.selectors import enrolments_visible_to
-
-    enrolments = enrolments_visible_to(actor).filter(plan=plan)
-    by_union = list(enrolments.values("org__name", "org__code").order_by("org__code").annotate(**_count_and_premium()))
+    by_union = plan_enrolment_by_union(actor=actor, plan=plan)
     return render_page(
         request,
         str(plan),
@@ -590,12 +588,6 @@ def plan_detail(request, plan_id: str):
         can_configure=actor.can(Perm.CASES_CONFIGURE) and actor.covers_path(plan.org.path),
         error=error,
     )
-
-
-def _count_and_premium() -> dict:
-    from django.db.models import Count, Sum
-
-    return {"people": Count("id"), "premium_total": Sum("premium")}
 
 
 # ---------------------------------------------------------------- care campaigns

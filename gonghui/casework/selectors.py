@@ -188,6 +188,13 @@ def enrolments_visible_to(actor: Actor) -> QuerySet[InsuranceEnrolment]:
     return found.select_related("plan", "person", "org")
 
 
+def plan_enrolment_by_union(*, actor: Actor, plan: InsurancePlan) -> list[dict]:
+    """参保情况 of a plan per union in the actor's subtree: name, code, people and premiums."""
+    enrolments = enrolments_visible_to(actor).filter(plan=plan)
+    per_union = enrolments.values("org__name", "org__code").order_by("org__code")
+    return list(per_union.annotate(people=Count("id"), premium_total=Sum("premium")))
+
+
 def campaigns_visible_to(actor: Actor) -> QuerySet[CareCampaign]:
     actor.require(Perm.CASES_VIEW)
     return CareCampaign.objects.filter(_up_and_down(actor)).select_related("org")

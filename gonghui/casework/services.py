@@ -59,9 +59,9 @@ from gonghui.members.documents import DocType, DocumentInvalid, normalise_docume
 from gonghui.members.member_accounts import member_actor
 from gonghui.members.models import HOLDING_STATUSES, MemberAccount, Membership, MembershipStatus, Person
 from gonghui.members.people import document_index
+from gonghui.members.services import REASON_MAX, CaseMovedOn, clean_reason
 from gonghui.orgs.models import Organisation, OrgLevel
 
-REASON_MAX = 500
 CASES_PER_DAY = 10
 MAX_ATTACHMENTS = 10
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -73,25 +73,6 @@ ATTACHMENT_SIGNATURES = {
 }
 CALLBACK_DEFAULT_SHARE = Decimal("0.10")
 ONE_GRANT_A_YEAR = "该学生 {year} 年已获得金秋助学资助，每名学生每年限资助一次"
-
-
-class CaseMovedOn(DomainError):
-    """The case changed state since the actor loaded it (another cadre acted first)."""
-
-    code = "conflict"
-    status = 409
-
-
-# ---------------------------------------------------------------- helpers
-
-
-def _clean_reason(reason: str, *, label: str) -> str:
-    text = (reason or "").strip()
-    if not text:
-        raise ValidationFailed({"reason": f"请填写{label}"})
-    if len(text) > REASON_MAX:
-        raise ValidationFailed({"reason": f"{label}不能超过{REASON_MAX}个字"})
-    return text
 
 
 def _note(text: str) -> str:
@@ -386,7 +367,7 @@ def case_accept(*, actor: Actor, case: ServiceCase, note: str = "") -> ServiceCa
 
 @transaction.atomic
 def case_reject(*, actor: Actor, case: ServiceCase, reason: str) -> ServiceCase:
-    reason = _clean_reason(reason, label="不予受理的理由")
+    reason = clean_reason(reason, label="不予受理的理由")
     case = _lock_for_cadre(actor, case, expected=(CaseStatus.SUBMITTED,))
     today = timezone.localdate()
     _note_lateness(case, today)
@@ -427,7 +408,7 @@ def case_close(*, actor: Actor, case: ServiceCase, result: str, outcome: dict[st
     """办结, with the type's closing step. `outcome` carries the type's fields (see docs/casework.md):
     hardship: granted, tier, aid_form, amount, aid_description; legal: outcome, amount_recovered;
     insurance: payable, reference; student: granted, amount."""
-    result = _clean_reason(result, label="办理结果")
+    result = clean_reason(result, label="办理结果")
     case = _lock_for_cadre(actor, case, expected=(CaseStatus.IN_PROGRESS,))
     today = timezone.localdate()
     outcome = outcome or {}
@@ -540,7 +521,7 @@ def member_case_withdraw(*, account: MemberAccount, case_id, ip: str | None = No
 @transaction.atomic
 def case_withdraw(*, actor: Actor, case: ServiceCase, reason: str) -> ServiceCase:
     """A cadre records the withdrawal the applicant asked for in person or by phone, with what they said."""
-    reason = _clean_reason(reason, label="撤回说明")
+    reason = clean_reason(reason, label="撤回说明")
     case = _lock_for_cadre(actor, case, expected=(CaseStatus.SUBMITTED, CaseStatus.ACCEPTED))
     return _withdraw(actor, case, reason)
 

@@ -89,7 +89,7 @@ def require_import_target(actor: Actor, org: Organisation) -> None:
     _require_open_union(org)
 
 
-def _clean_reason(reason: str, *, label: str = "原因") -> str:
+def clean_reason(reason: str, *, label: str = "原因") -> str:
     text = (reason or "").strip()
     if not text:
         raise ValidationFailed({"reason": f"请填写{label}"})
@@ -343,7 +343,7 @@ def person_reveal(*, actor: Actor, person: Person, field: str, reason: str) -> s
     actor.require(Perm.MEMBERS_UNMASK)
     if field not in REVEALABLE:
         raise ValidationFailed({"field": "只能查看证件号码或手机号码"})
-    reason = _clean_reason(reason, label="查看原因")
+    reason = clean_reason(reason, label="查看原因")
     where = current_case_org_in_scope(actor, person)
     if where is None:
         raise NotFound()
@@ -511,7 +511,7 @@ def join_application_approve(*, actor: Actor, application: JoinApplication, comm
 
 @transaction.atomic
 def join_application_reject(*, actor: Actor, application: JoinApplication, reason: str) -> JoinApplication:
-    reason = _clean_reason(reason, label="不予通过的理由")
+    reason = clean_reason(reason, label="不予通过的理由")
     application = _lock_pending_application(actor, application)
     close_application(actor, application, status=ApplicationStatus.REJECTED, reason=reason)
     audit_application(actor, "join_application.reject", application, {"reason": reason})
@@ -603,7 +603,7 @@ def transfer_request_incoming(
     """A cadre of the receiving union asks for a member of another union to be transferred in (e.g. found by a
     roster import); the member's union still decides on the release."""
     _require_manage(actor, to_org)
-    reason = _clean_reason(reason, label="接转原因")
+    reason = clean_reason(reason, label="接转原因")
     return _open_transfer(actor=actor, membership=membership, to_org=to_org, reason=reason, by_member=False)
 
 
@@ -615,7 +615,7 @@ def transfer_request_by_member(
     theirs. Both unions decide as for any transfer."""
     if actor.kind != "member":
         raise PermissionDenied()
-    reason = _clean_reason(reason, label="接转原因")
+    reason = clean_reason(reason, label="接转原因")
     return _open_transfer(actor=actor, membership=membership, to_org=to_org, reason=reason, by_member=True)
 
 
@@ -623,7 +623,7 @@ def transfer_request_by_member(
 def transfer_request(*, actor: Actor, membership: Membership, to_org: Organisation, reason: str) -> TransferRequest:
     """A cadre of the member's union (or above) asks to move the member to any union in the tree."""
     _require_manage(actor, membership.org)
-    reason = _clean_reason(reason, label="接转原因")
+    reason = clean_reason(reason, label="接转原因")
     return _open_transfer(actor=actor, membership=membership, to_org=to_org, reason=reason, by_member=False)
 
 
@@ -694,7 +694,7 @@ def transfer_accept(*, actor: Actor, transfer: TransferRequest) -> Membership:
 @transaction.atomic
 def transfer_refuse(*, actor: Actor, transfer: TransferRequest, reason: str) -> TransferRequest:
     """Refused by the side whose step it is: the source before release, the target after."""
-    reason = _clean_reason(reason, label="拒绝理由")
+    reason = clean_reason(reason, label="拒绝理由")
     current = _lock_transfer(transfer, expected=OPEN_TRANSFER_STATUSES)
     side = "source" if current.status == TransferStatus.PENDING_RELEASE else "target"
     org = current.from_org if side == "source" else current.to_org
@@ -756,7 +756,7 @@ def _lock_membership_for_change(actor: Actor, membership: Membership, *, expecte
 
 
 def _end_membership(actor, membership, *, status, reason, on, action, expected=HOLDING_STATUSES) -> Membership:
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason)
     today = timezone.localdate()
     locked = _lock_membership_for_change(actor, membership, expected=expected)
     ended = _clean_date(on, field="ended_on", label="终止日期", today=today)
@@ -789,7 +789,7 @@ def membership_cancel(*, actor: Actor, membership: Membership, reason: str, on: 
 @transaction.atomic
 def membership_reserve(*, actor: Actor, membership: Membership, reason: str) -> Membership:
     """保留会籍 (unemployment, retirement while keeping the link, long leave)."""
-    reason = _clean_reason(reason)
+    reason = clean_reason(reason)
     locked = _lock_membership_for_change(actor, membership, expected=(MembershipStatus.ACTIVE,))
     locked.status = MembershipStatus.RESERVED
     locked.end_reason = reason
@@ -990,7 +990,7 @@ def correction_request_apply(*, actor: Actor, correction: CorrectionRequest, com
 
 @transaction.atomic
 def correction_request_reject(*, actor: Actor, correction: CorrectionRequest, reason: str) -> CorrectionRequest:
-    reason = _clean_reason(reason, label="不予更正的理由")
+    reason = clean_reason(reason, label="不予更正的理由")
     correction = _lock_pending_correction(actor, correction)
     _close_correction(actor, correction, status=CorrectionStatus.REJECTED, reason=reason, action="correction.reject")
     return correction

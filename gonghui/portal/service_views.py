@@ -3,7 +3,7 @@ case step by step, add evidence, withdraw before 办理, and rate the result. A 
 anything else answers like a missing page."""
 
 from django.http import FileResponse, Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 
 from gonghui.casework.kinds import KINDS, STEP_WORKING_DAYS
@@ -20,7 +20,8 @@ from gonghui.casework.services import (
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.members.models import MembershipStatus
 from gonghui.members.selectors import membership_holding, own_person
-from gonghui.portal.session import client_ip, current_account, member_required
+from gonghui.portal.session import client_ip, member_required
+from gonghui.portal.views import _errors, _own_or_404, _page
 
 APPLY_FIELDS = {
     CaseKind.HARDSHIP: ("summary", "household_size", "household_income", "amount_requested"),
@@ -44,23 +45,6 @@ APPLY_FIELDS = {
         "amount_requested",
     ),
 }
-
-
-def _page(request, template: str, **context):
-    from django.conf import settings
-
-    return render(request, template, {"account": current_account(request), "demo": settings.DEMO_MODE, **context})
-
-
-def _errors(exc: DomainError) -> dict[str, str]:
-    return dict(exc.errors) if isinstance(exc, ValidationFailed) else {"form": exc.message}
-
-
-def _own_or_404(fn, **kwargs):
-    try:
-        return fn(**kwargs)
-    except NotFound:
-        raise Http404 from None
 
 
 def _service_status(account) -> str:
