@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "gonghui.accounts",
     "gonghui.members",
     "gonghui.casework",
+    "gonghui.stats",
     "gonghui.jobs",
     "gonghui.demo",
     "gonghui.portal",

@@ -20,7 +20,15 @@ class BackOfficeSite(UnfoldAdminSite):
         )
 
     def get_urls(self):
-        from gonghui.backoffice import casework_views, import_views, member_views, org_import_views, portal_views, views
+        from gonghui.backoffice import (
+            casework_views,
+            import_views,
+            member_views,
+            org_import_views,
+            portal_views,
+            stats_views,
+            views,
+        )
 
         custom = [
             path("registry/find/", self.admin_view(member_views.member_search_view), name="member_search"),
@@ -92,6 +100,8 @@ class BackOfficeSite(UnfoldAdminSite):
                 name="org_import_template",
             ),
             path("services/new/", self.admin_view(casework_views.case_new), name="case_new"),
+            path("stats/", self.admin_view(stats_views.stats_dashboard), name="stats_dashboard"),
+            path("stats/reports/<str:report>/", self.admin_view(stats_views.stats_report), name="stats_report"),
             path("services/figures/", self.admin_view(casework_views.service_figures), name="service_figures"),
             path("services/callbacks/", self.admin_view(casework_views.callbacks), name="case_callbacks"),
             path("services/cases/<str:case_id>/", self.admin_view(casework_views.case_detail), name="case_detail"),

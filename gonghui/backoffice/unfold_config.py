@@ -48,6 +48,12 @@ UNFOLD = {
                 "items": [
                     {"title": "我的工作台", "icon": "dashboard", "link": reverse_lazy("admin:index")},
                     {
+                        "title": "驾驶舱",
+                        "icon": "monitoring",
+                        "link": reverse_lazy("admin:stats_dashboard"),
+                        "permission": _can("stats.view"),
+                    },
+                    {
                         "title": "后台任务",
                         "icon": "pending_actions",
                         "link": reverse_lazy("admin:jobs_jobrun_changelist"),

@@ -51,6 +51,7 @@ class Perm(StrEnum):
     CASES_VIEW = "cases.view"  # service centre: cases, hardship files, plans, campaigns and their figures
     CASES_MANAGE = "cases.manage"  # handle cases, files, enrolments, visits and callbacks in scope
     CASES_CONFIGURE = "cases.configure"  # set up mutual-insurance plans and care campaigns for the subtree
+    STATS_VIEW = "stats.view"  # the dashboard, statistics tables and the annual summary of the subtree (aggregates)
 
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
@@ -68,6 +69,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.CARDS_VERIFY,
             Perm.CASES_VIEW,
             Perm.CASES_MANAGE,
+            Perm.STATS_VIEW,
         }
     ),
     Role.UPPER_CADRE: frozenset(
@@ -87,6 +89,7 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.CASES_VIEW,
             Perm.CASES_MANAGE,
             Perm.CASES_CONFIGURE,
+            Perm.STATS_VIEW,
         }
     ),
     Role.SYSTEM_ADMIN: frozenset(
@@ -108,9 +111,10 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
 }
 
 # External systems act through API tokens: read the org tree and employers, and verify e-member cards. They never
-# read the member roster. A token may also be allowed to import roster files (a personnel system sending its
+# read the member roster; they may read the aggregate figures of their scope (a provincial platform, a big screen).
+# A token may also be allowed to import roster files (a personnel system sending its
 # roster), which adds exactly MEMBERS_IMPORT.
-API_TOKEN_PERMS = frozenset({Perm.ORGS_VIEW, Perm.EMPLOYERS_VIEW, Perm.CARDS_VERIFY})
+API_TOKEN_PERMS = frozenset({Perm.ORGS_VIEW, Perm.EMPLOYERS_VIEW, Perm.CARDS_VERIFY, Perm.STATS_VIEW})
 API_TOKEN_IMPORT_PERMS = API_TOKEN_PERMS | {Perm.MEMBERS_IMPORT}
 
 

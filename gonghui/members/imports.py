@@ -34,6 +34,7 @@ from gonghui.common.roles import Perm
 from gonghui.common.sheets import HEADER_SEARCH_ROWS, LINE, SheetUnreadable, Table, read_table
 from gonghui.jobs.models import JobRun, JobStatus
 from gonghui.jobs.services import actor_from_snapshot, job_create, job_fail, job_start, job_succeed
+from gonghui.members.figures import resync_after_import
 from gonghui.members.models import (
     ImportOutcome,
     MembershipSource,
@@ -266,6 +267,9 @@ def _finish(job: JobRun, *, actor: Actor, org: Organisation, table: Table) -> No
     result = dict(job.result)
     result["changed"] = job.params["mode"] != "dry-run" and bool(summary["added"] or summary["updated"])
     result["message"] = _summary_message(summary, job.params["mode"], previous)
+    if job.params["mode"] != "dry-run":
+        updated = job.import_rows.filter(status=ImportOutcome.UPDATED, person__isnull=False)
+        resync_after_import(org, updated_people=list(updated.values_list("person_id", flat=True)))
     problems = summary["error"] + summary["duplicate"] + summary["conflict"]
     content = error_report_xlsx(job, table) if problems else None
     with transaction.atomic():

@@ -56,6 +56,12 @@ def _failing(memberships: QuerySet[Membership]) -> QuerySet[Membership]:
     )
 
 
+def failing_by_union() -> dict:
+    """Records failing a check, per union (for the per-organisation figures)."""
+    rows = _failing(Membership.objects.filter(status__in=HOLDING_STATUSES)).values("org_id").annotate(n=Count("id"))
+    return {row["org_id"]: row["n"] for row in rows.order_by()}
+
+
 def _holding_in(org: Organisation) -> QuerySet[Membership]:
     return Membership.objects.filter(org__path__startswith=org.path, status__in=HOLDING_STATUSES)
 

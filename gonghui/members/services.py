@@ -18,6 +18,15 @@ from gonghui.common.paths import ancestor_paths
 from gonghui.common.roles import Perm
 from gonghui.common.workdays import add_working_days
 from gonghui.members.documents import DOC_TYPES_WITH_BIRTH_DATE, DocType
+from gonghui.members.figures import (
+    Dims,
+    bulk_started,
+    figures_record,
+    membership_ended,
+    membership_started,
+    membership_status_swapped,
+    person_recounted,
+)
 from gonghui.members.models import (
     HOLDING_STATUSES,
     OPEN_TRANSFER_STATUSES,
@@ -48,6 +57,7 @@ from gonghui.members.people import (
     seal_document,
     seal_phone,
 )
+from gonghui.orgs.figures import figures_declared_set
 from gonghui.orgs.models import Organisation, OrgStatus
 
 JOIN_DECISION_WORKING_DAYS = 15
@@ -256,6 +266,7 @@ def person_update(*, actor: Actor, person: Person, **changes: Any) -> Person:
         # Only the union that holds the membership corrects the record.
         raise PermissionDenied("只有会员所在工会及其上级工会可以更正个人信息")
     person = _lock(Person, person.pk)
+    counted_as = Dims.of(person)
     today = timezone.localdate()
     before = {field: getattr(person, field) for field in (*PROFILE_FIELDS, "birth_date", "sex")}
     before_doc, before_phone = person.doc_masked, person.phone_masked
@@ -311,6 +322,7 @@ def person_update(*, actor: Actor, person: Person, **changes: Any) -> Person:
         object_org_path=holding.org.path,
         details={"changes": diff},
     )
+    figures_record(person_recounted(person, before=counted_as))
     return person
 
 
@@ -398,6 +410,7 @@ def member_enrol(
         _audit_person_created(actor, person, org)
     membership = _create_membership(person=person, org=org, joined_on=joined, source=source)
     _audit_membership(actor, "membership.enrol", membership, {"source": source, "org": org.code})
+    figures_record([membership_started(membership, on=joined)])
     return membership
 
 
@@ -506,6 +519,7 @@ def join_application_approve(*, actor: Actor, application: JoinApplication, comm
         actor, application, status=ApplicationStatus.APPROVED, reason=(comment or "").strip()[:REASON_MAX]
     )
     audit_application(actor, "join_application.approve", application, {"card_number": membership.card_number})
+    figures_record([membership_started(membership, on=membership.joined_on)])
     return membership
 
 
@@ -674,6 +688,7 @@ def transfer_accept(*, actor: Actor, transfer: TransferRequest) -> Membership:
     old = _lock(Membership, transfer.membership_id)
     if old.status not in HOLDING_STATUSES:
         raise CaseMovedOn(f"原会籍当前为“{old.get_status_display()}”，不能再接转")
+    held_as = old.status
     today = timezone.localdate()
     old.status = MembershipStatus.TRANSFERRED_OUT
     old.ended_on = today
@@ -688,6 +703,7 @@ def transfer_accept(*, actor: Actor, transfer: TransferRequest) -> Membership:
     transfer.new_membership = new
     transfer.save()
     _audit_transfer(actor, "transfer.accept", transfer, to_org, {"card_number": new.card_number})
+    figures_record([membership_ended(old, held_as=held_as), membership_started(new, on=today)])
     return new
 
 
@@ -762,11 +778,13 @@ def _end_membership(actor, membership, *, status, reason, on, action, expected=H
     ended = _clean_date(on, field="ended_on", label="终止日期", today=today)
     if ended < locked.joined_on:
         raise ValidationFailed({"ended_on": "终止日期不能早于入会日期"})
+    held_as = locked.status
     locked.status = status
     locked.ended_on = ended
     locked.end_reason = reason
     locked.save()
     _audit_membership(actor, action, locked, {"reason": reason, "on": ended.isoformat()})
+    figures_record([membership_ended(locked, held_as=held_as)])
     return locked
 
 
@@ -795,6 +813,7 @@ def membership_reserve(*, actor: Actor, membership: Membership, reason: str) -> 
     locked.end_reason = reason
     locked.save()
     _audit_membership(actor, "membership.reserve", locked, {"reason": reason})
+    figures_record([membership_status_swapped(locked, was=MembershipStatus.ACTIVE)])
     return locked
 
 
@@ -806,6 +825,7 @@ def membership_restore(*, actor: Actor, membership: Membership, reason: str = ""
     locked.end_reason = ""
     locked.save()
     _audit_membership(actor, "membership.restore", locked, {"reason": (reason or "").strip()[:REASON_MAX]})
+    figures_record([membership_status_swapped(locked, was=MembershipStatus.RESERVED)])
     return locked
 
 
@@ -832,6 +852,9 @@ def declared_total_record(*, actor: Actor, org: Organisation, total: int, as_of:
         object_org_path=org.path,
         details={"total": total, "as_of": as_of.isoformat()},
     )
+    if org.status == OrgStatus.ACTIVE:
+        latest = DeclaredTotal.objects.filter(org=org).order_by("-as_of", "-recorded_at").values_list("total")[:1]
+        figures_declared_set(org, latest=latest.get()[0])
     return declared
 
 
@@ -916,6 +939,7 @@ def members_bulk_load(
         object_org_path=org.path,
         details={"count": len(memberships), "source": source},
     )
+    figures_record([bulk_started(org, people, joined_on)])
     return memberships
 
 

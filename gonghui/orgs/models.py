@@ -151,3 +151,143 @@ class Employer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# ---------------------------------------------------------------- figures kept per organisation (统计数)
+#
+# Each row holds the figures of an organisation's whole subtree (the organisation and everything below it), so a
+# dashboard reads one row for any node. They are kept in the same transaction as every change that moves them (the
+# registry's and the employer registry's services), and rebuilt from the source tables by `manage.py rebuild_counts`.
+# See gonghui/orgs/figures.py for how they are kept and docs/statistics.md for what each one means.
+
+STOCK_FIELDS = (
+    "members",
+    "active",
+    "reserved",
+    "male",
+    "female",
+    "new_employment",
+    "migrant",
+    "form_standard",
+    "form_courier",
+    "form_food_delivery",
+    "form_ride_hailing",
+    "form_truck_driver",
+    "form_other_flexible",
+    "form_unknown",
+    "declared_total",
+    "declared_unions",
+    "registered_in_declared",
+    "employers",
+    "employers_covered",
+    "employers_25",
+    "employers_25_covered",
+    "employers_100",
+    "employers_100_covered",
+)
+
+FLOW_FIELDS = (
+    "joined",
+    "transferred_in",
+    "transferred_out",
+    "left",
+    "cancelled",
+    "net_members",
+    "net_male",
+    "net_female",
+    "net_new_employment",
+    "net_migrant",
+)
+
+
+def _counter(label: str) -> models.IntegerField:
+    return models.IntegerField(label, default=0, db_default=0)
+
+
+class OrgFigures(models.Model):
+    """Current figures of an organisation's subtree: members held (正式会员 + 保留会籍) by sex, employment form,
+    农民工 and 新就业形态; the declared member totals 入库率 is measured against; employers located there by size
+    and whether a union covers them (建会率). `own_declared` is this union's own latest declaration (not summed).
+    `failing` (records failing a data-quality check, for 准确率) is refreshed by the daily re-check, not per write."""
+
+    org = models.OneToOneField(
+        Organisation, primary_key=True, on_delete=models.CASCADE, related_name="figures", verbose_name="组织"
+    )
+    members = _counter("会员数")
+    active = _counter("正式会员")
+    reserved = _counter("保留会籍")
+    male = _counter("男")
+    female = _counter("女")
+    new_employment = _counter("新就业形态")
+    migrant = _counter("农民工")
+    form_standard = _counter("标准劳动关系")
+    form_courier = _counter("快递员")
+    form_food_delivery = _counter("外卖配送员")
+    form_ride_hailing = _counter("网约车驾驶员")
+    form_truck_driver = _counter("货车司机")
+    form_other_flexible = _counter("其他灵活就业")
+    form_unknown = _counter("就业形态未填")
+    declared_total = _counter("实有会员数合计")
+    declared_unions = _counter("已填报实有会员数的基层工会")
+    registered_in_declared = _counter("已填报工会的入库会员")
+    own_declared = models.IntegerField("本会实有会员数", null=True, blank=True)
+    employers = _counter("企业/单位")
+    employers_covered = _counter("已建会企业/单位")
+    employers_25 = _counter("25人以上企业")
+    employers_25_covered = _counter("25人以上已建会企业")
+    employers_100 = _counter("100人以上企业")
+    employers_100_covered = _counter("100人以上已建会企业")
+    failing = _counter("未通过质量核查的会员")
+    failing_checked_at = models.DateTimeField("质量核查时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "组织统计数"
+        verbose_name_plural = "组织统计数"
+
+    def __str__(self) -> str:
+        return f"{self.org_id}: {self.members}"
+
+
+class OrgMonthFigures(models.Model):
+    """Movements in one calendar month in an organisation's subtree: joins (入会, by join date), transfers in and out
+    and leavings (by the date they took effect), and the net change of the member count and of the members by sex,
+    新就业形态 and 农民工. The member count at the end of any month is the current count less the net changes of
+    the months after it."""
+
+    org = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+", verbose_name="组织")
+    month = models.DateField("月份")
+    joined = _counter("新入会")
+    transferred_in = _counter("接转转入")
+    transferred_out = _counter("接转转出")
+    left = _counter("退会")
+    cancelled = _counter("注销")
+    net_members = _counter("会员净增")
+    net_male = _counter("男会员净增")
+    net_female = _counter("女会员净增")
+    net_new_employment = _counter("新就业形态会员净增")
+    net_migrant = _counter("农民工会员净增")
+
+    class Meta:
+        verbose_name = "组织月度变动"
+        verbose_name_plural = "组织月度变动"
+        constraints = [models.UniqueConstraint(fields=["org", "month"], name="org_month_figures_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.org_id} {self.month:%Y-%m}"
+
+
+class OrgAgeFigures(models.Model):
+    """Members held in an organisation's subtree by year of birth (0: unknown), so age bands can be drawn for any
+    reference year."""
+
+    org = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+", verbose_name="组织")
+    birth_year = models.PositiveSmallIntegerField("出生年份")
+    members = _counter("会员数")
+
+    class Meta:
+        verbose_name = "组织会员出生年份分布"
+        verbose_name_plural = "组织会员出生年份分布"
+        constraints = [models.UniqueConstraint(fields=["org", "birth_year"], name="org_age_figures_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.org_id} {self.birth_year}: {self.members}"

@@ -1,6 +1,7 @@
 """Writes to the organisation tree and the employer registry. Each service validates, checks the actor's scope
 and role, writes in one transaction and records the audit event in the same transaction."""
 
+from copy import copy
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -20,6 +21,7 @@ from gonghui.common.validators import (
     normalise_uscc,
     to_half_width,
 )
+from gonghui.orgs.figures import figures_employers_changed, figures_move_subtree, figures_org_closed
 from gonghui.orgs.models import (
     TYPE_LEVEL,
     Employer,
@@ -285,6 +287,7 @@ def org_move(*, actor: Actor, org: Organisation, new_parent: Organisation) -> Or
     descendants = subtree_of(org).count() - 1
     Organisation.objects.move(org, new_parent, pos="last-child")
     org.refresh_from_db()
+    figures_move_subtree(org, old_parent_path=old_path[:-STEPLEN])
     _audit_org(
         actor,
         "org.move",
@@ -332,6 +335,7 @@ def org_dissolve(*, actor: Actor, org: Organisation, reason: str) -> Organisatio
     _refuse_while_holding_members(org)
     org.status = OrgStatus.DISSOLVED
     org.save(update_fields=["status", "updated_at"])
+    figures_org_closed(org)
     _audit_org(actor, "org.dissolve", org, {"reason": reason})
     return org
 
@@ -357,7 +361,11 @@ def org_merge(*, actor: Actor, org: Organisation, into: Organisation, reason: st
     for child in children:
         child.refresh_from_db()
         into.refresh_from_db()
+        old_parent_path = child.path[:-STEPLEN]
         Organisation.objects.move(child, into, pos="last-child")
+        child.refresh_from_db()
+        figures_move_subtree(child, old_parent_path=old_parent_path)
+    figures_org_closed(org)
     employers_moved = Employer.objects.filter(covering_union=org).update(covering_union=into)
     org.refresh_from_db()
     org.status = OrgStatus.MERGED
@@ -577,6 +585,7 @@ def employer_create(*, actor: Actor, **fields: Any) -> Employer:
         employer,
         {"covering_union": str(employer.covering_union_id) if employer.covering_union_id else None},
     )
+    figures_employers_changed([], [(employer.town_org.path, employer)])
     return employer
 
 
@@ -585,6 +594,7 @@ def employer_update(*, actor: Actor, employer: Employer, **fields: Any) -> Emplo
     actor.require(Perm.EMPLOYERS_EDIT)
     employer = employer_get(actor=actor, employer_id=employer.id)
     clean = _clean_employer_fields(fields, actor=actor, exclude_id=employer.id)
+    before = [(employer.town_org.path, copy(employer))]
     changes = {}
     for name, value in clean.items():
         old = getattr(employer, name)
@@ -594,6 +604,7 @@ def employer_update(*, actor: Actor, employer: Employer, **fields: Any) -> Emplo
     if changes:
         employer.save(update_fields=[*clean.keys(), "updated_at"])
         _audit_employer(actor, "employer.update", employer, {"changes": changes})
+        figures_employers_changed(before, [(employer.town_org.path, employer)])
     return employer
 
 
@@ -615,4 +626,6 @@ def employer_bulk_create(*, actor: Actor, employers: list[Employer], batch_size:
         object_label=f"批量登记 {len(employers)} 家企业/单位",
         details={"count": len(employers)},
     )
+    paths = dict(Organisation.objects.filter(id__in=orgs).values_list("id", "path"))
+    figures_employers_changed([], [(paths[e.town_org_id], e) for e in employers])
     return len(employers)

@@ -1,0 +1,251 @@
+"""Statistics endpoints (a provincial platform, a big screen, the dashboard itself): the figures of any organisation
+in scope for any period, and the annual summary. Aggregates only; tokens may read them for their own subtree."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+from uuid import UUID
+
+from django.utils import timezone
+from ninja import Query, Router, Schema
+
+from gonghui.api.schemas import ErrorOut
+from gonghui.orgs.selectors import org_get
+from gonghui.stats.periods import period_from
+from gonghui.stats.selectors import RANKING_KEYS, Rates, dashboard
+from gonghui.stats.summary import annual_summary
+
+router = Router(tags=["统计"])
+
+
+class PeriodQuery(Schema):
+    period: Literal["year", "quarter", "month", "custom"] = "year"
+    year: int | None = None
+    quarter: int | None = None
+    month: int | None = None
+    start: str | None = None
+    end: str | None = None
+    sort: str = "members"
+
+
+class PeriodOut(Schema):
+    kind: str
+    label: str
+    start: date
+    end: date
+    reached: date
+    compared_start: date
+    compared_end: date
+
+
+class RatesOut(Schema):
+    coverage: Decimal | None
+    registered_in_declared: int
+    declared_total: int
+    declared_unions: int
+    accuracy: Decimal | None
+    passing: int
+    checked_at: str | None
+    founding_25: Decimal | None
+    employers_25_covered: int
+    employers_25: int
+    founding_100: Decimal | None
+    employers_100_covered: int
+    employers_100: int
+
+
+class HeadlineOut(Schema):
+    members: int
+    members_before: int
+    members_change: Decimal | None
+    joined: int
+    joined_before: int
+    joined_change: Decimal | None
+    net_change: int
+    net_change_before: int
+    transferred_in: int
+    transferred_out: int
+    left: int
+    new_employment: int
+    new_employment_before: int
+    new_employment_change: Decimal | None
+    female: int
+    migrant: int
+
+
+class TrendOut(Schema):
+    month: str
+    members: int
+    joined: int
+    transferred_in: int
+    transferred_out: int
+    left: int
+
+
+class BreakdownOut(Schema):
+    title: str
+    rows: list[tuple[str, int]]
+
+
+class ChildOut(Schema):
+    id: UUID
+    code: str
+    name: str
+    members: int
+    joined: int
+    net_change: int
+    new_employment: int
+    rates: RatesOut
+
+
+class PendingOut(Schema):
+    applications: int
+    applications_overdue: int
+    transfers: int
+    transfers_overdue: int
+    corrections: int
+    cases: int
+    cases_overdue: int
+
+
+class CaseFiguresOut(Schema):
+    kind: str
+    label: str
+    cases: int
+    people: int
+    money: Decimal
+    closed: int
+    overdue: int
+    avg_days: float | None
+    avg_rating: float | None
+
+
+class DashboardOut(Schema):
+    org_id: UUID
+    org_code: str
+    org_name: str
+    period: PeriodOut
+    headline: HeadlineOut
+    rates: RatesOut
+    trend: list[TrendOut]
+    breakdowns: list[BreakdownOut]
+    children: list[ChildOut]
+    sorted_by: str
+    pending: PendingOut
+    cases: list[CaseFiguresOut]
+
+
+def rates_out(rates: Rates) -> dict:
+    data = dict(rates.__dict__)
+    data["checked_at"] = rates.checked_at.isoformat() if rates.checked_at else None
+    return data
+
+
+@router.get(
+    "/stats/orgs/{org_id}/dashboard",
+    response={200: DashboardOut, 404: ErrorOut},
+    summary="驾驶舱：组织及下级的统计数（任意期间，含上年同期）",
+)
+def stats_dashboard(request, org_id: UUID, params: Query[PeriodQuery]):
+    actor = request.actor
+    org = org_get(actor=actor, org_id=org_id)
+    today = timezone.localdate()
+    period = period_from(params.dict(exclude_none=True), today=today)
+    sort = params.sort if params.sort in RANKING_KEYS else "members"
+    board = dashboard(actor=actor, org=org, period=period, today=today, sort=sort)
+    h = board.headline
+    return {
+        "org_id": org.id,
+        "org_code": org.code,
+        "org_name": org.name,
+        "period": {
+            "kind": period.kind,
+            "label": period.label,
+            "start": period.start,
+            "end": period.end,
+            "reached": board.reached,
+            "compared_start": board.compared.start,
+            "compared_end": board.compared.end,
+        },
+        "headline": {
+            **h.__dict__,
+            "members_change": h.members_change,
+            "joined_change": h.joined_change,
+            "new_employment_change": h.new_employment_change,
+        },
+        "rates": rates_out(board.rates),
+        "trend": [{**p.__dict__, "month": f"{p.month:%Y-%m}"} for p in board.trend],
+        "breakdowns": [{"title": b.title, "rows": b.rows} for b in board.breakdowns],
+        "children": [
+            {
+                "id": row.org.id,
+                "code": row.org.code,
+                "name": row.org.name,
+                "members": row.members,
+                "joined": row.joined,
+                "net_change": row.net_change,
+                "new_employment": row.new_employment,
+                "rates": rates_out(row.rates),
+            }
+            for row in board.children
+        ],
+        "sorted_by": sort,
+        "pending": board.pending.__dict__,
+        "cases": [
+            {
+                "kind": c.kind,
+                "label": c.label,
+                "cases": c.cases,
+                "people": c.people,
+                "money": c.money,
+                "closed": c.closed,
+                "overdue": c.overdue,
+                "avg_days": c.avg_days,
+                "avg_rating": c.avg_rating,
+            }
+            for c in board.cases
+        ],
+    }
+
+
+class AnnualQuery(Schema):
+    year: int | None = None
+
+
+class SummaryItemOut(Schema):
+    section: str
+    name: str
+    value: Decimal | None
+    unit: str
+    sentence: str
+    note: str
+
+
+class AnnualOut(Schema):
+    org_id: UUID
+    org_name: str
+    year: int
+    reached: date
+    complete: bool
+    items: list[SummaryItemOut]
+
+
+@router.get(
+    "/stats/orgs/{org_id}/annual",
+    response={200: AnnualOut, 404: ErrorOut},
+    summary="年度工作统计：工作报告引用的年度数据及表述",
+)
+def stats_annual(request, org_id: UUID, params: Query[AnnualQuery]):
+    actor = request.actor
+    org = org_get(actor=actor, org_id=org_id)
+    today = timezone.localdate()
+    year = params.year if params.year and 2000 <= params.year <= today.year else today.year
+    summary = annual_summary(actor=actor, org=org, year=year, today=today)
+    return {
+        "org_id": org.id,
+        "org_name": org.name,
+        "year": summary.year,
+        "reached": summary.reached,
+        "complete": summary.complete,
+        "items": [item.__dict__ for item in summary.items],
+    }

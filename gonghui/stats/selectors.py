@@ -1,0 +1,453 @@
+"""The figures of any organisation's subtree for any period, read from the per-organisation figures
+(gonghui/orgs/figures.py): one row for the current counts, the monthly rows after the period's start for movements
+and past counts, the birth-year rows for age bands. Never a scan of the member table. Definitions: docs/statistics.md.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Q, Sum
+
+from gonghui.casework.models import OPEN_CASE_STATUSES, ServiceCase
+from gonghui.casework.selectors import KindFigures, case_figures
+from gonghui.common.actor import Actor
+from gonghui.common.errors import NotFound
+from gonghui.common.roles import Perm
+from gonghui.members.models import (
+    OPEN_TRANSFER_STATUSES,
+    ApplicationStatus,
+    CorrectionRequest,
+    CorrectionStatus,
+    EmploymentForm,
+    JoinApplication,
+    TransferRequest,
+    TransferStatus,
+)
+from gonghui.orgs.models import (
+    FLOW_FIELDS,
+    GRASSROOTS_TYPES,
+    STOCK_FIELDS,
+    OrgAgeFigures,
+    Organisation,
+    OrgFigures,
+    OrgMonthFigures,
+    OrgStatus,
+)
+from gonghui.stats.periods import Period, add_months, month_end
+
+AGE_BANDS = (("35岁及以下", 0, 35), ("36至45岁", 36, 45), ("46至55岁", 46, 55), ("56岁及以上", 56, 200))
+FORM_LABELS = [(f"form_{form.value}", form.label) for form in EmploymentForm] + [("form_unknown", "未填写")]
+POINT_IN_TIME = ("members", "male", "female", "new_employment", "migrant")
+
+
+def percent(part: int, whole: int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def require_figures(actor: Actor, org: Organisation) -> None:
+    actor.require(Perm.STATS_VIEW)
+    if not actor.covers_path(org.path):
+        raise NotFound()
+
+
+# ---------------------------------------------------------------- reading the kept figures
+
+
+def current_figures(org_ids: list) -> dict:
+    """org id -> {field: value} of the current counts (zeros for an organisation without any)."""
+    rows = {row["org_id"]: row for row in OrgFigures.objects.filter(org_id__in=org_ids).values()}
+    zero = {f: 0 for f in STOCK_FIELDS} | {"failing": 0, "failing_checked_at": None, "own_declared": None}
+    return {org_id: rows.get(org_id, zero) for org_id in org_ids}
+
+
+def movements(org_ids: list, start: date, end: date) -> dict:
+    """org id -> Counter of the monthly movements summed over the months from `start` to `end`."""
+    totals = {org_id: Counter() for org_id in org_ids}
+    rows = (
+        OrgMonthFigures.objects.filter(org_id__in=org_ids, month__gte=start.replace(day=1), month__lte=end)
+        .values("org_id")
+        .annotate(**{f: Sum(f) for f in FLOW_FIELDS})
+        .order_by()
+    )
+    for row in rows:
+        totals[row.pop("org_id")].update(row)
+    return totals
+
+
+def counts_at(org_ids: list, day: date, today: date, current: dict | None = None) -> dict:
+    """org id -> {members, male, female, new_employment, migrant} at the end of `day`'s month (now, if that month
+    has not ended): the current counts less the net changes of the later months."""
+    current = current or current_figures(org_ids)
+    result = {org_id: {f: current[org_id][f] for f in POINT_IN_TIME} for org_id in org_ids}
+    if day.replace(day=1) >= today.replace(day=1):
+        return result
+    later = movements(org_ids, add_months(day.replace(day=1), 1), month_end(today))
+    for org_id, net in later.items():
+        for name in POINT_IN_TIME:
+            result[org_id][name] -= net[f"net_{name}"]
+    return result
+
+
+# ---------------------------------------------------------------- the dashboard
+
+
+@dataclass(frozen=True)
+class Rates:
+    """入库率, 准确率, 建会率 (≥25 and ≥100 staff), with their numerators and denominators."""
+
+    coverage: Decimal | None
+    registered_in_declared: int
+    declared_total: int
+    declared_unions: int
+    accuracy: Decimal | None
+    passing: int
+    checked_at: datetime | None
+    founding_25: Decimal | None
+    employers_25_covered: int
+    employers_25: int
+    founding_100: Decimal | None
+    employers_100_covered: int
+    employers_100: int
+
+
+def rates_of(row: dict) -> Rates:
+    passing = row["members"] - row["failing"] if row["failing_checked_at"] else 0
+    return Rates(
+        coverage=percent(row["registered_in_declared"], row["declared_total"]),
+        registered_in_declared=row["registered_in_declared"],
+        declared_total=row["declared_total"],
+        declared_unions=row["declared_unions"],
+        accuracy=percent(passing, row["members"]) if row["failing_checked_at"] else None,
+        passing=passing,
+        checked_at=row["failing_checked_at"],
+        founding_25=percent(row["employers_25_covered"], row["employers_25"]),
+        employers_25_covered=row["employers_25_covered"],
+        employers_25=row["employers_25"],
+        founding_100=percent(row["employers_100_covered"], row["employers_100"]),
+        employers_100_covered=row["employers_100_covered"],
+        employers_100=row["employers_100"],
+    )
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The period's figures beside the same period a year earlier."""
+
+    members: int  # at the end of the period (now, while it runs)
+    members_before: int
+    joined: int  # 新入会 in the period
+    joined_before: int
+    net_change: int
+    net_change_before: int
+    transferred_in: int
+    transferred_out: int
+    left: int  # 退会 and 注销
+    new_employment: int
+    new_employment_before: int
+    female: int
+    migrant: int
+
+    @staticmethod
+    def change(now: int, before: int) -> Decimal | None:
+        return percent(now - before, before)
+
+    @property
+    def members_change(self) -> Decimal | None:
+        return self.change(self.members, self.members_before)
+
+    @property
+    def joined_change(self) -> Decimal | None:
+        return self.change(self.joined, self.joined_before)
+
+    @property
+    def new_employment_change(self) -> Decimal | None:
+        return self.change(self.new_employment, self.new_employment_before)
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    month: date
+    members: int
+    joined: int
+    transferred_in: int
+    transferred_out: int
+    left: int
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    title: str
+    rows: list[tuple[str, int]]
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.rows)
+
+    @property
+    def shares(self) -> list[tuple[str, int, Decimal | None]]:
+        total = self.total
+        return [(label, n, percent(n, total)) for label, n in self.rows]
+
+
+@dataclass(frozen=True)
+class ChildRow:
+    org: Organisation
+    members: int
+    joined: int
+    net_change: int
+    new_employment: int
+    rates: Rates
+
+    def value(self, key: str):
+        if key in ("members", "joined", "net_change", "new_employment"):
+            return getattr(self, key)
+        return getattr(self.rates, key)
+
+
+RANKING_KEYS = {
+    "members": "会员数",
+    "joined": "新入会",
+    "net_change": "净增",
+    "new_employment": "新就业形态会员",
+    "coverage": "入库率",
+    "accuracy": "准确率",
+    "founding_25": "建会率(25人以上)",
+    "founding_100": "建会率(100人以上)",
+}
+
+
+@dataclass(frozen=True)
+class PendingWork:
+    applications: int
+    applications_overdue: int
+    transfers: int
+    transfers_overdue: int
+    corrections: int
+    cases: int
+    cases_overdue: int
+
+    @property
+    def total(self) -> int:
+        return self.applications + self.transfers + self.corrections + self.cases
+
+    @property
+    def overdue(self) -> int:
+        return self.applications_overdue + self.transfers_overdue + self.cases_overdue
+
+
+@dataclass
+class Dashboard:
+    org: Organisation
+    period: Period
+    reached: date  # the last day of the period counted (today's month end while the period runs)
+    compared: Period  # the same stretch a year earlier
+    headline: Headline
+    rates: Rates
+    trend: list[TrendPoint]
+    breakdowns: list[Breakdown]
+    children: list[ChildRow]
+    pending: PendingWork
+    cases: list[KindFigures] = field(default_factory=list)
+
+
+def headlines(org_ids: list, period: Period, today: date, current: dict | None = None) -> dict:
+    """org id -> Headline of the period beside the same stretch a year earlier."""
+    current = current or current_figures(org_ids)
+    reached = period.until(today)
+    earlier = year_earlier_until(period, today)
+    now = counts_at(org_ids, reached, today, current)
+    before = counts_at(org_ids, earlier.end, today, current)
+    moved = movements(org_ids, period.start, reached)
+    moved_before = movements(org_ids, earlier.start, earlier.end)
+    return {
+        org_id: Headline(
+            members=now[org_id]["members"],
+            members_before=before[org_id]["members"],
+            joined=moved[org_id]["joined"],
+            joined_before=moved_before[org_id]["joined"],
+            net_change=moved[org_id]["net_members"],
+            net_change_before=moved_before[org_id]["net_members"],
+            transferred_in=moved[org_id]["transferred_in"],
+            transferred_out=moved[org_id]["transferred_out"],
+            left=moved[org_id]["left"] + moved[org_id]["cancelled"],
+            new_employment=now[org_id]["new_employment"],
+            new_employment_before=before[org_id]["new_employment"],
+            female=now[org_id]["female"],
+            migrant=now[org_id]["migrant"],
+        )
+        for org_id in org_ids
+    }
+
+
+def year_earlier_until(period: Period, today: date) -> Period:
+    """The same stretch a year earlier: as far into it as the period has run."""
+    earlier = period.year_earlier()
+    reached = period.until(today)
+    return Period(earlier.kind, earlier.start, month_end(reached.replace(year=reached.year - 1, day=1)), earlier.label)
+
+
+def monthly_trend(org: Organisation, period: Period, today: date, current: dict | None = None) -> list[TrendPoint]:
+    """Each month of the period up to the current one: members at its end and its movements."""
+    months = [m for m in period.months if m <= today.replace(day=1)]
+    if not months:
+        return []
+    current = current or current_figures([org.id])
+    rows = {
+        row["month"]: row
+        for row in OrgMonthFigures.objects.filter(org=org, month__gte=months[0]).values("month", *FLOW_FIELDS)
+    }
+    members = current[org.id]["members"] - sum(r["net_members"] for m, r in rows.items() if m > months[-1])
+    points = []
+    for month in reversed(months):
+        row = rows.get(month, {})
+        points.append(
+            TrendPoint(
+                month=month,
+                members=members,
+                joined=row.get("joined", 0),
+                transferred_in=row.get("transferred_in", 0),
+                transferred_out=row.get("transferred_out", 0),
+                left=row.get("left", 0) + row.get("cancelled", 0),
+            )
+        )
+        members -= row.get("net_members", 0)
+    return list(reversed(points))
+
+
+def breakdowns(org: Organisation, today: date, current: dict) -> list[Breakdown]:
+    """Members now by sex, age band (age = this year less the year of birth) and employment form."""
+    row = current[org.id]
+    sex = Breakdown(
+        "性别",
+        [("男", row["male"]), ("女", row["female"]), ("未填写", row["members"] - row["male"] - row["female"])],
+    )
+    by_year = dict(OrgAgeFigures.objects.filter(org=org).values_list("birth_year", "members"))
+    bands = []
+    for label, low, high in AGE_BANDS:
+        bands.append((label, sum(n for y, n in by_year.items() if y and low <= today.year - y <= high)))
+    bands.append(("未知", by_year.get(0, 0)))
+    forms = Breakdown("就业形态", [(label, row[name]) for name, label in FORM_LABELS])
+    return [sex, Breakdown("年龄", bands), forms]
+
+
+def children_of(org: Organisation) -> list[Organisation]:
+    return list(Organisation.objects.filter(path__startswith=org.path, depth=org.depth + 1).order_by("path"))
+
+
+def child_rows(org: Organisation, period: Period, today: date, *, sort: str = "members") -> list[ChildRow]:
+    """The organisations directly below `org` with their figures, ranked by `sort` (largest first)."""
+    children = children_of(org)
+    ids = [c.id for c in children]
+    current = current_figures(ids)
+    reached = period.until(today)
+    now = counts_at(ids, reached, today, current)
+    moved = movements(ids, period.start, reached)
+    rows = [
+        ChildRow(
+            org=child,
+            members=now[child.id]["members"],
+            joined=moved[child.id]["joined"],
+            net_change=moved[child.id]["net_members"],
+            new_employment=now[child.id]["new_employment"],
+            rates=rates_of(current[child.id]),
+        )
+        for child in children
+        if child.status == OrgStatus.ACTIVE or current[child.id]["members"]
+    ]
+    key = sort if sort in RANKING_KEYS else "members"
+    rows.sort(key=lambda r: (r.value(key) is None, -(r.value(key) or 0), r.org.path))
+    return rows
+
+
+def pending_work(org: Organisation, today: date) -> PendingWork:
+    """Work waiting in the subtree: applications, transfers (at the step of a union in it), corrections, cases."""
+    inside = org.path
+    applications = JoinApplication.objects.filter(status=ApplicationStatus.PENDING, org__path__startswith=inside)
+    transfers = TransferRequest.objects.filter(status__in=OPEN_TRANSFER_STATUSES).filter(
+        Q(status=TransferStatus.PENDING_RELEASE, from_org__path__startswith=inside)
+        | Q(status=TransferStatus.PENDING_ACCEPT, to_org__path__startswith=inside)
+    )
+    cases = ServiceCase.objects.filter(status__in=OPEN_CASE_STATUSES, org__path__startswith=inside)
+    return PendingWork(
+        applications=applications.count(),
+        applications_overdue=applications.filter(due_on__lt=today).count(),
+        transfers=transfers.count(),
+        transfers_overdue=transfers.filter(due_on__lt=today).count(),
+        corrections=CorrectionRequest.objects.filter(
+            status=CorrectionStatus.PENDING, org__path__startswith=inside
+        ).count(),
+        cases=cases.count(),
+        cases_overdue=cases.filter(due_on__lt=today).count(),
+    )
+
+
+def dashboard(
+    *, actor: Actor, org: Organisation, period: Period, today: date, sort: str = "members", with_cases: bool = True
+) -> Dashboard:
+    """Everything the 驾驶舱 shows for `org`'s subtree and `period`."""
+    require_figures(actor, org)
+    current = current_figures([org.id])
+    return Dashboard(
+        org=org,
+        period=period,
+        reached=period.until(today),
+        compared=year_earlier_until(period, today),
+        headline=headlines([org.id], period, today, current)[org.id],
+        rates=rates_of(current[org.id]),
+        trend=monthly_trend(org, period, today, current),
+        breakdowns=breakdowns(org, today, current),
+        children=child_rows(org, period, today, sort=sort),
+        pending=pending_work(org, today),
+        cases=case_figures(actor=actor, org=org, start=period.start, end=period.until(today)) if with_cases else [],
+    )
+
+
+# ---------------------------------------------------------------- statistics tables
+
+
+def member_table(*, actor: Actor, org: Organisation, period: Period, today: date) -> tuple[list, Headline]:
+    """会员统计表: (child organisation, Headline) for each child with members now or in the period, and the total."""
+    require_figures(actor, org)
+    children = children_of(org)
+    ids = [org.id] + [c.id for c in children]
+    figures = headlines(ids, period, today)
+    rows = [
+        (child, figures[child.id])
+        for child in children
+        if child.status == OrgStatus.ACTIVE or figures[child.id].members or figures[child.id].net_change
+    ]
+    return rows, figures[org.id]
+
+
+def founding_table(*, actor: Actor, org: Organisation) -> tuple[list, tuple]:
+    """建会情况表: (child, grassroots unions, employers, covered, Rates) per child and for the whole subtree."""
+    require_figures(actor, org)
+    children = [c for c in children_of(org) if c.status == OrgStatus.ACTIVE]
+    ids = [org.id] + [c.id for c in children]
+    current = current_figures(ids)
+    unions = Counter()
+    grassroots = Organisation.objects.filter(
+        path__startswith=org.path, org_type__in=GRASSROOTS_TYPES, status=OrgStatus.ACTIVE
+    ).values_list("path", flat=True)
+    child_by_prefix = {c.path: c.id for c in children}
+    step = len(org.path) + (len(children[0].path) - len(org.path) if children else 0)
+    for path in grassroots.iterator(5000):
+        unions[org.id] += 1
+        if children and (child := child_by_prefix.get(path[:step])):
+            unions[child] += 1
+
+    def row(target):
+        figures = current[target.id]
+        return (
+            target,
+            unions[target.id],
+            figures["employers"],
+            figures["employers_covered"],
+            rates_of(figures),
+        )
+
+    return [row(c) for c in children], row(org)
