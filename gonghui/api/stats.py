@@ -12,7 +12,7 @@ from ninja import Query, Router, Schema
 from gonghui.api.schemas import ErrorOut
 from gonghui.orgs.selectors import org_get
 from gonghui.stats.periods import period_from
-from gonghui.stats.selectors import RANKING_KEYS, Rates, dashboard
+from gonghui.stats.selectors import RANKING_KEYS, Rates, dashboard, service_figures, year_earlier_until
 from gonghui.stats.summary import annual_summary
 
 router = Router(tags=["统计"])
@@ -132,7 +132,6 @@ class DashboardOut(Schema):
     children: list[ChildOut]
     sorted_by: str
     pending: PendingOut
-    cases: list[CaseFiguresOut]
 
 
 def rates_out(rates: Rates) -> dict:
@@ -152,7 +151,7 @@ def stats_dashboard(request, org_id: UUID, params: Query[PeriodQuery]):
     today = timezone.localdate()
     period = period_from(params.dict(exclude_none=True), today=today)
     sort = params.sort if params.sort in RANKING_KEYS else "members"
-    board = dashboard(actor=actor, org=org, period=period, today=today, sort=sort)
+    board = dashboard(actor=actor, org=org, period=period, today=today, sort=sort, with_cases=False)
     h = board.headline
     return {
         "org_id": org.id,
@@ -191,7 +190,40 @@ def stats_dashboard(request, org_id: UUID, params: Query[PeriodQuery]):
         ],
         "sorted_by": sort,
         "pending": board.pending.__dict__,
-        "cases": [
+    }
+
+
+class ServicesOut(Schema):
+    org_id: UUID
+    period: PeriodOut
+    kinds: list[CaseFiguresOut]
+
+
+@router.get(
+    "/stats/orgs/{org_id}/services",
+    response={200: ServicesOut, 404: ErrorOut},
+    summary="职工服务统计：各类服务的件数、人数与金额（任意期间）",
+)
+def stats_services(request, org_id: UUID, params: Query[PeriodQuery]):
+    actor = request.actor
+    org = org_get(actor=actor, org_id=org_id)
+    today = timezone.localdate()
+    period = period_from(params.dict(exclude_none=True), today=today)
+    reached = period.until(today)
+    compared = year_earlier_until(period, today)
+    rows = service_figures(actor=actor, org=org, start=period.start, end=reached)
+    return {
+        "org_id": org.id,
+        "period": {
+            "kind": period.kind,
+            "label": period.label,
+            "start": period.start,
+            "end": period.end,
+            "reached": reached,
+            "compared_start": compared.start,
+            "compared_end": compared.end,
+        },
+        "kinds": [
             {
                 "kind": c.kind,
                 "label": c.label,
@@ -203,7 +235,7 @@ def stats_dashboard(request, org_id: UUID, params: Query[PeriodQuery]):
                 "avg_days": c.avg_days,
                 "avg_rating": c.avg_rating,
             }
-            for c in board.cases
+            for c in rows
         ],
     }
 

@@ -402,8 +402,15 @@ def dashboard(
         breakdowns=breakdowns(org, today, current),
         children=child_rows(org, period, today, sort=sort),
         pending=pending_work(org, today),
-        cases=case_figures(actor=actor, org=org, start=period.start, end=period.until(today)) if with_cases else [],
+        cases=service_figures(actor=actor, org=org, start=period.start, end=period.until(today)) if with_cases else [],
     )
+
+
+def service_figures(*, actor: Actor, org: Organisation, start: date, end: date) -> list[KindFigures]:
+    """The service centre's figures (docs/casework.md) for the statistics: counted over the case records, so kept
+    apart from the member figures (the API serves them from their own endpoint)."""
+    require_figures(actor, org)
+    return case_figures(actor=actor, org=org, start=start, end=end)
 
 
 # ---------------------------------------------------------------- statistics tables

@@ -9,6 +9,7 @@ from gonghui.demo.federation import ROOT, build_federation
 from gonghui.demo.logins import DEMO_LOGINS, DEMO_MEMBER, DEMO_PASSWORD
 from gonghui.demo.members import FEATURED_UNION, seed_members
 from gonghui.demo.services import seed_services
+from gonghui.members.figures import failing_refresh
 from gonghui.orgs.models import Employer, Organisation, OrgType
 from gonghui.orgs.services import employer_bulk_create, org_create, org_tree_bulk_create
 
@@ -79,6 +80,7 @@ class Command(BaseCommand):
         member_figures = seed_members(actor=actor, members=members, seed=seed) if members else None
         service_figures = seed_services(actor=actor, union_code=FEATURED_UNION) if members else {"cases": 0}
         _enrol_demo_member(actor)
+        failing_refresh()  # 准确率, as the nightly data-quality re-check would have left it
         members_text = (
             f"{member_figures['members']} 名会员、{member_figures['applications']} 份待审核入会申请、"
             f"{member_figures['transfers']} 件在办接转、{service_figures['cases']} 件职工服务申请，"
