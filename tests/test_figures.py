@@ -9,6 +9,8 @@ from gonghui.members import services as members
 from gonghui.members.figures import rebuild_counts
 from gonghui.members.models import HOLDING_STATUSES, Membership
 from gonghui.orgs.models import OrgAgeFigures, OrgFigures, OrgMonthFigures
+from tests.concurrency import race
+from tests.conftest import is_postgres
 from tests.members_factories import enrol, resident_id
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +55,8 @@ def test_incremental_figures_equal_a_full_recount(tree, system):
         membership = rng.choice(holding)
         action = rng.choice(["leave", "cancel", "transfer", "reserve", "correct"])
         if action == "leave":
-            members.membership_leave(actor=system, membership=membership, reason="离职", on=date(2026, 1, 5))
+            on = None if membership.source == "transfer_in" else date(2026, 1, 5)  # not before it came
+            members.membership_leave(actor=system, membership=membership, reason="离职", on=on)
         elif action == "cancel":
             members.membership_cancel(actor=system, membership=membership, reason="录入错误")
         elif action == "transfer":
@@ -99,3 +102,34 @@ def test_rebuild_counts_command_restores_lost_figures_and_recheck_sets_accuracy(
     assert failing["SZ"] == failing["SZ-WZ"] == failing["SZ-WZ-T01-E1"] == 1
     assert failing["SZ-GS"] == failing["SZ-GS-T01-12"] == 0
     assert OrgFigures.objects.filter(failing_checked_at__isnull=True).count() == 0
+
+
+@pytest.mark.skipif(not is_postgres(), reason="concurrent writers and row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_changes_in_different_unions_all_count_and_never_deadlock(tree, system):
+    """Every change updates the root row: simultaneous joins, transfers and leaves in different unions queue on it
+    in the same order (root first) and each is counted exactly once."""
+    unions = [tree[c] for c in ("SZ-GS-T01-12", "SZ-GS-T01-123", "SZ-GS-T02-E1", "SZ-WZ-T01-E1")]
+    held = [
+        enrol(system, union, name="甲乙丙丁"[i] + "某", number=resident_id(date(1980 + i, 1, 1), 200 + i))
+        for i, union in enumerate(unions)
+    ]
+    transfers = []
+    for membership, target in zip(held[:2], reversed(unions[2:]), strict=True):
+        transfer = members.transfer_request(actor=system, membership=membership, to_org=target, reason="调动")
+        transfers.append(members.transfer_release(actor=system, transfer=transfer))
+    calls = [
+        lambda i=i, union=union: enrol(
+            system, union, name="戊己庚辛"[i] + "某", number=resident_id(date(1990 + i, 2, 2), 300 + i)
+        )
+        for i, union in enumerate(unions)
+    ]
+    calls += [lambda t=t: members.transfer_accept(actor=system, transfer=t) for t in transfers]
+    calls += [lambda m=m: members.membership_leave(actor=system, membership=m, reason="离职") for m in held[2:]]
+    results = race(*calls)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    kept = figures_snapshot()
+    assert kept["stock"][tree["SZ"].id]["members"] == 6  # 4 + 4 joins - 2 leaves; transfers move, not add
+    assert kept["months"][(tree["SZ"].id, date.today().replace(day=1))]["transferred_in"] == 2
+    rebuild_counts()
+    assert figures_snapshot() == kept

@@ -108,7 +108,7 @@ def _rate(value) -> str:
 
 def _headline_cards(board) -> list[tuple[str, str, str]]:
     """(label, value, note) of each headline figure."""
-    h, r = board.headline, board.rates
+    h, r, r_status = board.headline, board.rates, board.status
     checked = f"核查于 {timezone.localtime(r.checked_at):%Y-%m-%d %H:%M}" if r.checked_at else "尚未核查"
     return [
         ("会员总数", f"{h.members:,} 人", _compared(h.members, h.members_before)),
@@ -128,6 +128,7 @@ def _headline_cards(board) -> list[tuple[str, str, str]]:
         ("建会率（25人以上）", _rate(r.founding_25), f"已建会 {r.employers_25_covered:,} / {r.employers_25:,} 家"),
         ("建会率（100人以上）", _rate(r.founding_100), f"已建会 {r.employers_100_covered:,} / {r.employers_100:,} 家"),
         ("女职工会员", f"{h.female:,} 人", f"农民工会员 {h.migrant:,} 人"),
+        ("正式会员（当前）", f"{r_status['active']:,} 人", f"保留会籍 {r_status['reserved']:,} 人"),
     ]
 
 
@@ -153,6 +154,9 @@ def stats_dashboard(request):
         crumbs=org_breadcrumbs(actor=actor, org=org),
         period_query=period_query,
         period_kinds=PERIOD_KINDS,
+        # The quarter and month the form offers: the period's own, else the current ones (what period_from defaults to).
+        form_quarter=str((period.start.month - 1) // 3 + 1 if period.kind == "quarter" else (today.month - 1) // 3 + 1),
+        form_month=period.start.month if period.kind == "month" else today.month,
         years=list(range(today.year, today.year - 8, -1)),
         ranking_keys=RANKING_KEYS,
         sort=sort,

@@ -131,7 +131,7 @@ def care_visits_record(*, actor: Actor, campaign: CareCampaign, org: Organisatio
         raise NotFound()
     if not org.path.startswith(campaign.org.path):
         raise ValidationFailed({"org": f"“{org.name}”不在“{campaign.org.name}”组织的活动范围内"})
-    campaign = CareCampaign.objects.select_for_update().select_related("org").get(pk=campaign.pk)
+    campaign = CareCampaign.objects.select_for_update(of=("self",)).select_related("org").get(pk=campaign.pk)
     visits = []
     for number, row in enumerate(rows, start=1):  # numbered as the form shows them, blank lines included
         if not any(str(value or "").strip() for value in row.values()):

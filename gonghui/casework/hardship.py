@@ -70,7 +70,7 @@ def _require_manage(actor: Actor, file: HardshipFile) -> HardshipFile:
     actor.require(Perm.CASES_MANAGE)
     if not actor.covers_path(file.org.path):
         raise NotFound()
-    return HardshipFile.objects.select_for_update().select_related("person", "org").get(pk=file.pk)
+    return HardshipFile.objects.select_for_update(of=("self",)).select_related("person", "org").get(pk=file.pk)
 
 
 def _clean_causes(raw: Any) -> list[str]:
@@ -291,7 +291,7 @@ def hardship_transitions_end(*, actor: Actor, today: date | None = None) -> int:
     """Files whose transition period has passed are closed. Run daily with `manage.py escalate_cases`."""
     today = today or timezone.localdate()
     ending = list(
-        HardshipFile.objects.select_for_update()
+        HardshipFile.objects.select_for_update(of=("self",))
         .filter(status=HardshipFileStatus.TRANSITION, transition_until__lt=today)
         .select_related("person", "org")
     )

@@ -129,7 +129,7 @@ def plan_enrolment_set_open(*, actor: Actor, plan: InsurancePlan, is_open: bool)
     actor.require(Perm.CASES_CONFIGURE)
     if not actor.covers_path(plan.org.path):
         raise NotFound()
-    plan = InsurancePlan.objects.select_for_update().select_related("org").get(pk=plan.pk)
+    plan = InsurancePlan.objects.select_for_update(of=("self",)).select_related("org").get(pk=plan.pk)
     plan.enrolment_open = is_open
     plan.save(update_fields=["enrolment_open"])
     _audit_plan(actor, "insurance.plan_enrolment_open" if is_open else "insurance.plan_enrolment_close", plan)
@@ -139,7 +139,7 @@ def plan_enrolment_set_open(*, actor: Actor, plan: InsurancePlan, is_open: bool)
 @transaction.atomic
 def plan_enrol_union(*, actor: Actor, plan: InsurancePlan, union: Organisation, on: date | None = None) -> dict:
     """年度参保: enrol every active member of a grassroots union who is not yet in the plan."""
-    plan = InsurancePlan.objects.select_for_update().select_related("org").get(pk=plan.pk)
+    plan = InsurancePlan.objects.select_for_update(of=("self",)).select_related("org").get(pk=plan.pk)
     _enrolable(actor, plan, union)
     on = on or timezone.localdate()
     already = InsuranceEnrolment.objects.filter(plan=plan).values("person_id")
@@ -176,7 +176,7 @@ def plan_enrol_union(*, actor: Actor, plan: InsurancePlan, union: Organisation, 
 
 @transaction.atomic
 def plan_enrol_member(*, actor: Actor, plan: InsurancePlan, membership: Membership) -> InsuranceEnrolment:
-    plan = InsurancePlan.objects.select_for_update().select_related("org").get(pk=plan.pk)
+    plan = InsurancePlan.objects.select_for_update(of=("self",)).select_related("org").get(pk=plan.pk)
     _enrolable(actor, plan, membership.org)
     if membership.status != MembershipStatus.ACTIVE:
         raise DomainError("只有正式会员可以参保")

@@ -345,7 +345,9 @@ def _lock_for_cadre(actor: Actor, case: ServiceCase, *, expected: tuple[str, ...
     actor.require(Perm.CASES_MANAGE)
     if not actor.covers_path(case.org.path):
         raise NotFound()
-    locked = ServiceCase.objects.select_for_update().select_related("person", "org", "home_org").get(pk=case.pk)
+    locked = (
+        ServiceCase.objects.select_for_update(of=("self",)).select_related("person", "org", "home_org").get(pk=case.pk)
+    )
     if locked.status not in expected:
         raise CaseMovedOn(f"该申请当前为“{locked.get_status_display()}”，不能进行此操作")
     return locked
@@ -507,7 +509,9 @@ def _lock_own(account: MemberAccount, case_id) -> ServiceCase:
     from gonghui.casework.selectors import own_case_get
 
     case = own_case_get(account=account, case_id=case_id)
-    return ServiceCase.objects.select_for_update().select_related("person", "org", "home_org").get(pk=case.pk)
+    return (
+        ServiceCase.objects.select_for_update(of=("self",)).select_related("person", "org", "home_org").get(pk=case.pk)
+    )
 
 
 @transaction.atomic
@@ -639,7 +643,7 @@ def cases_escalate_overdue(*, actor: Actor, today: date | None = None) -> int:
         raise PermissionDenied("超期上报由平台每日自动执行")
     today = today or timezone.localdate()
     overdue = list(
-        ServiceCase.objects.select_for_update()
+        ServiceCase.objects.select_for_update(of=("self",))
         .filter(status__in=OPEN_CASE_STATUSES, due_on__lt=today, escalated_at__isnull=True)
         .select_related("person", "org")
     )
@@ -676,7 +680,7 @@ def callbacks_draw(
     if end < start:
         raise ValidationFailed({"end": "结束日期不能早于开始日期"})
     pool = list(
-        ServiceCase.objects.select_for_update()
+        ServiceCase.objects.select_for_update(of=("self",))
         .filter(
             org__path__startswith=org.path,
             status=CaseStatus.CLOSED,
@@ -714,7 +718,7 @@ def callback_record(*, actor: Actor, case: ServiceCase, result: str, note: str =
     if not actor.covers_path(case.org.path):
         raise NotFound()
     result = clean_choice({"result": result}, "result", "回访结果", CallbackResult)
-    locked = ServiceCase.objects.select_for_update().select_related("person", "org").get(pk=case.pk)
+    locked = ServiceCase.objects.select_for_update(of=("self",)).select_related("person", "org").get(pk=case.pk)
     if locked.callback_status != CallbackStatus.PENDING:
         raise CaseMovedOn("该申请不在待回访名单中")
     locked.callback_status = CallbackStatus.DONE

@@ -300,15 +300,19 @@ def rebuild_counts() -> int:
     """Recount every figure from the registry, the employer registry and the declared totals; then the data-quality
     figure. Returns the number of organisations with figures."""
     with transaction.atomic():
-        orgs = figures_rebuild(own_member_figures(), latest_declared_by_union())
+        orgs = figures_rebuild(own_member_figures, latest_declared_by_union)
     failing_refresh()
     return orgs
+
+
+def _own_of(org: Organisation) -> FiguresDelta:
+    return own_member_figures(Membership.objects.filter(org=org)).get(org.id, FiguresDelta())
 
 
 def resync_after_import(org: Organisation, *, updated_people: list[UUID]) -> None:
     """After a bulk import into `org`: recount `org`'s own member figures, and those of the unions where people
     whose record the import corrected held earlier memberships."""
-    figures_resync_members(org, own_member_figures(Membership.objects.filter(org=org)).get(org.id, FiguresDelta()))
+    figures_resync_members(org, lambda: _own_of(org))
     if not updated_people:
         return
     elsewhere = (
@@ -318,8 +322,7 @@ def resync_after_import(org: Organisation, *, updated_people: list[UUID]) -> Non
         .distinct()
     )
     for other in Organisation.objects.filter(id__in=list(elsewhere)).order_by("path"):
-        recount = own_member_figures(Membership.objects.filter(org=other)).get(other.id, FiguresDelta())
-        figures_resync_members(other, recount)
+        figures_resync_members(other, lambda other=other: _own_of(other))
 
 
 def failing_refresh() -> None:

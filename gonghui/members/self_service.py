@@ -175,7 +175,9 @@ def member_join_apply(
 def member_application_withdraw(*, account: MemberAccount, application_id: str, ip: str | None = None):
     """The applicant withdraws their own pending application."""
     application = own_application_get(account=account, application_id=application_id)
-    locked = JoinApplication.objects.select_for_update().select_related("person", "org").get(pk=application.pk)
+    locked = (
+        JoinApplication.objects.select_for_update(of=("self",)).select_related("person", "org").get(pk=application.pk)
+    )
     if locked.status != ApplicationStatus.PENDING:
         raise CaseMovedOn(f"该申请当前为“{locked.get_status_display()}”，不能撤回")
     actor = member_actor(account, ip=ip)
@@ -206,7 +208,9 @@ def member_transfer_withdraw(*, account: MemberAccount, transfer_id: str, ip: st
     """The member withdraws their own transfer request before the target union accepts it."""
     transfer = own_transfer_get(account=account, transfer_id=transfer_id)
     locked = (
-        TransferRequest.objects.select_for_update().select_related("person", "from_org", "to_org").get(pk=transfer.pk)
+        TransferRequest.objects.select_for_update(of=("self",))
+        .select_related("person", "from_org", "to_org")
+        .get(pk=transfer.pk)
     )
     if locked.status not in OPEN_TRANSFER_STATUSES:
         raise CaseMovedOn(f"该接转当前为“{locked.get_status_display()}”，不能撤回")

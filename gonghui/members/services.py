@@ -138,7 +138,7 @@ def sixteenth_birthday(birth: date) -> date:
 
 
 def _lock(model, pk):
-    return model.objects.select_for_update().select_related().get(pk=pk)
+    return model.objects.select_for_update(of=("self",)).select_related().get(pk=pk)
 
 
 def _membership_label(membership: Membership) -> str:
@@ -643,7 +643,9 @@ def transfer_request(*, actor: Actor, membership: Membership, to_org: Organisati
 
 def _lock_transfer(transfer: TransferRequest, *, expected: tuple[str, ...]) -> TransferRequest:
     locked = (
-        TransferRequest.objects.select_for_update().select_related("from_org", "to_org", "person").get(pk=transfer.pk)
+        TransferRequest.objects.select_for_update(of=("self",))
+        .select_related("from_org", "to_org", "person")
+        .get(pk=transfer.pk)
     )
     if locked.status not in expected:
         raise CaseMovedOn(f"该接转当前为“{locked.get_status_display()}”，不能再处理")
@@ -744,7 +746,7 @@ def transfers_escalate_overdue(*, actor: Actor, today: date | None = None) -> in
     lists them and whose cadres can act on both sides. Run daily (`manage.py escalate_overdue`)."""
     today = today or timezone.localdate()
     overdue = list(
-        TransferRequest.objects.select_for_update()
+        TransferRequest.objects.select_for_update(of=("self",))
         .filter(status__in=OPEN_TRANSFER_STATUSES, due_on__lt=today, escalated_at__isnull=True)
         .select_related("person", "from_org", "to_org", "common_parent")
     )
@@ -763,7 +765,7 @@ def transfers_escalate_overdue(*, actor: Actor, today: date | None = None) -> in
 
 def _lock_membership_for_change(actor: Actor, membership: Membership, *, expected) -> Membership:
     _require_manage(actor, membership.org)
-    locked = Membership.objects.select_for_update().select_related("person", "org").get(pk=membership.pk)
+    locked = Membership.objects.select_for_update(of=("self",)).select_related("person", "org").get(pk=membership.pk)
     if locked.status not in expected:
         raise CaseMovedOn(f"该会籍当前为“{locked.get_status_display()}”，不能办理此项")
     if TransferRequest.objects.filter(membership=locked, status__in=OPEN_TRANSFER_STATUSES).exists():
@@ -778,6 +780,8 @@ def _end_membership(actor, membership, *, status, reason, on, action, expected=H
     ended = _clean_date(on, field="ended_on", label="终止日期", today=today)
     if ended < locked.joined_on:
         raise ValidationFailed({"ended_on": "终止日期不能早于入会日期"})
+    if locked.previous_id and locked.source == MembershipSource.TRANSFER_IN and ended < locked.previous.ended_on:
+        raise ValidationFailed({"ended_on": "终止日期不能早于转入本会的日期"})
     held_as = locked.status
     locked.status = status
     locked.ended_on = ended
@@ -973,7 +977,9 @@ def people_reseal(*, batch_size: int = 1000) -> int:
 
 def _lock_pending_correction(actor: Actor, correction: CorrectionRequest) -> CorrectionRequest:
     _require_manage(actor, correction.org)
-    locked = CorrectionRequest.objects.select_for_update().select_related("person", "org").get(pk=correction.pk)
+    locked = (
+        CorrectionRequest.objects.select_for_update(of=("self",)).select_related("person", "org").get(pk=correction.pk)
+    )
     if locked.status != CorrectionStatus.PENDING:
         raise CaseMovedOn(f"该更正申请当前为“{locked.get_status_display()}”，不能再处理")
     return locked

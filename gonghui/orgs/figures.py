@@ -10,7 +10,7 @@ A full rebuild (`manage.py rebuild_counts`) recomputes each organisation's own c
 and sums it up the tree: the figure of a node is the sum over its path range of the contributions below it."""
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from uuid import UUID
@@ -168,12 +168,12 @@ def _members_only(delta: FiguresDelta) -> FiguresDelta:
 
 
 @transaction.atomic
-def figures_resync_members(org: Organisation, recount: FiguresDelta) -> FiguresDelta:
+def figures_resync_members(org: Organisation, recount: Callable[[], FiguresDelta]) -> FiguresDelta:
     """Bring the member figures of `org` itself in line with a recount from the registry (after a bulk import).
-    The chain's rows are locked first, so a registry change committing meanwhile is counted exactly once.
-    Returns the correction applied."""
+    The chain's rows are locked before `recount()` runs, so a registry change committing meanwhile is counted
+    exactly once. Returns the correction applied."""
     figures_apply([(org.path, FiguresDelta())])  # creates and locks the chain's rows, root first
-    correction = _members_only(recount).add(_members_only(_own_recorded(org)), -1)
+    correction = _members_only(recount()).add(_members_only(_own_recorded(org)), -1)
     if not correction.is_zero():
         figures_apply([(org.path, correction)])
     return correction
@@ -184,6 +184,7 @@ def figures_resync_members(org: Organisation, recount: FiguresDelta) -> FiguresD
 
 def figures_move_subtree(org: Organisation, *, old_parent_path: str) -> None:
     """After `org` (with its subtree) moved: its figures leave the old ancestors and join the new ones."""
+    figures_apply([(org.path, FiguresDelta())])  # lock the new chain, root first, before reading the subtree's rows
     moved = figures_delta_of(org)
     new_parent_path = org.path[:-STEPLEN]
     if moved.is_zero() or new_parent_path == old_parent_path:
@@ -193,8 +194,9 @@ def figures_move_subtree(org: Organisation, *, old_parent_path: str) -> None:
 
 def figures_org_closed(org: Organisation) -> None:
     """A union dissolved or merged away: its own declared member total no longer counts for 入库率."""
-    row = OrgFigures.objects.select_for_update().filter(org=org).first()
-    if row is None or row.own_declared is None:
+    figures_apply([(org.path, FiguresDelta())])  # lock the chain, root first
+    row = OrgFigures.objects.get(org=org)
+    if row.own_declared is None:
         return
     declared = row.own_declared
     OrgFigures.objects.filter(org=org).update(own_declared=None)
@@ -205,7 +207,7 @@ def figures_declared_set(org: Organisation, *, latest: int | None) -> None:
     """A union's latest declared member total changed to `latest` (its holding members count as registered
     against a declaration from the first one on)."""
     figures_apply([(org.path, FiguresDelta())])
-    row = OrgFigures.objects.select_for_update().get(org=org)
+    row = OrgFigures.objects.get(org=org)
     before = row.own_declared
     if before == latest:
         return
@@ -272,17 +274,25 @@ def _rolled_up(own: dict[UUID, FiguresDelta], paths: dict[UUID, str]) -> dict[st
     return totals
 
 
-@transaction.atomic
-def figures_rebuild(member_own: dict[UUID, FiguresDelta], own_declared: dict[UUID, int]) -> int:
-    """Replace every figure with the sum over each subtree of the organisations' own contributions: the members'
-    (computed by the registry), the employers located there and the unions' declared totals. Locks the tables
-    for the duration so no change is lost in between. Returns the number of organisations with figures."""
+def _lock_tables() -> None:
+    """Hold off every change to the figures until the transaction ends (PostgreSQL; SQLite has one writer)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             for model in (OrgFigures, OrgMonthFigures, OrgAgeFigures):
                 cursor.execute(f"LOCK TABLE {_q(model._meta.db_table)} IN EXCLUSIVE MODE")
+
+
+@transaction.atomic
+def figures_rebuild(
+    member_own: Callable[[], dict[UUID, FiguresDelta]], own_declared: Callable[[], dict[UUID, int]]
+) -> int:
+    """Replace every figure with the sum over each subtree of the organisations' own contributions: the members'
+    (computed by the registry), the employers located there and the unions' declared totals. Locks the tables
+    for the duration so no change is lost in between. Returns the number of organisations with figures."""
+    _lock_tables()
     paths = dict(Organisation.objects.values_list("id", "path"))
     own: dict[UUID, FiguresDelta] = defaultdict(FiguresDelta)
+    member_own, own_declared = member_own(), own_declared()  # counted after the lock: nothing slips in between
     for source in (member_own, _employer_own()):
         for org_id, delta in source.items():
             own[org_id].add(delta)
@@ -332,7 +342,8 @@ def figures_failing_replace(own_failing: dict[UUID, int], *, checked_at: datetim
     for org_id, count in own_failing.items():
         for prefix in _chain_paths(paths[org_id]):
             totals[ids_by_path[prefix]] += count
-    rows = list(OrgFigures.objects.select_for_update().only("org_id", "failing", "failing_checked_at"))
+    _lock_tables()
+    rows = list(OrgFigures.objects.only("org_id", "failing", "failing_checked_at"))
     for row in rows:
         row.failing = totals.get(row.org_id, 0)
         row.failing_checked_at = checked_at

@@ -358,6 +358,7 @@ def org_merge(*, actor: Actor, org: Organisation, into: Organisation, reason: st
     children = list(Organisation.objects.get_children(org).filter(status=OrgStatus.ACTIVE))
     for child in children:
         _check_placement(org_type=child.org_type, parent=into)
+    employers_moved = Employer.objects.filter(covering_union=org).update(covering_union=into)  # before the figures
     for child in children:
         child.refresh_from_db()
         into.refresh_from_db()
@@ -366,7 +367,6 @@ def org_merge(*, actor: Actor, org: Organisation, into: Organisation, reason: st
         child.refresh_from_db()
         figures_move_subtree(child, old_parent_path=old_parent_path)
     figures_org_closed(org)
-    employers_moved = Employer.objects.filter(covering_union=org).update(covering_union=into)
     org.refresh_from_db()
     org.status = OrgStatus.MERGED
     org.merged_into = into

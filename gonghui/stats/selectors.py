@@ -244,7 +244,9 @@ class Dashboard:
     org: Organisation
     period: Period
     reached: date  # the last day of the period counted (today's month end while the period runs)
+    as_of: date  # the date the figures describe: the period's end, or today while it runs
     compared: Period  # the same stretch a year earlier
+    status: dict  # current 正式会员 and 保留会籍
     headline: Headline
     rates: Rates
     trend: list[TrendPoint]
@@ -395,7 +397,9 @@ def dashboard(
         org=org,
         period=period,
         reached=period.until(today),
+        as_of=min(period.until(today), today),
         compared=year_earlier_until(period, today),
+        status={"active": current[org.id]["active"], "reserved": current[org.id]["reserved"]},
         headline=headlines([org.id], period, today, current)[org.id],
         rates=rates_of(current[org.id]),
         trend=monthly_trend(org, period, today, current),

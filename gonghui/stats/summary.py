@@ -61,7 +61,7 @@ def _rate(value: Decimal | None) -> str:
 def annual_summary(*, actor: Actor, org: Organisation, year: int, today: date) -> AnnualSummary:
     require_figures(actor, org)
     period = year_period(year)
-    reached = period.until(today)
+    reached = min(period.until(today), today)
     ids = [org.id]
     current = current_figures(ids)
     end = counts_at(ids, reached, today, current)[org.id]
@@ -71,7 +71,9 @@ def annual_summary(*, actor: Actor, org: Organisation, year: int, today: date) -
     unions = Organisation.objects.filter(
         path__startswith=org.path, org_type__in=GRASSROOTS_TYPES, status=OrgStatus.ACTIVE
     ).count()
-    as_of = "年底" if reached >= period.end else f"{reached.month}月底"
+    complete = reached >= period.end
+    as_of = "年底" if complete else f"{reached.month}月{reached.day}日"
+    in_year = "全年" if complete else "今年以来"
     growth = end["members"] - before["members"]
     items = [
         SummaryItem(
@@ -84,10 +86,10 @@ def annual_summary(*, actor: Actor, org: Organisation, year: int, today: date) -
         ),
         SummaryItem(
             "会员发展",
-            "全年新增会员",
+            "新增会员",
             moved["joined"],
             "人",
-            f"全年新增会员 {_n(moved['joined'])} 人，截至{as_of}共有会员 {_n(end['members'])} 人",
+            f"{in_year}新增会员 {_n(moved['joined'])} 人，截至{as_of}共有会员 {_n(end['members'])} 人",
         ),
         SummaryItem(
             "会员发展",
@@ -122,7 +124,7 @@ def annual_summary(*, actor: Actor, org: Organisation, year: int, today: date) -
             "新就业形态劳动者会员",
             end["new_employment"],
             "人",
-            f"新就业形态劳动者入会 {_n(end['new_employment'])} 人",
+            f"新就业形态劳动者会员 {_n(end['new_employment'])} 人",
         ),
         SummaryItem("组织建设", "基层工会", unions, "个", f"共有基层工会组织 {_n(unions)} 个", "当前数"),
         SummaryItem(
@@ -173,8 +175,8 @@ def _service_items(actor: Actor, org: Organisation, start: date, end: date) -> l
             "职工服务",
             "困难帮扶",
             hardship.people,
-            "人次",
-            f"帮扶困难职工 {_n(hardship.people)} 人次，发放帮扶资金 {_n(hardship.money)} 元",
+            "人",
+            f"帮扶困难职工 {_n(hardship.people)} 人，发放帮扶资金 {_n(hardship.money)} 元",
         ),
         SummaryItem(
             "职工服务",
@@ -189,7 +191,7 @@ def _service_items(actor: Actor, org: Organisation, start: date, end: date) -> l
             "法律援助",
             legal.cases,
             "件",
-            f"受理法律援助申请 {_n(legal.cases)} 件，为职工挽回经济损失 "
+            f"收到法律援助申请 {_n(legal.cases)} 件，为职工挽回经济损失 "
             f"{_n(legal.extra.get('amount_recovered', Decimal('0.00')))} 元",
         ),
         SummaryItem(
@@ -198,7 +200,7 @@ def _service_items(actor: Actor, org: Organisation, start: date, end: date) -> l
             insurance.extra.get("enrolled", 0),
             "人次",
             f"职工互助保障参保 {_n(insurance.extra.get('enrolled', 0))} 人次，"
-            f"赔付 {_n(insurance.people)} 人次、{_n(insurance.money)} 元",
+            f"为 {_n(insurance.people)} 人赔付互助金 {_n(insurance.money)} 元",
         ),
         SummaryItem(
             "职工服务",
