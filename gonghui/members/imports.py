@@ -171,6 +171,7 @@ def roster_import_run(job_id: str) -> None:
     if job.is_finished:
         return
     params = job.params
+    org = None
     try:
         actor, org = _job_actor_and_org(job)
         content = default_storage.open(params["upload"]).read()
@@ -184,16 +185,33 @@ def roster_import_run(job_id: str) -> None:
         _run_chunks(job, actor=actor, org=org, rows=rows, mode=params["mode"], today=today)
         job.refresh_from_db()
         if job.status == JobStatus.CANCELLED:
+            _resync_figures(job, org)  # the chunks committed before the cancel stay, and count
             return
         _finish(job, actor=actor, org=org, table=table)
     except SheetUnreadable as exc:
         job_fail(job, message=exc.message)
     except DomainError as exc:
         job_fail(job, message=f"导入失败：{exc.message}")
+        _resync_figures(job, org)
     except Exception:
         log.exception("roster import %s failed", job_id)
         job_fail(job, message="导入失败：系统错误，已导入的部分保留，重新导入同一文件即可继续")
+        _resync_figures(job, org)
         raise
+
+
+def _resync_figures(job: JobRun, org: Organisation | None, *, strict: bool = False) -> None:
+    """The import wrote rows in bulk, outside the services: recount the figures of the union (and of the unions where
+    people it corrected held earlier memberships). Best effort on a failing job; `rebuild_counts` repairs the rest."""
+    if org is None or job.params["mode"] == "dry-run":
+        return
+    updated = job.import_rows.filter(status=ImportOutcome.UPDATED, person__isnull=False)
+    try:
+        resync_after_import(org, updated_people=list(updated.values_list("person_id", flat=True)))
+    except Exception:
+        if strict:
+            raise
+        log.exception("recounting the figures after roster import %s failed", job.pk)
 
 
 def _job_actor_and_org(job: JobRun) -> tuple[Actor, Organisation]:
@@ -267,9 +285,7 @@ def _finish(job: JobRun, *, actor: Actor, org: Organisation, table: Table) -> No
     result = dict(job.result)
     result["changed"] = job.params["mode"] != "dry-run" and bool(summary["added"] or summary["updated"])
     result["message"] = _summary_message(summary, job.params["mode"], previous)
-    if job.params["mode"] != "dry-run":
-        updated = job.import_rows.filter(status=ImportOutcome.UPDATED, person__isnull=False)
-        resync_after_import(org, updated_people=list(updated.values_list("person_id", flat=True)))
+    _resync_figures(job, org, strict=True)
     problems = summary["error"] + summary["duplicate"] + summary["conflict"]
     content = error_report_xlsx(job, table) if problems else None
     with transaction.atomic():
