@@ -18,7 +18,7 @@ from gonghui.stats.reports import (
     summary_docx,
     summary_xlsx,
 )
-from gonghui.stats.selectors import RANKING_KEYS, dashboard, founding_table, member_table
+from gonghui.stats.selectors import RANKING_KEYS, dashboard, founding_table, member_table, percent
 from gonghui.stats.services import REPORTS, stats_export_record
 from gonghui.stats.summary import annual_summary
 
@@ -98,7 +98,7 @@ def _compared(now: int, before: int) -> str:
     if difference == 0:
         return "与上年同期持平"
     word = "增加" if difference > 0 else "减少"
-    share = f"（{'+' if difference > 0 else '-'}{abs(difference) * 100 / before:.1f}%）" if before else ""
+    share = f"（{'+' if difference > 0 else '-'}{percent(abs(difference), before)}%）" if before else ""
     return f"比上年同期{word} {abs(difference):,} 人{share}"
 
 
@@ -183,7 +183,7 @@ def stats_report(request, report: str):
         content = member_table_xlsx(
             org=org,
             period_label=period.label,
-            reached_label=f"{period.until(today):%Y年%m月%d日}",
+            reached_label=f"{min(period.until(today), today):%Y年%m月%d日}",
             rows=[MemberTableRow(child.name, headline) for child, headline in rows],
             total=total,
             exported_at=now,

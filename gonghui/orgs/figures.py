@@ -16,7 +16,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from django.db import connection, transaction
-from django.db.models import Model
+from django.db.models import F, Model
 
 from gonghui.common.paths import STEPLEN, ancestor_paths
 from gonghui.orgs.models import (
@@ -173,7 +173,11 @@ def figures_resync_members(org: Organisation, recount: Callable[[], FiguresDelta
     The chain's rows are locked before `recount()` runs, so a registry change committing meanwhile is counted
     exactly once. Returns the correction applied."""
     figures_apply([(org.path, FiguresDelta())])  # creates and locks the chain's rows, root first
-    correction = _members_only(recount()).add(_members_only(_own_recorded(org)), -1)
+    recounted, recorded = _members_only(recount()), _own_recorded(org)
+    if OrgFigures.objects.filter(org=org, own_declared__isnull=False).exists():
+        recounted.stock["registered_in_declared"] = recounted.stock["members"]
+    correction = recounted.add(_members_only(recorded), -1)
+    correction.stock["registered_in_declared"] -= recorded.stock["registered_in_declared"]
     if not correction.is_zero():
         figures_apply([(org.path, correction)])
     return correction
@@ -190,6 +194,12 @@ def figures_move_subtree(org: Organisation, *, old_parent_path: str) -> None:
     if moved.is_zero() or new_parent_path == old_parent_path:
         return
     figures_apply([(old_parent_path, moved.negated()), (new_parent_path, moved)])
+    failing = OrgFigures.objects.get(org=org).failing  # 准确率's numerator is a subtree sum too
+    if failing:
+        old_chain, new_chain = set(_chain_paths(old_parent_path)), set(_chain_paths(new_parent_path))
+        rows = OrgFigures.objects.filter
+        rows(org__path__in=old_chain - new_chain).update(failing=F("failing") - failing)
+        rows(org__path__in=new_chain - old_chain).update(failing=F("failing") + failing)
 
 
 def figures_org_closed(org: Organisation) -> None:

@@ -47,8 +47,9 @@ class Period:
         return months_between(self.start, self.end)
 
     def until(self, today: date) -> date:
-        """The last day the period has reached: its end, or the end of the current month while it is running."""
-        return min(self.end, month_end(today))
+        """The last day the period has reached: its end, or the end of the current month while it is running (the end
+        of its first month if it has not started: nothing is recorded after today, so its figures are today's)."""
+        return max(min(self.end, month_end(today)), month_end(self.start))
 
     def year_earlier(self) -> "Period":
         start, end = year_earlier(self.start), month_end(year_earlier(self.end).replace(day=1))
