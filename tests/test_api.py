@@ -78,6 +78,9 @@ def test_openapi_lists_the_endpoints(db):
         "/api/v1/unions/directory": ["get"],
         "/api/v1/members/imports": ["post"],
         "/api/v1/members/imports/{job_id}": ["get"],
+        "/api/v1/stats/orgs/{org_id}/dashboard": ["get"],
+        "/api/v1/stats/orgs/{org_id}/services": ["get"],
+        "/api/v1/stats/orgs/{org_id}/annual": ["get"],
     }
     assert schema["info"]["title"] == "数字工会平台 API"
     assert schema["info"]["version"] == "1.0.0"

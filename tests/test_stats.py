@@ -1152,14 +1152,16 @@ class TestFiguresAgainstARecount:
             r = reg.rates(org, world.checked_at)
             unions = reg.active_unions(org)
             n, growth = h["members"], h["members"] - h["members_before"]
-            more = "增加" if growth >= 0 else "减少"
+            compared = (
+                f"比上年同期{'增加' if growth > 0 else '减少'} {abs(growth):,} 人" if growth else "与上年同期持平"
+            )
             expected = [
                 (
                     "会员发展",
                     "会员总数",
                     n,
                     "人",
-                    f"截至{as_of}共有会员 {n:,} 人，比上年同期{more} {abs(growth):,} 人",
+                    f"截至{as_of}共有会员 {n:,} 人，{compared}",
                     "",
                 ),
                 (

@@ -81,8 +81,8 @@ def annual_summary(*, actor: Actor, org: Organisation, year: int, today: date) -
             "会员总数",
             end["members"],
             "人",
-            f"截至{as_of}共有会员 {_n(end['members'])} 人，比上年同期"
-            f"{'增加' if growth >= 0 else '减少'} {_n(abs(growth))} 人",
+            f"截至{as_of}共有会员 {_n(end['members'])} 人，"
+            + (f"比上年同期{'增加' if growth > 0 else '减少'} {_n(abs(growth))} 人" if growth else "与上年同期持平"),
         ),
         SummaryItem(
             "会员发展",
