@@ -11,7 +11,7 @@ from ninja import Query, Router, Schema
 
 from gonghui.api.schemas import ErrorOut
 from gonghui.orgs.selectors import org_get
-from gonghui.stats.periods import period_from
+from gonghui.stats.periods import Period, period_from
 from gonghui.stats.selectors import RANKING_KEYS, Rates, dashboard, service_figures, year_earlier_until
 from gonghui.stats.summary import annual_summary
 
@@ -134,6 +134,19 @@ class DashboardOut(Schema):
     pending: PendingOut
 
 
+def period_out(period: Period, today: date) -> dict:
+    compared = year_earlier_until(period, today)
+    return {
+        "kind": period.kind,
+        "label": period.label,
+        "start": period.start,
+        "end": period.end,
+        "reached": period.until(today),
+        "compared_start": compared.start,
+        "compared_end": compared.end,
+    }
+
+
 def rates_out(rates: Rates) -> dict:
     data = dict(rates.__dict__)
     data["checked_at"] = rates.checked_at.isoformat() if rates.checked_at else None
@@ -157,15 +170,7 @@ def stats_dashboard(request, org_id: UUID, params: Query[PeriodQuery]):
         "org_id": org.id,
         "org_code": org.code,
         "org_name": org.name,
-        "period": {
-            "kind": period.kind,
-            "label": period.label,
-            "start": period.start,
-            "end": period.end,
-            "reached": board.reached,
-            "compared_start": board.compared.start,
-            "compared_end": board.compared.end,
-        },
+        "period": period_out(period, today),
         "headline": {
             **h.__dict__,
             "members_change": h.members_change,
@@ -209,20 +214,10 @@ def stats_services(request, org_id: UUID, params: Query[PeriodQuery]):
     org = org_get(actor=actor, org_id=org_id)
     today = timezone.localdate()
     period = period_from(params.dict(exclude_none=True), today=today)
-    reached = period.until(today)
-    compared = year_earlier_until(period, today)
-    rows = service_figures(actor=actor, org=org, start=period.start, end=reached)
+    rows = service_figures(actor=actor, org=org, start=period.start, end=period.until(today))
     return {
         "org_id": org.id,
-        "period": {
-            "kind": period.kind,
-            "label": period.label,
-            "start": period.start,
-            "end": period.end,
-            "reached": reached,
-            "compared_start": compared.start,
-            "compared_end": compared.end,
-        },
+        "period": period_out(period, today),
         "kinds": [
             {
                 "kind": c.kind,
