@@ -848,6 +848,7 @@ def run(size: dict, size_name: str) -> None:
         figures[f"{label}_sql_ms"] = round(sum(ms for ms, _ in log.rows), 2)
         figures[f"{label}_members"] = direct
         figures[f"{label}_children"] = len(body["children"])
+        figures[f"{label}_response_kib"] = round(len(response.content) / 1024)
         slowest_ms, slowest_sql = max(log.rows)
         say(
             f"[dashboard]   {label:<10} {direct:>10,} members, {len(body['children']):>4} children: "
