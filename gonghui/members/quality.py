@@ -9,7 +9,20 @@ no longer active."""
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from gonghui.common.actor import Actor
@@ -43,7 +56,10 @@ def _annotated(memberships: QuerySet[Membership]) -> QuerySet[Membership]:
     )
     return memberships.annotate(
         duplicate_identity=Exists(same_identity),
-        duplicate_phone=Exists(same_phone),
+        # A blank phone matches nobody: decided without the lookup, which would read every other blank-phone person.
+        duplicate_phone=Case(
+            When(person__phone_index="", then=Value(False)), default=Exists(same_phone), output_field=BooleanField()
+        ),
     )
 
 
