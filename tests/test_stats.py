@@ -52,10 +52,8 @@ from gonghui.members.people import document_number_of, seal_document, seal_phone
 from gonghui.orgs.models import (
     GRASSROOTS_TYPES,
     Employer,
-    OrgAgeFigures,
     Organisation,
     OrgFigures,
-    OrgMonthFigures,
     OrgStatus,
     OrgType,
 )
@@ -84,6 +82,7 @@ from gonghui.stats.selectors import (
 from gonghui.stats.summary import annual_summary
 from tests.conftest import ROLE_ACCOUNTS, valid_uscc
 from tests.members_factories import enrol, resident_id
+from tests.test_figures import figures_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -1310,31 +1309,12 @@ class TestFiguresAgainstARecount:
 
     def test_a_full_rebuild_changes_no_figure(self, world):
         """What the services kept through imports, moves, a merge and a dissolution is exactly a full recount."""
-        kept = figures_snapshot()
+        kept = figures_snapshot(with_failing=True)
         emptied = {"SZ-WZ-T01-E2", "SZ-GS-T02-C2"}  # dissolved, merged: nothing left in their subtrees
         assert set(kept["stock"]) == {o.id for o in world.registry.orgs if o.code not in emptied}
         assert len(kept["months"]) > 100
         rebuild_counts()
-        assert figures_snapshot() == kept
-
-
-def figures_snapshot() -> dict:
-    """Every figure row without the all-zero ones (a recount writes none), with the 准确率 numerator but not the
-    time of the check."""
-    stock = {}
-    for row in OrgFigures.objects.values():
-        org_id = row.pop("org_id")
-        row.pop("failing_checked_at")
-        if any(row.values()):
-            stock[org_id] = row
-    months = {}
-    for row in OrgMonthFigures.objects.values():
-        key = (row.pop("org_id"), row.pop("month"))
-        row.pop("id")
-        if any(row.values()):
-            months[key] = row
-    ages = {(r["org_id"], r["birth_year"]): r["members"] for r in OrgAgeFigures.objects.values() if r["members"]}
-    return {"stock": stock, "months": months, "ages": ages}
+        assert figures_snapshot(with_failing=True) == kept
 
 
 # ---------------------------------------------------------------- periods

@@ -21,6 +21,7 @@ from django.db.models import F, Model
 from gonghui.common.paths import STEPLEN, ancestor_paths
 from gonghui.orgs.models import (
     FLOW_FIELDS,
+    MEMBER_STOCK_FIELDS,
     STOCK_FIELDS,
     Employer,
     OrgAgeFigures,
@@ -28,17 +29,6 @@ from gonghui.orgs.models import (
     OrgFigures,
     OrgMonthFigures,
 )
-
-EMPLOYER_FIELDS = (
-    "employers",
-    "employers_covered",
-    "employers_25",
-    "employers_25_covered",
-    "employers_100",
-    "employers_100_covered",
-)
-DECLARED_FIELDS = ("declared_total", "declared_unions", "registered_in_declared")
-MEMBER_STOCK_FIELDS = tuple(f for f in STOCK_FIELDS if f not in EMPLOYER_FIELDS and f not in DECLARED_FIELDS)
 
 
 @dataclass

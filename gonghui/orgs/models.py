@@ -160,7 +160,7 @@ class Employer(models.Model):
 # registry's and the employer registry's services), and rebuilt from the source tables by `manage.py rebuild_counts`.
 # See gonghui/orgs/figures.py for how they are kept and docs/statistics.md for what each one means.
 
-STOCK_FIELDS = (
+MEMBER_STOCK_FIELDS = (
     "members",
     "active",
     "reserved",
@@ -175,9 +175,9 @@ STOCK_FIELDS = (
     "form_truck_driver",
     "form_other_flexible",
     "form_unknown",
-    "declared_total",
-    "declared_unions",
-    "registered_in_declared",
+)
+DECLARED_FIELDS = ("declared_total", "declared_unions", "registered_in_declared")
+EMPLOYER_FIELDS = (
     "employers",
     "employers_covered",
     "employers_25",
@@ -185,6 +185,7 @@ STOCK_FIELDS = (
     "employers_100",
     "employers_100_covered",
 )
+STOCK_FIELDS = MEMBER_STOCK_FIELDS + DECLARED_FIELDS + EMPLOYER_FIELDS
 
 FLOW_FIELDS = (
     "joined",
