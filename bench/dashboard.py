@@ -16,7 +16,7 @@ production request also pays for a new connection unless CONN_MAX_AGE or a pool 
 
 Target (from the issue): p95 <= 50 ms for any node through the HTTP API.
 
-    python bench/dashboard.py --size small|full
+    python bench/dashboard.py --size small|full [--keep]
 """
 
 import argparse
@@ -69,6 +69,7 @@ REGION = "320505"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", choices=SIZES, default="small")
+    parser.add_argument("--keep", action="store_true", help="leave the loaded database in place afterwards")
     args = parser.parse_args()
     size = SIZES[args.size]
     database_url = fresh_database("gonghui_bench_dashboard")
@@ -77,7 +78,10 @@ def main() -> None:
     try:
         run(size, args.size)
     finally:
-        drop_database(database_url)
+        if args.keep:
+            say(f"[dashboard] kept the database: {database_url}")
+        else:
+            drop_database(database_url)
 
 
 # ---------------------------------------------------------------- loading, set-based (PostgreSQL)

@@ -39,6 +39,7 @@ from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
 from gonghui.audit.models import AuditEvent
+from gonghui.backoffice import stats_views
 from gonghui.members import services as members
 from gonghui.members.figures import failing_refresh
 from gonghui.orgs.services import employer_create
@@ -374,6 +375,27 @@ def test_the_ranking_orders_the_organisations_below_by_the_chosen_figure(data, l
         (f"?org={code}&period=year&amp;year=2026&sort={shown}", ROWS[code][0], ROWS[code][1]) for code in order
     ]
     assert f'<span aria-sort="descending">{SORT_LABELS[shown]} ▼</span>' in page
+
+
+def test_a_long_ranking_shows_its_first_rows_and_links_to_all_of_them(data, login, monkeypatch):
+    monkeypatch.setattr(stats_views, "CHILDREN_SHOWN", 2)
+    client = login("town_cadre")
+
+    page = text(dashboard(client, sort="joined"))
+
+    assert [name for _, name, _ in ranking(page)] == [ROWS[E12][0], ROWS[E123][0]]
+    assert (
+        '<p class="gh-muted">共 3 个下级组织，按“新入会”显示前 2 个。<a class="gh-link" '
+        'href="?org=SZ-GS-T01&period=year&amp;year=2026&sort=joined&top=all">显示全部</a></p>'
+    ) in page
+
+    everything = text(dashboard(client, sort="joined", top="all"))
+
+    assert [name for _, name, _ in ranking(everything)] == [ROWS[E12][0], ROWS[E123][0], ROWS[C1][0]]
+    assert '<p class="gh-muted">共 3 个下级组织，已全部显示。</p>' in everything
+    assert "显示全部</a>" not in everything
+    # Re-sorting keeps the whole list.
+    assert 'href="?org=SZ-GS-T01&period=year&amp;year=2026&sort=members&top=all">会员数</a>' in everything
 
 
 def test_a_drill_down_link_opens_the_dashboard_of_the_organisation_below(data, login):
@@ -962,6 +984,7 @@ def test_the_dashboard_endpoint(data, login, tree, how):
         child(tree, T02, 2, 1, 1, 1, T02_RATES),
         child(tree, T01, 5, 3, 2, 2, T01_RATES),
     ]
+    assert body["children_total"] == 2
     assert body["trend"] == [
         {"month": "2026-01", "members": 5, "joined": 1, "transferred_in": 0, "transferred_out": 0, "left": 0},
         {"month": "2026-02", "members": 6, "joined": 1, "transferred_in": 0, "transferred_out": 0, "left": 0},
@@ -971,6 +994,19 @@ def test_the_dashboard_endpoint(data, login, tree, how):
     ]
     assert body["breakdowns"][0] == {"title": "性别", "rows": [["男", 4], ["女", 3], ["未填写", 0]]}
     assert AuditEvent.objects.filter(action="stats.export").count() == 0
+
+
+def test_the_dashboard_endpoint_returns_the_top_of_the_ranking_with_its_length(data, tree):
+    client = bearer(GS)
+
+    first = api_dashboard(client, tree[GS], sort="coverage", top=1).json()
+    everything = api_dashboard(client, tree[GS], sort="coverage", top=0).json()
+
+    assert (first["children"], first["children_total"]) == ([child(tree, T02, 2, 1, 1, 1, T02_RATES)], 2)
+    assert ([c["code"] for c in everything["children"]], everything["children_total"]) == ([T02, T01], 2)
+    refused = api_dashboard(client, tree[GS], top=-1)
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == {"top": "参数缺失或格式不正确"}
 
 
 def test_the_dashboard_endpoint_for_the_city_by_token(data, tree):

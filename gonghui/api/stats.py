@@ -7,12 +7,12 @@ from typing import Literal
 from uuid import UUID
 
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from gonghui.api.schemas import ErrorOut
 from gonghui.orgs.selectors import org_get
 from gonghui.stats.periods import Period, period_from
-from gonghui.stats.selectors import RANKING_KEYS, Rates, dashboard, service_figures, year_earlier_until
+from gonghui.stats.selectors import CHILDREN_SHOWN, RANKING_KEYS, Rates, dashboard, service_figures, year_earlier_until
 from gonghui.stats.summary import annual_summary
 
 router = Router(tags=["统计"])
@@ -26,6 +26,10 @@ class PeriodQuery(Schema):
     start: str | None = None
     end: str | None = None
     sort: str = "members"
+
+
+class DashboardQuery(PeriodQuery):
+    top: int = Field(CHILDREN_SHOWN, ge=0, description="返回排名前多少个下级组织（0 为全部）")
 
 
 class PeriodOut(Schema):
@@ -130,6 +134,7 @@ class DashboardOut(Schema):
     trend: list[TrendOut]
     breakdowns: list[BreakdownOut]
     children: list[ChildOut]
+    children_total: int
     sorted_by: str
     pending: PendingOut
 
@@ -158,13 +163,14 @@ def rates_out(rates: Rates) -> dict:
     response={200: DashboardOut, 404: ErrorOut},
     summary="驾驶舱：组织及下级的统计数（任意期间，含上年同期）",
 )
-def stats_dashboard(request, org_id: UUID, params: Query[PeriodQuery]):
+def stats_dashboard(request, org_id: UUID, params: Query[DashboardQuery]):
     actor = request.actor
     org = org_get(actor=actor, org_id=org_id)
     today = timezone.localdate()
     period = period_from(params.dict(exclude_none=True), today=today)
     sort = params.sort if params.sort in RANKING_KEYS else "members"
-    board = dashboard(actor=actor, org=org, period=period, today=today, sort=sort, with_cases=False)
+    top = params.top or None
+    board = dashboard(actor=actor, org=org, period=period, today=today, sort=sort, top=top, with_cases=False)
     h = board.headline
     return {
         "org_id": org.id,
@@ -193,6 +199,7 @@ def stats_dashboard(request, org_id: UUID, params: Query[PeriodQuery]):
             }
             for row in board.children
         ],
+        "children_total": board.children_total,
         "sorted_by": sort,
         "pending": board.pending.__dict__,
     }

@@ -18,7 +18,7 @@ from gonghui.stats.reports import (
     summary_docx,
     summary_xlsx,
 )
-from gonghui.stats.selectors import RANKING_KEYS, dashboard, founding_table, member_table, percent
+from gonghui.stats.selectors import CHILDREN_SHOWN, RANKING_KEYS, dashboard, founding_table, member_table, percent
 from gonghui.stats.services import REPORTS, stats_export_record
 from gonghui.stats.summary import annual_summary
 
@@ -140,7 +140,10 @@ def stats_dashboard(request):
     period = period_from(request.GET, today=today)
     sort = request.GET.get("sort", "members")
     sort = sort if sort in RANKING_KEYS else "members"
-    board = dashboard(actor=actor, org=org, period=period, today=today, sort=sort)
+    show_all = request.GET.get("top") == "all"
+    board = dashboard(
+        actor=actor, org=org, period=period, today=today, sort=sort, top=None if show_all else CHILDREN_SHOWN
+    )
     period_query = urlencode(period.params())
     return render_page(
         request,
@@ -160,6 +163,8 @@ def stats_dashboard(request):
         years=list(range(today.year, today.year - 8, -1)),
         ranking_keys=RANKING_KEYS,
         sort=sort,
+        show_all=show_all,
+        ranking_label=RANKING_KEYS[sort],
         trend_chart=_trend_chart(board.trend),
         trend_options=_trend_options(),
         breakdown_charts=[(b, _bar_chart(b)) for b in board.breakdowns],

@@ -84,6 +84,13 @@ class Organisation(MP_Node):
                 condition=models.Q(code__regex=r"^[A-Z0-9][A-Z0-9_-]{1,31}$"), name="org_code_format"
             ),
         ]
+        # The children of a node: depth = d + 1 and the path's prefix. Without it, the children of the root are
+        # found by reading every organisation (the path index alone matches them all).
+        indexes = [
+            models.Index(
+                fields=["depth", "path"], name="org_depth_path_idx", opclasses=["int4_ops", "varchar_pattern_ops"]
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

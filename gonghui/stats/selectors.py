@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 
 from gonghui.casework.models import OPEN_CASE_STATUSES, ServiceCase
 from gonghui.casework.selectors import KindFigures, case_figures
@@ -16,7 +16,6 @@ from gonghui.common.actor import Actor
 from gonghui.common.errors import NotFound
 from gonghui.common.roles import Perm
 from gonghui.members.models import (
-    OPEN_TRANSFER_STATUSES,
     ApplicationStatus,
     CorrectionRequest,
     CorrectionStatus,
@@ -251,7 +250,8 @@ class Dashboard:
     rates: Rates
     trend: list[TrendPoint]
     breakdowns: list[Breakdown]
-    children: list[ChildRow]
+    children: list[ChildRow]  # the first `top` of the ranking
+    children_total: int  # how many rows the whole ranking has
     pending: PendingWork
     cases: list[KindFigures] = field(default_factory=list)
 
@@ -337,62 +337,134 @@ def breakdowns(org: Organisation, today: date, current: dict) -> list[Breakdown]
 
 
 def children_of(org: Organisation) -> list[Organisation]:
-    return list(Organisation.objects.filter(path__startswith=org.path, depth=org.depth + 1).order_by("path"))
+    return list(Organisation.objects.filter(**_directly_below(org, "")).order_by("path"))
+
+
+def _directly_below(org: Organisation, prefix: str = "org__") -> dict:
+    """The filter for the organisations one level below `org` (served by the (depth, path) index)."""
+    return {f"{prefix}depth": org.depth + 1, f"{prefix}path__startswith": org.path}
+
+
+# What a child's row reads of the current figures: its point-in-time counts and the rates' numbers.
+CHILD_STOCK_FIELDS = (
+    "members",
+    "new_employment",
+    "failing",
+    "failing_checked_at",
+    "registered_in_declared",
+    "declared_total",
+    "declared_unions",
+    "employers_25",
+    "employers_25_covered",
+    "employers_100",
+    "employers_100_covered",
+)
+CHILD_ZERO = {f: 0 for f in CHILD_STOCK_FIELDS} | {"failing_checked_at": None}
+
+
+def _child_movements(org: Organisation, period: Period, today: date) -> dict:
+    """child id -> the period's joins and net change, and the net changes after the period (to take the counts back
+    to its end): one grouped query over the children's monthly rows."""
+    reached = period.until(today)
+    counted = Q(month__lte=reached)
+    later = Q(month__gt=reached)
+    rows = (
+        OrgMonthFigures.objects.filter(
+            **_directly_below(org), month__gte=period.start.replace(day=1), month__lte=month_end(today)
+        )
+        .values("org_id")
+        .annotate(
+            period_joined=Sum("joined", filter=counted, default=0),
+            period_net_members=Sum("net_members", filter=counted, default=0),
+            later_members=Sum("net_members", filter=later, default=0),
+            later_new_employment=Sum("net_new_employment", filter=later, default=0),
+        )
+        .order_by()
+    )
+    return {row.pop("org_id"): row for row in rows}
 
 
 def child_rows(org: Organisation, period: Period, today: date, *, sort: str = "members") -> list[ChildRow]:
-    """The organisations directly below `org` with their figures, ranked by `sort` (largest first)."""
+    """The organisations directly below `org` with their figures, ranked by `sort` (largest first, then by place in
+    the tree). Three queries whatever the number of children: no lists of ids are sent to the database."""
     children = children_of(org)
-    ids = [c.id for c in children]
-    current = current_figures(ids)
-    reached = period.until(today)
-    now = counts_at(ids, reached, today, current)
-    moved = movements(ids, period.start, reached)
-    rows = [
-        ChildRow(
-            org=child,
-            members=now[child.id]["members"],
-            joined=moved[child.id]["joined"],
-            net_change=moved[child.id]["net_members"],
-            new_employment=now[child.id]["new_employment"],
-            rates=rates_of(current[child.id]),
+    stock = {
+        row.pop("org_id"): row
+        for row in OrgFigures.objects.filter(**_directly_below(org)).values("org_id", *CHILD_STOCK_FIELDS)
+    }
+    moved = _child_movements(org, period, today)
+    nothing_moved = {"period_joined": 0, "period_net_members": 0, "later_members": 0, "later_new_employment": 0}
+    rows = []
+    for child in children:
+        current = stock.get(child.id, CHILD_ZERO)
+        if child.status != OrgStatus.ACTIVE and not current["members"]:
+            continue
+        flow = moved.get(child.id, nothing_moved)
+        rows.append(
+            ChildRow(
+                org=child,
+                members=current["members"] - flow["later_members"],
+                joined=flow["period_joined"],
+                net_change=flow["period_net_members"],
+                new_employment=current["new_employment"] - flow["later_new_employment"],
+                rates=rates_of(current),
+            )
         )
-        for child in children
-        if child.status == OrgStatus.ACTIVE or current[child.id]["members"]
-    ]
     key = sort if sort in RANKING_KEYS else "members"
     rows.sort(key=lambda r: (r.value(key) is None, -(r.value(key) or 0), r.org.path))
     return rows
 
 
 def pending_work(org: Organisation, today: date) -> PendingWork:
-    """Work waiting in the subtree: applications, transfers (at the step of a union in it), corrections, cases."""
+    """Work waiting in the subtree: applications, transfers (at the step of a union in it), corrections, cases.
+    One count per table, its overdue part counted in the same pass."""
     inside = org.path
-    applications = JoinApplication.objects.filter(status=ApplicationStatus.PENDING, org__path__startswith=inside)
-    transfers = TransferRequest.objects.filter(status__in=OPEN_TRANSFER_STATUSES).filter(
-        Q(status=TransferStatus.PENDING_RELEASE, from_org__path__startswith=inside)
-        | Q(status=TransferStatus.PENDING_ACCEPT, to_org__path__startswith=inside)
+    overdue = Q(due_on__lt=today)
+
+    def counted(queryset) -> dict:
+        return queryset.aggregate(open=Count("pk"), overdue=Count("pk", filter=overdue))
+
+    applications = counted(
+        JoinApplication.objects.filter(status=ApplicationStatus.PENDING, org__path__startswith=inside)
     )
-    cases = ServiceCase.objects.filter(status__in=OPEN_CASE_STATUSES, org__path__startswith=inside)
+    transfers = counted(
+        TransferRequest.objects.filter(
+            Q(status=TransferStatus.PENDING_RELEASE, from_org__path__startswith=inside)
+            | Q(status=TransferStatus.PENDING_ACCEPT, to_org__path__startswith=inside)
+        )
+    )
+    cases = counted(ServiceCase.objects.filter(status__in=OPEN_CASE_STATUSES, org__path__startswith=inside))
     return PendingWork(
-        applications=applications.count(),
-        applications_overdue=applications.filter(due_on__lt=today).count(),
-        transfers=transfers.count(),
-        transfers_overdue=transfers.filter(due_on__lt=today).count(),
+        applications=applications["open"],
+        applications_overdue=applications["overdue"],
+        transfers=transfers["open"],
+        transfers_overdue=transfers["overdue"],
         corrections=CorrectionRequest.objects.filter(
             status=CorrectionStatus.PENDING, org__path__startswith=inside
         ).count(),
-        cases=cases.count(),
-        cases_overdue=cases.filter(due_on__lt=today).count(),
+        cases=cases["open"],
+        cases_overdue=cases["overdue"],
     )
 
 
+CHILDREN_SHOWN = 50  # rows of the children's ranking a dashboard carries unless asked for more
+
+
 def dashboard(
-    *, actor: Actor, org: Organisation, period: Period, today: date, sort: str = "members", with_cases: bool = True
+    *,
+    actor: Actor,
+    org: Organisation,
+    period: Period,
+    today: date,
+    sort: str = "members",
+    top: int | None = CHILDREN_SHOWN,
+    with_cases: bool = True,
 ) -> Dashboard:
-    """Everything the 驾驶舱 shows for `org`'s subtree and `period`."""
+    """Everything the 驾驶舱 shows for `org`'s subtree and `period`; of the children's ranking the first `top` rows
+    (all of them with None)."""
     require_figures(actor, org)
     current = current_figures([org.id])
+    ranking = child_rows(org, period, today, sort=sort)
     return Dashboard(
         org=org,
         period=period,
@@ -404,7 +476,8 @@ def dashboard(
         rates=rates_of(current[org.id]),
         trend=monthly_trend(org, period, today, current),
         breakdowns=breakdowns(org, today, current),
-        children=child_rows(org, period, today, sort=sort),
+        children=ranking if top is None else ranking[:top],
+        children_total=len(ranking),
         pending=pending_work(org, today),
         cases=service_figures(actor=actor, org=org, start=period.start, end=period.until(today)) if with_cases else [],
     )
