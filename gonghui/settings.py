@@ -6,6 +6,7 @@ The production profile (`gonghui.settings_production`) imports this module and t
 
 import base64
 import binascii
+import importlib.util
 from pathlib import Path
 
 import environ
@@ -115,6 +116,7 @@ INSTALLED_APPS = [
     "gonghui.members",
     "gonghui.casework",
     "gonghui.stats",
+    "gonghui.stations",
     "gonghui.jobs",
     "gonghui.demo",
     "gonghui.portal",
@@ -233,6 +235,9 @@ LOCALE_PATHS = [BASE_DIR / "gonghui" / "locale"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Leaflet's own files come from django-leaflet's static folder, found without importing the package (its app needs
+# GeoDjango's GDAL, which the platform does not use): /static/leaflet/leaflet.js, leaflet.css, images/.
+STATICFILES_DIRS = [Path(importlib.util.find_spec("leaflet").origin).parent / "static"]
 STATIC_ROOT.mkdir(exist_ok=True)  # collectstatic fills it in production; WhiteNoise expects it to exist
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
@@ -254,7 +259,28 @@ SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_KEY_ID = env.str("SMS_GATEWAY_KEY_ID", default="")
 SMS_GATEWAY_SECRET = env.str("SMS_GATEWAY_SECRET", default="")
 SMS_SIGN_NAME = env.str("SMS_SIGN_NAME", default="数字工会")
+
+
 # Public address of the portal, printed under the join QR codes (扫码入会); empty: the address of the request.
+# Stations and the e-map (docs/stations.md). The region's bounding area (south, west, north, east in WGS84
+# degrees): coordinates outside it are refused. Default: Suzhou (苏州市). The tile layer is a URL template such as
+# 天地图's "https://t{s}.tianditu.gov.cn/vec_w/wmts?...&tk=KEY"; empty shows the points on a plain background.
+def _bounds(name: str, default: str) -> tuple[float, float, float, float]:
+    raw = env.str(name, default=default)
+    try:
+        south, west, north, east = (float(part) for part in raw.split(","))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be four numbers: south,west,north,east, got {raw!r}.") from None
+    if not (-90 <= south < north <= 90 and -180 <= west < east <= 180):
+        raise ImproperlyConfigured(f"{name} is not a box: south < north and west < east, got {raw!r}.")
+    return south, west, north, east
+
+
+STATIONS_REGION_BOUNDS = _bounds("STATIONS_REGION_BOUNDS", "30.75,119.90,32.05,121.35")
+STATIONS_TILE_URL = env.str("STATIONS_TILE_URL", default="")
+STATIONS_TILE_ATTRIBUTION = env.str("STATIONS_TILE_ATTRIBUTION", default="")
+STATIONS_TILE_SUBDOMAINS = env.str("STATIONS_TILE_SUBDOMAINS", default="01234567")
+
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="").rstrip("/")
 
 LOGGING = {

@@ -52,6 +52,8 @@ class Perm(StrEnum):
     CASES_MANAGE = "cases.manage"  # handle cases, files, enrolments, visits and callbacks in scope
     CASES_CONFIGURE = "cases.configure"  # set up mutual-insurance plans and care campaigns for the subtree
     STATS_VIEW = "stats.view"  # the dashboard, statistics tables and the annual summary of the subtree (aggregates)
+    STATIONS_VIEW = "stations.view"  # the stations managed in the subtree and its 15-minute circle
+    STATIONS_MANAGE = "stations.manage"  # register, change, import stations and demand points in the subtree
 
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
@@ -70,6 +72,8 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.CASES_VIEW,
             Perm.CASES_MANAGE,
             Perm.STATS_VIEW,
+            Perm.STATIONS_VIEW,
+            Perm.STATIONS_MANAGE,
         }
     ),
     Role.UPPER_CADRE: frozenset(
@@ -90,6 +94,8 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.CASES_MANAGE,
             Perm.CASES_CONFIGURE,
             Perm.STATS_VIEW,
+            Perm.STATIONS_VIEW,
+            Perm.STATIONS_MANAGE,
         }
     ),
     Role.SYSTEM_ADMIN: frozenset(
@@ -111,10 +117,13 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
 }
 
 # External systems act through API tokens: read the org tree and employers, and verify e-member cards. They never
-# read the member roster; they may read the aggregate figures of their scope (a provincial platform, a big screen).
+# read the member roster; they may read the aggregate figures of their scope (a provincial platform, a big screen)
+# and its stations and 15-minute circle.
 # A token may also be allowed to import roster files (a personnel system sending its
 # roster), which adds exactly MEMBERS_IMPORT.
-API_TOKEN_PERMS = frozenset({Perm.ORGS_VIEW, Perm.EMPLOYERS_VIEW, Perm.CARDS_VERIFY, Perm.STATS_VIEW})
+API_TOKEN_PERMS = frozenset(
+    {Perm.ORGS_VIEW, Perm.EMPLOYERS_VIEW, Perm.CARDS_VERIFY, Perm.STATS_VIEW, Perm.STATIONS_VIEW}
+)
 API_TOKEN_IMPORT_PERMS = API_TOKEN_PERMS | {Perm.MEMBERS_IMPORT}
 
 

@@ -148,6 +148,9 @@ class Employer(models.Model):
         related_name="employers_covered",
     )
     address = models.CharField("地址", max_length=200, blank=True)
+    # WGS84, optional: where its workers are, for the 15-minute service circle (gonghui/stations/coverage.py).
+    lat = models.FloatField("纬度", null=True, blank=True)
+    lng = models.FloatField("经度", null=True, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from gonghui.audit.services import audit_record
 from gonghui.common.actor import Actor
 from gonghui.common.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from gonghui.common.geo import clean_coordinates
 from gonghui.common.masking import mask_phone
 from gonghui.common.paths import STEPLEN
 from gonghui.common.roles import Perm
@@ -523,6 +524,8 @@ def _clean_employer_fields(data: dict[str, Any], *, actor: Actor, exclude_id=Non
             clean["industry"] = data["industry"]
     if "address" in data:
         clean["address"] = to_half_width(data["address"] or "")
+    if "lat" in data or "lng" in data:
+        clean.update(_clean_employer_location(data.get("lat"), data.get("lng"), errors))
     if "town_org" in data:
         town = data["town_org"]
         if town is None:
@@ -552,6 +555,21 @@ def _clean_employer_fields(data: dict[str, Any], *, actor: Actor, exclude_id=Non
     if errors:
         raise ValidationFailed(errors)
     return clean
+
+
+def _clean_employer_location(lat, lng, errors: dict[str, str]) -> dict[str, Any]:
+    """Both coordinates or neither (WGS84, inside the region)."""
+    if lat in (None, "") and lng in (None, ""):
+        return {"lat": None, "lng": None}
+    if lat in (None, "") or lng in (None, ""):
+        errors["lat"] = "经度和纬度要一起填写，或者都不填"
+        return {}
+    try:
+        lat, lng = clean_coordinates(lat, lng)
+    except ValidationFailed as exc:
+        errors["lat"] = exc.message
+        return {}
+    return {"lat": lat, "lng": lng}
 
 
 def _audit_employer(actor: Actor, action: str, employer: Employer, details: dict[str, Any]) -> None:

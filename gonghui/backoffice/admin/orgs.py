@@ -284,7 +284,8 @@ class EmployerForm(forms.ModelForm):
 
     class Meta:
         model = Employer
-        fields = ["name", "uscc", "employee_count", "industry", "address"]
+        fields = ["name", "uscc", "employee_count", "industry", "address", "lat", "lng"]
+        help_texts = {"lat": "WGS84 十进制度数，用于15分钟服务圈分析；可不填", "lng": "与纬度一起填写"}
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,0 +1,136 @@
+"""Reading stations: the public ones near a point (the e-map), and a cadre's own list.
+
+The nearest search asks the database for the open stations in a box around the point (the `lat` index narrows it to
+a band, the longitude and status filters do the rest), measures each on the great circle, and keeps those inside
+the circle the box holds. When fewer than asked for lie inside it, the radius doubles, up to the whole region: a
+station outside the circle is farther than every one inside, so the answer equals a search over all stations.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from django.db.models import Q
+
+from gonghui.common.actor import Actor
+from gonghui.common.errors import NotFound, ValidationFailed
+from gonghui.common.geo import box_around, clean_coordinates, distance_m
+from gonghui.common.roles import Perm
+from gonghui.stations.hours import is_open_at
+from gonghui.stations.models import Facility, Station, StationKind, StationStatus
+from gonghui.stations.travel import RIDE, WALK
+
+FIRST_RADIUS_M = 2_000
+MAX_RADIUS_M = 200_000  # beyond any city region: the search then holds every station
+MAX_NEAREST = 50
+
+
+@dataclass(frozen=True)
+class Nearby:
+    station: Station
+    distance_m: float
+    walk_minutes: int
+    ride_minutes: int
+    open_now: bool
+
+
+def _open_stations(kind: str | None, facility: str | None):
+    stations = Station.objects.filter(status=StationStatus.OPEN)
+    if kind:
+        if kind not in StationKind.values:
+            raise ValidationFailed({"kind": "没有这种站点类型"})
+        stations = stations.filter(kind=kind)
+    if facility and facility not in Facility.values:
+        raise ValidationFailed({"facility": "没有这种设施"})
+    return stations
+
+
+def stations_nearest(
+    *,
+    lat,
+    lng,
+    now: datetime,
+    limit: int = 5,
+    kind: str | None = None,
+    facility: str | None = None,
+    open_now: bool = False,
+) -> list[Nearby]:
+    """The `limit` open stations nearest to (lat, lng) (WGS84), nearest first, optionally of one type, with one
+    facility, or open at `now`. Public: stations are public places, and only their public details are used."""
+    lat, lng = clean_coordinates(lat, lng)
+    if not 1 <= limit <= MAX_NEAREST:
+        raise ValidationFailed({"limit": f"一次最多查询 {MAX_NEAREST} 个站点"})
+    stations = _open_stations(kind, facility)
+    radius = FIRST_RADIUS_M
+    while True:
+        south, west, north, east = box_around(lat, lng, radius)
+        found = []
+        for station in stations.filter(lat__gte=south, lat__lte=north, lng__gte=west, lng__lte=east):
+            if facility and facility not in station.facilities:
+                continue
+            if open_now and not is_open_at(station, now):
+                continue
+            distance = distance_m(lat, lng, station.lat, station.lng)
+            if distance <= radius:
+                found.append((distance, str(station.id), station))
+        if len(found) >= limit or radius >= MAX_RADIUS_M:
+            break
+        radius *= 2
+    found.sort(key=lambda item: item[:2])
+    return [
+        Nearby(
+            station=station,
+            distance_m=distance,
+            walk_minutes=WALK.minutes(distance),
+            ride_minutes=RIDE.minutes(distance),
+            open_now=is_open_at(station, now),
+        )
+        for distance, _, station in found[:limit]
+    ]
+
+
+def station_public_get(station_id) -> Station:
+    """A station as the public sees it: open or paused (a paused one says so); a withdrawn one is gone."""
+    station = (
+        Station.objects.filter(id=_uuid_or_missing(station_id))
+        .exclude(status=StationStatus.CLOSED)
+        .select_related("org")
+        .first()
+    )
+    if station is None:
+        raise NotFound("站点不存在或已撤销")
+    return station
+
+
+def public_stations(*, kind: str | None = None, facility: str | None = None) -> list[Station]:
+    """Every open station for the map, optionally of one type or with one facility."""
+    stations = list(_open_stations(kind, facility).order_by("name", "id"))
+    return [s for s in stations if not facility or facility in s.facilities]
+
+
+def stations_of(actor: Actor, *, query: str = "", kind: str = "", status: str = ""):
+    """The stations managed in the actor's subtree (the back-office list)."""
+    actor.require(Perm.STATIONS_VIEW)
+    stations = Station.objects.filter(org__path__startswith=actor.scope_path).select_related("org")
+    if query:
+        stations = stations.filter(Q(name__icontains=query) | Q(address__icontains=query))
+    if kind:
+        stations = stations.filter(kind=kind)
+    if status:
+        stations = stations.filter(status=status)
+    return stations.order_by("org__path", "name")
+
+
+def station_get(*, actor: Actor, station_id) -> Station:
+    actor.require(Perm.STATIONS_VIEW)
+    station = Station.objects.filter(id=_uuid_or_missing(station_id)).select_related("org").first()
+    if station is None or not actor.covers_path(station.org.path):
+        raise NotFound()
+    return station
+
+
+def _uuid_or_missing(value) -> UUID:
+    try:
+        return value if isinstance(value, UUID) else UUID(str(value))
+    except ValueError:
+        raise NotFound() from None
