@@ -6,6 +6,7 @@ from gonghui.api.imports import router as imports_router
 from gonghui.api.members import public as public_router
 from gonghui.api.members import router as members_router
 from gonghui.api.orgs import router as orgs_router
+from gonghui.api.stations import router as stations_router
 from gonghui.api.stats import router as stats_router
 from gonghui.common.errors import DomainError, ValidationFailed
 
@@ -25,6 +26,7 @@ api.add_router("/", imports_router)  # before members: /members/imports is not a
 api.add_router("/", members_router)
 api.add_router("/", public_router)
 api.add_router("/", stats_router)
+api.add_router("/", stations_router)
 
 
 @api.exception_handler(DomainError)

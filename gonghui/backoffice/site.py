@@ -26,6 +26,7 @@ class BackOfficeSite(UnfoldAdminSite):
             member_views,
             org_import_views,
             portal_views,
+            station_views,
             stats_views,
             views,
         )
@@ -101,6 +102,9 @@ class BackOfficeSite(UnfoldAdminSite):
             ),
             path("services/new/", self.admin_view(casework_views.case_new), name="case_new"),
             path("stats/", self.admin_view(stats_views.stats_dashboard), name="stats_dashboard"),
+            path("stations/import/", self.admin_view(station_views.station_import), name="station_import"),
+            path("stations/demand/", self.admin_view(station_views.demand_import), name="demand_import"),
+            path("stations/coverage/", self.admin_view(station_views.coverage_view), name="station_coverage"),
             path("stats/reports/<str:report>/", self.admin_view(stats_views.stats_report), name="stats_report"),
             path("services/figures/", self.admin_view(casework_views.service_figures), name="service_figures"),
             path("services/callbacks/", self.admin_view(casework_views.callbacks), name="case_callbacks"),

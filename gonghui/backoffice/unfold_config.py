@@ -91,6 +91,35 @@ UNFOLD = {
                 ],
             },
             {
+                "title": "服务阵地",
+                "items": [
+                    {
+                        "title": "服务站点",
+                        "icon": "location_on",
+                        "link": reverse_lazy("admin:stations_station_changelist"),
+                        "permission": _can("stations.view"),
+                    },
+                    {
+                        "title": "15分钟服务圈",
+                        "icon": "radar",
+                        "link": reverse_lazy("admin:station_coverage"),
+                        "permission": _can("stations.view"),
+                    },
+                    {
+                        "title": "站点导入",
+                        "icon": "upload_file",
+                        "link": reverse_lazy("admin:station_import"),
+                        "permission": _can("stations.manage"),
+                    },
+                    {
+                        "title": "需求点导入",
+                        "icon": "upload_file",
+                        "link": reverse_lazy("admin:demand_import"),
+                        "permission": _can("stations.manage"),
+                    },
+                ],
+            },
+            {
                 "title": "会员",
                 "items": [
                     {

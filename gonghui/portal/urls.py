@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gonghui.portal import service_views, views
+from gonghui.portal import service_views, station_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -24,6 +24,10 @@ urlpatterns = [
     path("me/reveal/<str:field>/", views.me_reveal, name="me_reveal"),
     path("me/correct/", views.me_correct, name="me_correct"),
     path("me/password/", views.me_password, name="me_password"),
+    path("map/", station_views.station_map, name="station_map"),
+    path("map/nearest/", station_views.station_nearest, name="station_nearest"),
+    path("stations/<str:station_id>/", station_views.station_detail, name="station_detail"),
+    path("stations/<str:station_id>/rate/", station_views.station_rate_view, name="station_rate"),
     path("services/", service_views.services, name="services"),
     path("services/apply/<str:kind>/", service_views.service_apply, name="service_apply"),
     path("services/cases/<str:case_id>/", service_views.service_case, name="service_case"),

@@ -86,8 +86,8 @@ SERVICE_TILES = (
     ("insurance", "互助保障", "保"),
     ("student", "金秋助学", "学"),
 )
-# Tiles the stations and benefits modules fill; shown as "opening soon" until they exist.
-COMING_TILES = ("普惠服务", "附近站点")
+# Tiles the benefits module fills; shown as "opening soon" until it exists.
+COMING_TILES = ("普惠服务",)
 
 
 def _page(request, template: str, **context):

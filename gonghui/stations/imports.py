@@ -79,12 +79,19 @@ COORD_SYSTEMS = {
 _FACILITY_SPLIT = re.compile(r"\s*[,，、;；/\s]\s*")
 
 
+STATUS_LABELS = {"added": "新增", "updated": "更新", "unchanged": "无变化", "error": "有错误"}
+
+
 @dataclass(frozen=True)
 class RowOutcome:
     line: int
     name: str
     status: str  # added | updated | unchanged | error
     reason: str = ""
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
 
 
 @dataclass

@@ -18,7 +18,7 @@ from gonghui.common.geo import box_around, clean_coordinates, distance_m
 from gonghui.common.roles import Perm
 from gonghui.stations.hours import is_open_at
 from gonghui.stations.models import Facility, Station, StationKind, StationStatus
-from gonghui.stations.travel import RIDE, WALK
+from gonghui.stations.travel import RIDE, WALK, distance_text
 
 FIRST_RADIUS_M = 2_000
 MAX_RADIUS_M = 200_000  # beyond any city region: the search then holds every station
@@ -32,6 +32,10 @@ class Nearby:
     walk_minutes: int
     ride_minutes: int
     open_now: bool
+
+    @property
+    def distance_text(self) -> str:
+        return distance_text(self.distance_m)
 
 
 def _open_stations(kind: str | None, facility: str | None):
@@ -106,6 +110,17 @@ def public_stations(*, kind: str | None = None, facility: str | None = None) -> 
     """Every open station for the map, optionally of one type or with one facility."""
     stations = list(_open_stations(kind, facility).order_by("name", "id"))
     return [s for s in stations if not facility or facility in s.facilities]
+
+
+def open_stations_in_box(south: float, west: float, north: float, east: float, *, margin_m: float, limit: int):
+    """The open stations in a box widened by `margin_m` (the map beside a coverage analysis): public data."""
+    south, west, _, _ = box_around(south, west, margin_m)
+    _, _, north, east = box_around(north, east, margin_m)
+    return list(
+        Station.objects.filter(
+            status=StationStatus.OPEN, lat__gte=south, lat__lte=north, lng__gte=west, lng__lte=east
+        ).order_by("lat", "id")[:limit]
+    )
 
 
 def stations_of(actor: Actor, *, query: str = "", kind: str = "", status: str = ""):

@@ -31,3 +31,8 @@ class Mode:
 WALK = Mode("walk", "步行", 5.0)
 RIDE = Mode("ride", "骑行（电动自行车）", 15.0)
 MODES = {WALK.key: WALK, RIDE.key: RIDE}
+
+
+def distance_text(metres: float) -> str:
+    """'850 米' below a kilometre, '2.4 公里' above."""
+    return f"{metres:.0f} 米" if metres < 1000 else f"{metres / 1000:.1f} 公里"

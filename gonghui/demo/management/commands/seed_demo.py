@@ -1,3 +1,4 @@
+import random
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -9,6 +10,7 @@ from gonghui.demo.federation import ROOT, build_federation
 from gonghui.demo.logins import DEMO_LOGINS, DEMO_MEMBER, DEMO_PASSWORD
 from gonghui.demo.members import FEATURED_UNION, seed_members
 from gonghui.demo.services import seed_services
+from gonghui.demo.stations import employer_location, seed_stations
 from gonghui.members.figures import failing_refresh
 from gonghui.orgs.models import Employer, Organisation, OrgType
 from gonghui.orgs.services import employer_bulk_create, org_create, org_tree_bulk_create
@@ -53,6 +55,7 @@ class Command(BaseCommand):
             )
             org_tree_bulk_create(actor=actor, specs=federation.specs)
             ids = dict(Organisation.objects.values_list("code", "id"))
+            places = random.Random(seed)
             employer_bulk_create(
                 actor=actor,
                 employers=[
@@ -63,6 +66,7 @@ class Command(BaseCommand):
                         industry=e["industry"],
                         town_org_id=ids[e["town"]],
                         covering_union_id=ids[e["union"]] if e["union"] else None,
+                        **dict(zip(("lat", "lng"), employer_location(e["town"], places), strict=True)),
                     )
                     for e in federation.employers
                 ],
@@ -79,6 +83,7 @@ class Command(BaseCommand):
                 )
         member_figures = seed_members(actor=actor, members=members, seed=seed) if members else None
         service_figures = seed_services(actor=actor, union_code=FEATURED_UNION) if members else {"cases": 0}
+        station_figures = seed_stations(actor=actor, seed=seed)
         _enrol_demo_member(actor)
         failing_refresh()  # 准确率, as the nightly data-quality re-check would have left it
         members_text = (
@@ -89,7 +94,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"已加载演示数据：{Organisation.objects.count()} 个工会组织，{Employer.objects.count()} 家企业/单位，"
-            f"{members_text}{len(DEMO_LOGINS)} 个演示账号（{time.perf_counter() - started:.1f} 秒）。"
+            f"{members_text}{station_figures['stations']} 个服务站点，"
+            f"{len(DEMO_LOGINS)} 个演示账号（{time.perf_counter() - started:.1f} 秒）。"
         )
 
 

@@ -1,0 +1,159 @@
+"""Station endpoints: the nearest open stations to a point, and the 15-minute circle of an organisation in scope."""
+
+from uuid import UUID
+
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+
+from gonghui.api.schemas import ErrorOut
+from gonghui.common.roles import Perm
+from gonghui.orgs.selectors import org_get
+from gonghui.stations.coverage import MAX_SUGGESTIONS, coverage_analyse
+from gonghui.stations.selectors import MAX_NEAREST, stations_nearest
+
+router = Router(tags=["服务阵地"])
+
+
+class NearestQuery(Schema):
+    lat: float = Field(description="纬度（WGS84）")
+    lng: float = Field(description="经度（WGS84）")
+    limit: int = Field(5, ge=1, le=MAX_NEAREST)
+    kind: str | None = None
+    facility: str | None = None
+    open_now: bool = False
+
+
+class NearbyOut(Schema):
+    id: UUID
+    name: str
+    kind: str
+    kind_label: str
+    address: str
+    lat: float
+    lng: float
+    facilities: list[str]
+    distance_m: int
+    walk_minutes: int
+    ride_minutes: int
+    open_now: bool
+    rating: float | None
+
+
+@router.get(
+    "/stations/nearest",
+    response={200: list[NearbyOut], 422: ErrorOut},
+    summary="最近的开放站点（直线距离，附步行、骑行时间估算）",
+)
+def nearest(request, params: Query[NearestQuery]):
+    request.actor.require(Perm.STATIONS_VIEW)
+    found = stations_nearest(
+        lat=params.lat,
+        lng=params.lng,
+        now=timezone.localtime(),
+        limit=params.limit,
+        kind=params.kind,
+        facility=params.facility,
+        open_now=params.open_now,
+    )
+    return [
+        {
+            "id": n.station.id,
+            "name": n.station.name,
+            "kind": n.station.kind,
+            "kind_label": n.station.get_kind_display(),
+            "address": n.station.address,
+            "lat": n.station.lat,
+            "lng": n.station.lng,
+            "facilities": n.station.facilities,
+            "distance_m": round(n.distance_m),
+            "walk_minutes": n.walk_minutes,
+            "ride_minutes": n.ride_minutes,
+            "open_now": n.open_now,
+            "rating": n.station.rating,
+        }
+        for n in found
+    ]
+
+
+class CoverageQuery(Schema):
+    source: str = Field("points", description="points（导入的需求点）| employers（企业）| grid（六边形网格）")
+    mode: str = Field("walk", description="walk（步行 5 公里/小时）| ride（电动自行车 15 公里/小时）")
+    suggestions: int = Field(10, ge=0, le=MAX_SUGGESTIONS)
+
+
+class UncoveredOut(Schema):
+    name: str
+    lat: float
+    lng: float
+    workers: int
+    nearest_m: int | None
+
+
+class SuggestionOut(Schema):
+    lat: float
+    lng: float
+    adds: int
+    adds_points: int
+    share_after: str | None
+
+
+class CoverageOut(Schema):
+    org_id: UUID
+    source: str
+    mode: str
+    minutes: int
+    reach_m: int
+    stations: int
+    points: int
+    points_covered: int
+    demand: int
+    demand_covered: int
+    share: str | None
+    uncovered: list[UncoveredOut]
+    suggestions: list[SuggestionOut]
+
+
+@router.get(
+    "/stations/orgs/{org_id}/coverage",
+    response={200: CoverageOut, 404: ErrorOut, 422: ErrorOut},
+    summary="15分钟服务圈：覆盖率、未覆盖的需求点与建议新站点",
+)
+def coverage(request, org_id: UUID, params: Query[CoverageQuery]):
+    actor = request.actor
+    org = org_get(actor=actor, org_id=org_id)
+    result = coverage_analyse(
+        actor=actor, org=org, source=params.source, mode=params.mode, suggestions=params.suggestions
+    )
+    return {
+        "org_id": org.id,
+        "source": result.source,
+        "mode": result.mode,
+        "minutes": result.minutes,
+        "reach_m": round(result.reach_m),
+        "stations": result.stations,
+        "points": result.points,
+        "points_covered": result.points_covered,
+        "demand": result.demand,
+        "demand_covered": result.demand_covered,
+        "share": str(result.share) if result.share is not None else None,
+        "uncovered": [
+            {
+                "name": p.name,
+                "lat": p.lat,
+                "lng": p.lng,
+                "workers": p.workers,
+                "nearest_m": round(p.nearest_m) if p.nearest_m is not None else None,
+            }
+            for p in result.uncovered
+        ],
+        "suggestions": [
+            {
+                "lat": s.lat,
+                "lng": s.lng,
+                "adds": s.adds,
+                "adds_points": s.adds_points,
+                "share_after": str(s.share_after) if s.share_after is not None else None,
+            }
+            for s in result.suggestions
+        ],
+    }

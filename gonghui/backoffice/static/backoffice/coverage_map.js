@@ -1,0 +1,42 @@
+// The 15-minute circle's map: hexagons shaded (and outlined) by their uncovered demand, open stations as dots,
+// suggested sites as numbered markers. Tiles only when a tile URL is configured; otherwise a plain background.
+(function () {
+  "use strict";
+  function start() {
+    var holder = document.getElementById("gh-coverage-map");
+    var source = document.getElementById("gh-coverage-data");
+    if (!holder || !source || typeof L === "undefined") return;
+    var data = JSON.parse(source.textContent);
+    var map = L.map(holder, { preferCanvas: true, zoomSnap: 0.5 });
+    holder.style.background = "#eef2f3";
+    if (data.tiles.url) {
+      L.tileLayer(data.tiles.url, { attribution: data.tiles.attribution, subdomains: data.tiles.subdomains, maxZoom: 18 }).addTo(map);
+    }
+    var layers = [];
+    data.cells.forEach(function (cell) {
+      var open = cell.demand - cell.covered;
+      var share = cell.demand ? open / cell.demand : 0;
+      var polygon = L.polygon(cell.boundary, {
+        color: share > 0.5 ? "#b91c1c" : "#2563eb",
+        weight: share > 0.5 ? 2 : 1,
+        fillOpacity: 0.15 + 0.5 * share,
+      }).bindTooltip("需求 " + cell.demand + "，已覆盖 " + cell.covered);
+      polygon.addTo(map);
+      layers.push(polygon);
+    });
+    data.stations.forEach(function (s) {
+      L.circleMarker([s.lat, s.lng], { radius: 4, color: "#15803d", weight: 2, fillOpacity: 0.9 }).bindTooltip(s.name).addTo(map);
+    });
+    data.suggestions.forEach(function (s, i) {
+      var icon = L.divIcon({ className: "gh-suggestion", html: "<span>" + (i + 1) + "</span>", iconSize: [24, 24] });
+      layers.push(L.marker([s.lat, s.lng], { icon: icon, title: "建议站点 " + (i + 1) + "：新增覆盖 " + s.adds }).addTo(map));
+    });
+    if (layers.length) {
+      map.fitBounds(L.featureGroup(layers).getBounds().pad(0.05));
+    } else {
+      map.fitBounds(data.bounds);
+    }
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

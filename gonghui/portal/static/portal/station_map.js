@@ -1,0 +1,50 @@
+// The station map: every open station as a dot; the phone's position or a tap on the map asks for the nearest
+// stations, whose list the server renders (the same list the page shows for coordinates in its address).
+(function () {
+  "use strict";
+  function start() {
+    var holder = document.getElementById("station-map");
+    var source = document.getElementById("station-data");
+    var list = document.getElementById("station-nearest");
+    var hint = document.getElementById("station-hint");
+    var form = document.getElementById("station-filter");
+    if (!holder || !source || typeof L === "undefined") return;
+    var data = JSON.parse(source.textContent);
+    var map = L.map(holder, { preferCanvas: true });
+    if (data.tiles.url) {
+      L.tileLayer(data.tiles.url, { attribution: data.tiles.attribution, subdomains: data.tiles.subdomains, maxZoom: 18 }).addTo(map);
+    }
+    map.fitBounds(data.bounds);
+    data.stations.forEach(function (s) {
+      L.circleMarker([s.lat, s.lng], { radius: 6, color: "#c8161d", weight: 2, fillOpacity: 0.8 })
+        .bindPopup('<a href="' + data.detail.replace("00000000-0000-0000-0000-000000000000", s.id) + '">' +
+          s.name.replace(/</g, "&lt;") + "</a><br>" + s.kind)
+        .addTo(map);
+    });
+    var here = null;
+    function lookUp(lat, lng) {
+      if (here) here.remove();
+      here = L.circleMarker([lat, lng], { radius: 8, color: "#1d4ed8", weight: 3, fillOpacity: 0.3 }).addTo(map);
+      var params = new URLSearchParams(new FormData(form));
+      params.set("lat", lat.toFixed(6));
+      params.set("lng", lng.toFixed(6));
+      fetch(list.getAttribute("data-url") + "?" + params.toString(), { headers: { "HX-Request": "true" } })
+        .then(function (response) { return response.text(); })
+        .then(function (html) { list.innerHTML = html; });
+    }
+    map.on("click", function (event) { lookUp(event.latlng.lat, event.latlng.lng); });
+    document.getElementById("station-locate").addEventListener("click", function () {
+      if (!navigator.geolocation) { hint.textContent = "此浏览器无法定位，请在地图上点选您的位置。"; return; }
+      hint.textContent = "正在定位……";
+      navigator.geolocation.getCurrentPosition(function (position) {
+        hint.textContent = "已按您的位置查找（定位为 WGS84 坐标）。";
+        map.setView([position.coords.latitude, position.coords.longitude], 14);
+        lookUp(position.coords.latitude, position.coords.longitude);
+      }, function () {
+        hint.textContent = "没有获得定位权限，请在地图上点选您的位置。";
+      }, { enableHighAccuracy: true, timeout: 10000 });
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,147 @@
+"""The public e-map of service stations (服务站点地图) and each station's page. Open to everyone: stations are public
+places. The nearest stations come from the phone's position or a point chosen on the map; without JavaScript the
+page still lists them for coordinates in the address."""
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from gonghui.common.errors import DomainError, NotFound, ValidationFailed
+from gonghui.common.geo import distance_m, region_bounds
+from gonghui.members.selectors import own_person
+from gonghui.portal.session import member_required
+from gonghui.portal.views import _errors, _page
+from gonghui.stations.hours import holiday_text, is_open_at, week_table
+from gonghui.stations.models import Facility, StationKind, StationStatus
+from gonghui.stations.selectors import public_stations, station_public_get, stations_nearest
+from gonghui.stations.services import station_rate
+from gonghui.stations.travel import RIDE, WALK, distance_text
+
+
+def _filters(request) -> dict:
+    kind = request.GET.get("kind", "")
+    facility = request.GET.get("facility", "")
+    return {
+        "kind": kind if kind in StationKind.values else "",
+        "facility": facility if facility in Facility.values else "",
+        "open_now": request.GET.get("open") == "1",
+    }
+
+
+def _nearest(request, filters: dict):
+    """(nearest list, error) for the lat/lng in the address, or (None, None) when there is none."""
+    lat, lng = request.GET.get("lat"), request.GET.get("lng")
+    if not lat or not lng:
+        return None, None
+    try:
+        found = stations_nearest(
+            lat=lat,
+            lng=lng,
+            now=timezone.localtime(),
+            limit=5,
+            kind=filters["kind"] or None,
+            facility=filters["facility"] or None,
+            open_now=filters["open_now"],
+        )
+    except ValidationFailed as exc:
+        return None, next(iter(exc.errors.values()))
+    return found, None
+
+
+def station_map(request):
+    filters = _filters(request)
+    nearest, error = _nearest(request, filters)
+    bounds = region_bounds()
+    stations = public_stations(kind=filters["kind"] or None, facility=filters["facility"] or None)
+    map_data = {
+        "bounds": [[bounds.south, bounds.west], [bounds.north, bounds.east]],
+        "tiles": {
+            "url": settings.STATIONS_TILE_URL,
+            "attribution": settings.STATIONS_TILE_ATTRIBUTION,
+            "subdomains": settings.STATIONS_TILE_SUBDOMAINS,
+        },
+        "stations": [
+            {"id": str(s.id), "name": s.name, "lat": s.lat, "lng": s.lng, "kind": s.get_kind_display()}
+            for s in stations
+        ],
+        "detail": reverse("portal:station_detail", args=["00000000-0000-0000-0000-000000000000"]),
+    }
+    return _page(
+        request,
+        "portal/station_map.html",
+        filters=filters,
+        kinds=StationKind.choices,
+        facilities=Facility.choices,
+        nearest=nearest,
+        error=error,
+        point=(request.GET.get("lat"), request.GET.get("lng")) if nearest is not None else None,
+        map_data=map_data,
+        station_count=len(stations),
+    )
+
+
+def station_nearest(request):
+    """The nearest-stations list alone (the map page's script puts it in place)."""
+    filters = _filters(request)
+    nearest, error = _nearest(request, filters)
+    return _page(request, "portal/_station_nearest.html", nearest=nearest, error=error, filters=filters)
+
+
+def station_detail(request, station_id: str):
+    try:
+        station = station_public_get(station_id)
+    except NotFound:
+        raise Http404 from None
+    now = timezone.localtime()
+    distance = None
+    try:
+        lat, lng = float(request.GET.get("lat", "")), float(request.GET.get("lng", ""))
+        distance = distance_m(lat, lng, station.lat, station.lng)
+    except ValueError:
+        pass
+    return _page(
+        request,
+        "portal/station_detail.html",
+        station=station,
+        open_now=station.status == StationStatus.OPEN and is_open_at(station, now),
+        week=week_table(station),
+        holidays=holiday_text(station),
+        distance=distance_text(distance) if distance is not None else None,
+        walk_minutes=WALK.minutes(distance) if distance is not None else None,
+        ride_minutes=RIDE.minutes(distance) if distance is not None else None,
+        rated=request.GET.get("rated") == "1",
+    )
+
+
+@require_POST
+@member_required
+def station_rate_view(request, account, station_id: str):
+    try:
+        station = station_public_get(station_id)
+    except NotFound:
+        raise Http404 from None
+    person = own_person(account=account)
+    if person is None:
+        raise Http404
+    try:
+        station_rate(
+            person=person,
+            station=station,
+            stars=int(request.POST.get("stars", "0") or 0),
+            comment=request.POST.get("comment", ""),
+        )
+    except (DomainError, ValueError) as exc:
+        errors = _errors(exc) if isinstance(exc, DomainError) else {"stars": "请选择 1 到 5 颗星"}
+        return _page(
+            request,
+            "portal/station_detail.html",
+            station=station,
+            open_now=is_open_at(station, timezone.localtime()),
+            week=week_table(station),
+            holidays=holiday_text(station),
+            errors=errors,
+        )
+    return redirect(f"{reverse('portal:station_detail', args=[station.id])}?rated=1")
