@@ -1,3 +1,3 @@
 """Importing this module registers every admin module on the back-office site."""
 
-from gonghui.backoffice.admin import accounts, audit, casework, jobs, members, orgs  # noqa: F401
+from gonghui.backoffice.admin import accounts, audit, casework, jobs, members, orgs, stations  # noqa: F401

@@ -256,33 +256,67 @@ class Dashboard:
     cases: list[KindFigures] = field(default_factory=list)
 
 
+def movements_in(org_ids: list, windows: dict[str, tuple[date, date]]) -> dict:
+    """org id -> window name -> Counter of the monthly movements summed over each window (start, end) of months:
+    one grouped query for all the windows."""
+    totals = {org_id: {name: Counter() for name in windows} for org_id in org_ids}
+    first = min(start.replace(day=1) for start, _ in windows.values())
+    last = max(end for _, end in windows.values())
+    sums = {
+        f"{name}__{f}": Sum(f, filter=Q(month__gte=start.replace(day=1), month__lte=end), default=0)
+        for name, (start, end) in windows.items()
+        for f in FLOW_FIELDS
+    }
+    rows = (
+        OrgMonthFigures.objects.filter(org_id__in=org_ids, month__gte=first, month__lte=last)
+        .values("org_id")
+        .annotate(**sums)
+        .order_by()
+    )
+    for row in rows:
+        org_id = row.pop("org_id")
+        for key, value in row.items():
+            name, f = key.split("__")
+            totals[org_id][name][f] = value
+    return totals
+
+
 def headlines(org_ids: list, period: Period, today: date, current: dict | None = None) -> dict:
-    """org id -> Headline of the period beside the same stretch a year earlier."""
+    """org id -> Headline of the period beside the same stretch a year earlier. The counts at each end are the
+    current ones less the net changes of the months after it; one query reads every window's movements."""
     current = current or current_figures(org_ids)
     reached = period.until(today)
     earlier = year_earlier_until(period, today)
-    now = counts_at(org_ids, reached, today, current)
-    before = counts_at(org_ids, earlier.end, today, current)
-    moved = movements(org_ids, period.start, reached)
-    moved_before = movements(org_ids, earlier.start, earlier.end)
-    return {
-        org_id: Headline(
-            members=now[org_id]["members"],
-            members_before=before[org_id]["members"],
-            joined=moved[org_id]["joined"],
-            joined_before=moved_before[org_id]["joined"],
-            net_change=moved[org_id]["net_members"],
-            net_change_before=moved_before[org_id]["net_members"],
-            transferred_in=moved[org_id]["transferred_in"],
-            transferred_out=moved[org_id]["transferred_out"],
-            left=moved[org_id]["left"] + moved[org_id]["cancelled"],
-            new_employment=now[org_id]["new_employment"],
-            new_employment_before=before[org_id]["new_employment"],
-            female=now[org_id]["female"],
-            migrant=now[org_id]["migrant"],
+    windows = {"period": (period.start, reached), "earlier": (earlier.start, earlier.end)}
+    for name, end in (("after", reached), ("after_earlier", earlier.end)):
+        if end.replace(day=1) < today.replace(day=1):
+            windows[name] = (add_months(end.replace(day=1), 1), month_end(today))
+    moved = movements_in(org_ids, windows)
+
+    def at_end(org_id, after: str) -> dict:
+        net = moved[org_id].get(after, Counter())
+        return {name: current[org_id][name] - net[f"net_{name}"] for name in POINT_IN_TIME}
+
+    result = {}
+    for org_id in org_ids:
+        now, before = at_end(org_id, "after"), at_end(org_id, "after_earlier")
+        flow, flow_before = moved[org_id]["period"], moved[org_id]["earlier"]
+        result[org_id] = Headline(
+            members=now["members"],
+            members_before=before["members"],
+            joined=flow["joined"],
+            joined_before=flow_before["joined"],
+            net_change=flow["net_members"],
+            net_change_before=flow_before["net_members"],
+            transferred_in=flow["transferred_in"],
+            transferred_out=flow["transferred_out"],
+            left=flow["left"] + flow["cancelled"],
+            new_employment=now["new_employment"],
+            new_employment_before=before["new_employment"],
+            female=now["female"],
+            migrant=now["migrant"],
         )
-        for org_id in org_ids
-    }
+    return result
 
 
 def year_earlier_until(period: Period, today: date) -> Period:
@@ -362,16 +396,15 @@ CHILD_STOCK_FIELDS = (
 CHILD_ZERO = {f: 0 for f in CHILD_STOCK_FIELDS} | {"failing_checked_at": None}
 
 
-def _child_movements(org: Organisation, period: Period, today: date) -> dict:
+def _child_movements(org: Organisation, period: Period, today: date, ids: list | None = None) -> dict:
     """child id -> the period's joins and net change, and the net changes after the period (to take the counts back
-    to its end): one grouped query over the children's monthly rows."""
+    to its end): one grouped query over the children's monthly rows (of `ids` only, when given)."""
     reached = period.until(today)
     counted = Q(month__lte=reached)
     later = Q(month__gt=reached)
+    which = Q(org_id__in=ids) if ids is not None else Q(**_directly_below(org))
     rows = (
-        OrgMonthFigures.objects.filter(
-            **_directly_below(org), month__gte=period.start.replace(day=1), month__lte=month_end(today)
-        )
+        OrgMonthFigures.objects.filter(which, month__gte=period.start.replace(day=1), month__lte=month_end(today))
         .values("org_id")
         .annotate(
             period_joined=Sum("joined", filter=counted, default=0),
@@ -384,25 +417,87 @@ def _child_movements(org: Organisation, period: Period, today: date) -> dict:
     return {row.pop("org_id"): row for row in rows}
 
 
-def child_rows(org: Organisation, period: Period, today: date, *, sort: str = "members") -> list[ChildRow]:
-    """The organisations directly below `org` with their figures, ranked by `sort` (largest first, then by place in
-    the tree). Three queries whatever the number of children: no lists of ids are sent to the database."""
-    children = children_of(org)
-    stock = {
-        row.pop("org_id"): row
-        for row in OrgFigures.objects.filter(**_directly_below(org)).values("org_id", *CHILD_STOCK_FIELDS)
-    }
-    moved = _child_movements(org, period, today)
-    nothing_moved = {"period_joined": 0, "period_net_members": 0, "later_members": 0, "later_new_employment": 0}
-    rows = []
-    for child in children:
-        current = stock.get(child.id, CHILD_ZERO)
-        if child.status != OrgStatus.ACTIVE and not current["members"]:
+NOTHING_MOVED = {"period_joined": 0, "period_net_members": 0, "later_members": 0, "later_new_employment": 0}
+# The current figures each ranking needs to order the children (members: to leave out a dissolved child without any).
+RANKING_STOCK = {
+    "members": ("members",),
+    "joined": ("members",),
+    "net_change": ("members",),
+    "new_employment": ("members", "new_employment"),
+    "coverage": ("members", "registered_in_declared", "declared_total"),
+    "accuracy": ("members", "failing", "failing_checked_at"),
+    "founding_25": ("members", "employers_25_covered", "employers_25"),
+    "founding_100": ("members", "employers_100_covered", "employers_100"),
+}
+
+
+def _ranking_value(key: str, stock: dict, flow: dict):
+    """The value a child is ranked by: exactly what its ChildRow shows (ChildRow.value)."""
+    if key == "members":
+        return stock["members"] - flow["later_members"]
+    if key == "new_employment":
+        return stock["new_employment"] - flow["later_new_employment"]
+    if key == "joined":
+        return flow["period_joined"]
+    if key == "net_change":
+        return flow["period_net_members"]
+    if key == "accuracy":
+        return percent(stock["members"] - stock["failing"], stock["members"]) if stock["failing_checked_at"] else None
+    part, whole = RANKING_STOCK[key][1:]
+    return percent(stock[part], stock[whole])
+
+
+def ranked_children(
+    org: Organisation, period: Period, today: date, *, sort: str = "members", top: int | None = None
+) -> tuple[list[ChildRow], int]:
+    """The first `top` (all with None) of the organisations directly below `org`, ranked by `sort` (largest first,
+    then by place in the tree), and how many there are. Ranks on the few figures the order needs, read for every
+    child in one query; the rows shown are then read in full. The monthly rows are read for every child only when
+    the order depends on them (joins or net change, or counts at the end of a period that has ended)."""
+    key = sort if sort in RANKING_KEYS else "members"
+    needs = RANKING_STOCK[key]
+    children = Organisation.objects.filter(**_directly_below(org, "")).values_list(
+        "id", "path", "status", *[f"figures__{name}" for name in needs]
+    )
+    ended = period.until(today) < month_end(today)
+    moved_all = key in ("joined", "net_change") or (ended and key in ("members", "new_employment"))
+    moved = _child_movements(org, period, today) if moved_all else {}
+    ranked = []
+    for child_id, path, status, *values in children:
+        stock = {
+            name: (value if value is not None or name == "failing_checked_at" else 0)
+            for name, value in zip(needs, values, strict=True)
+        }
+        if status != OrgStatus.ACTIVE and not stock["members"]:
             continue
-        flow = moved.get(child.id, nothing_moved)
+        value = _ranking_value(key, stock, moved.get(child_id, NOTHING_MOVED))
+        ranked.append((value is None, -(value or 0), path, child_id))
+    ranked.sort()
+    shown = [child_id for *_, child_id in (ranked if top is None else ranked[:top])]
+    return _child_rows_of(org, shown, period, today, moved if moved_all else None), len(ranked)
+
+
+def _child_rows_of(org: Organisation, ids: list, period: Period, today: date, moved: dict | None) -> list[ChildRow]:
+    """Full rows for the children `ids`, in that order."""
+    if not ids:
+        return []
+    whole = len(ids) > 200  # a long list is read by the tree filter rather than sent as ids
+    which = Q(**_directly_below(org, "")) if whole else Q(id__in=ids)
+    orgs = {child.id: child for child in Organisation.objects.filter(which).select_related("figures")}
+    stock = {
+        child_id: {name: getattr(child.figures, name) for name in CHILD_STOCK_FIELDS}
+        for child_id, child in orgs.items()
+        if hasattr(child, "figures")
+    }
+    if moved is None:
+        moved = _child_movements(org, period, today, None if whole else ids)
+    rows = []
+    for child_id in ids:
+        current = stock.get(child_id, CHILD_ZERO)
+        flow = moved.get(child_id, NOTHING_MOVED)
         rows.append(
             ChildRow(
-                org=child,
+                org=orgs[child_id],
                 members=current["members"] - flow["later_members"],
                 joined=flow["period_joined"],
                 net_change=flow["period_net_members"],
@@ -410,9 +505,12 @@ def child_rows(org: Organisation, period: Period, today: date, *, sort: str = "m
                 rates=rates_of(current),
             )
         )
-    key = sort if sort in RANKING_KEYS else "members"
-    rows.sort(key=lambda r: (r.value(key) is None, -(r.value(key) or 0), r.org.path))
     return rows
+
+
+def child_rows(org: Organisation, period: Period, today: date, *, sort: str = "members") -> list[ChildRow]:
+    """All the organisations directly below `org` with their figures, ranked by `sort`."""
+    return ranked_children(org, period, today, sort=sort)[0]
 
 
 def pending_work(org: Organisation, today: date) -> PendingWork:
@@ -464,7 +562,7 @@ def dashboard(
     (all of them with None)."""
     require_figures(actor, org)
     current = current_figures([org.id])
-    ranking = child_rows(org, period, today, sort=sort)
+    children, children_total = ranked_children(org, period, today, sort=sort, top=top)
     return Dashboard(
         org=org,
         period=period,
@@ -476,8 +574,8 @@ def dashboard(
         rates=rates_of(current[org.id]),
         trend=monthly_trend(org, period, today, current),
         breakdowns=breakdowns(org, today, current),
-        children=ranking if top is None else ranking[:top],
-        children_total=len(ranking),
+        children=children,
+        children_total=children_total,
         pending=pending_work(org, today),
         cases=service_figures(actor=actor, org=org, start=period.start, end=period.until(today)) if with_cases else [],
     )

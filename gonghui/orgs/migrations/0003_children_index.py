@@ -12,6 +12,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='organisation',
-            index=models.Index(fields=['depth', 'path'], name='org_depth_path_idx', opclasses=['int4_ops', 'varchar_pattern_ops']),
+            index=models.Index(fields=['depth', 'path'], name='org_depth_path_idx', opclasses=['int4_ops', 'varchar_pattern_ops'], include=['id', 'status']),
         ),
     ]
