@@ -10,7 +10,8 @@
     var form = document.getElementById("station-filter");
     if (!holder || !source || typeof L === "undefined") return;
     var data = JSON.parse(source.textContent);
-    var map = L.map(holder, { preferCanvas: true });
+    var map = L.map(holder, { preferCanvas: true });  // thousands of dots: one canvas, not thousands of SVG nodes
+    holder.ghMap = map;  // for the browser test and for debugging in the console
     if (data.tiles.url) {
       L.tileLayer(data.tiles.url, { attribution: data.tiles.attribution, subdomains: data.tiles.subdomains, maxZoom: 18 }).addTo(map);
     }
