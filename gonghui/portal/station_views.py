@@ -3,7 +3,7 @@ places. The nearest stations come from the phone's position or a point chosen on
 page still lists them for coordinates in the address."""
 
 from django.conf import settings
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +16,12 @@ from gonghui.portal.session import member_required
 from gonghui.portal.views import _errors, _page
 from gonghui.stations.hours import holiday_text, is_open_at, week_table
 from gonghui.stations.models import Facility, StationKind, StationStatus
-from gonghui.stations.selectors import public_stations, station_public_get, stations_nearest
+from gonghui.stations.selectors import (
+    public_stations,
+    station_photo_public_get,
+    station_public_get,
+    stations_nearest,
+)
 from gonghui.stations.services import station_rate
 from gonghui.stations.travel import RIDE, WALK, distance_text
 
@@ -145,3 +150,12 @@ def station_rate_view(request, account, station_id: str):
             errors=errors,
         )
     return redirect(f"{reverse('portal:station_detail', args=[station.id])}?rated=1")
+
+
+def station_photo(request, photo_id: str):
+    """A station's photo, served through the application (MEDIA_ROOT is never served by the web server)."""
+    try:
+        photo = station_photo_public_get(photo_id)
+    except NotFound:
+        raise Http404 from None
+    return FileResponse(photo.file.open("rb"), content_type=photo.content_type)

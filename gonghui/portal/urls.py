@@ -28,6 +28,7 @@ urlpatterns = [
     path("map/nearest/", station_views.station_nearest, name="station_nearest"),
     path("stations/<str:station_id>/", station_views.station_detail, name="station_detail"),
     path("stations/<str:station_id>/rate/", station_views.station_rate_view, name="station_rate"),
+    path("stations/photos/<str:photo_id>/", station_views.station_photo, name="station_photo"),
     path("services/", service_views.services, name="services"),
     path("services/apply/<str:kind>/", service_views.service_apply, name="service_apply"),
     path("services/cases/<str:case_id>/", service_views.service_case, name="service_case"),

@@ -17,7 +17,7 @@ from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.geo import box_around, clean_coordinates, distance_m
 from gonghui.common.roles import Perm
 from gonghui.stations.hours import is_open_at
-from gonghui.stations.models import Facility, Station, StationKind, StationStatus
+from gonghui.stations.models import Facility, Station, StationKind, StationPhoto, StationStatus
 from gonghui.stations.travel import RIDE, WALK, distance_text
 
 FIRST_RADIUS_M = 2_000
@@ -104,6 +104,18 @@ def station_public_get(station_id) -> Station:
     if station is None:
         raise NotFound("站点不存在或已撤销")
     return station
+
+
+def station_photo_public_get(photo_id) -> StationPhoto:
+    """A photo of a station the public may see (not of a withdrawn one)."""
+    try:
+        number = int(photo_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    photo = StationPhoto.objects.filter(id=number).exclude(station__status=StationStatus.CLOSED).first()
+    if photo is None:
+        raise NotFound()
+    return photo
 
 
 def public_stations(*, kind: str | None = None, facility: str | None = None) -> list[Station]:

@@ -201,11 +201,8 @@ def station_status_set(*, actor: Actor, station: Station, status: str, reason: s
     return station
 
 
-@transaction.atomic
-def station_photo_add(*, actor: Actor, station: Station, data: bytes, caption: str = "") -> StationPhoto:
-    """A JPEG or PNG (recognised by its content), at most 5 MiB, at most 6 per station."""
-    actor.require(Perm.STATIONS_MANAGE)
-    station = _station_locked(actor, station.id)
+def photo_check(data: bytes, *, photos_before: int) -> tuple[str, str]:
+    """(content type, suffix) of an acceptable photo, or ValidationFailed with the reason."""
     if not data:
         raise ValidationFailed({"photo": "请选择照片"})
     if len(data) > MAX_PHOTO_BYTES:
@@ -213,9 +210,17 @@ def station_photo_add(*, actor: Actor, station: Station, data: bytes, caption: s
     kind = next((found for magic, found in PHOTO_TYPES.items() if data.startswith(magic)), None)
     if kind is None:
         raise ValidationFailed({"photo": "只能上传 JPG 或 PNG 照片"})
-    if station.photos.count() >= MAX_PHOTOS:
+    if photos_before >= MAX_PHOTOS:
         raise ValidationFailed({"photo": f"每个站点最多 {MAX_PHOTOS} 张照片"})
-    content_type, suffix = kind
+    return kind
+
+
+@transaction.atomic
+def station_photo_add(*, actor: Actor, station: Station, data: bytes, caption: str = "") -> StationPhoto:
+    """A JPEG or PNG (recognised by its content), at most 5 MiB, at most 6 per station."""
+    actor.require(Perm.STATIONS_MANAGE)
+    station = _station_locked(actor, station.id)
+    content_type, suffix = photo_check(data, photos_before=station.photos.count())
     photo = StationPhoto(station=station, content_type=content_type, caption=(caption or "").strip()[:100])
     photo.file.save(f"{station.id.hex[:8]}.{suffix}", ContentFile(data), save=False)
     photo.save()

@@ -14,7 +14,14 @@ from gonghui.orgs.selectors import org_get_by_code
 from gonghui.stations.hours import HOLIDAY_RULES, WEEKDAYS, describe_intervals, is_open_at
 from gonghui.stations.models import Facility, Station, StationStatus
 from gonghui.stations.selectors import station_get, stations_of
-from gonghui.stations.services import clean_station_fields, station_create, station_status_set, station_update
+from gonghui.stations.services import (
+    clean_station_fields,
+    photo_check,
+    station_create,
+    station_photo_add,
+    station_status_set,
+    station_update,
+)
 
 BASIC_FIELDS = ["org_code", "kind", "name", "address", "phone", "description"]
 HOURS_FIELDS = [f"hours_{day}" for day in WEEKDAYS]
@@ -35,6 +42,8 @@ class StationForm(forms.ModelForm):
         label="设施", choices=Facility.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
     status_reason = forms.CharField(label="状态变更原因", required=False, help_text="暂停或撤销站点时必填")
+    photo = forms.FileField(label="添加照片", required=False, help_text="JPG 或 PNG，不超过 5 MB，每个站点最多 6 张")
+    photo_caption = forms.CharField(label="照片说明", required=False, max_length=100)
 
     class Meta:
         model = Station
@@ -98,6 +107,14 @@ class StationForm(forms.ModelForm):
         except ValidationFailed as exc:
             for field, message in exc.errors.items():
                 self.add_error(field if field in self.fields else None, message)
+        upload = cleaned.get("photo")
+        if upload:
+            before_count = 0 if self.instance._state.adding else self.instance.photos.count()
+            try:
+                photo_check(upload.read(), photos_before=before_count)
+            except ValidationFailed as exc:
+                self.add_error("photo", exc.message)
+            upload.seek(0)
         status = cleaned.get("status")
         before = None if self.instance._state.adding else self.instance.status
         if status != StationStatus.OPEN and status != before and not cleaned.get("status_reason", "").strip():
@@ -130,6 +147,7 @@ class StationAdmin(ScopedModelAdmin):
                 {"fields": ["always_open", *[f"hours_{d}" for d in WEEKDAYS], "holiday_rule", "holiday_hours"]},
             ),
             ("设施", {"fields": ["facilities"]}),
+            ("照片", {"fields": ["photo", "photo_caption"]}),
         ]
 
     @display(description="此刻")
@@ -154,6 +172,11 @@ class StationAdmin(ScopedModelAdmin):
             saved = station_update(actor=actor, station=station, **form.service_fields)
         else:
             saved = station_create(actor=actor, org=form.org, **form.service_fields)
+        upload = form.cleaned_data.get("photo")
+        if upload:
+            station_photo_add(
+                actor=actor, station=saved, data=upload.read(), caption=form.cleaned_data.get("photo_caption", "")
+            )
         if saved.status != status:
             saved = station_status_set(
                 actor=actor, station=saved, status=status, reason=form.cleaned_data.get("status_reason", "")
