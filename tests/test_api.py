@@ -81,6 +81,8 @@ def test_openapi_lists_the_endpoints(db):
         "/api/v1/stats/orgs/{org_id}/dashboard": ["get"],
         "/api/v1/stats/orgs/{org_id}/services": ["get"],
         "/api/v1/stats/orgs/{org_id}/annual": ["get"],
+        "/api/v1/stations/nearest": ["get"],
+        "/api/v1/stations/orgs/{org_id}/coverage": ["get"],
     }
     assert schema["info"]["title"] == "数字工会平台 API"
     assert schema["info"]["version"] == "1.0.0"

@@ -23,6 +23,7 @@ from gonghui.casework.models import (
     ServiceCase,
     StudentGrant,
 )
+from gonghui.common.geo import region_bounds
 from gonghui.demo.federation import ROOT, build_federation
 from gonghui.demo.logins import DEMO_LOGINS, DEMO_PASSWORD
 from gonghui.members.documents import normalise_document
@@ -36,6 +37,7 @@ from gonghui.members.models import (
 )
 from gonghui.members.people import document_number_of
 from gonghui.orgs.models import Employer, Organisation, OrgStatus
+from gonghui.stations.models import DemandPoint, Station, StationKind, StationPhoto, StationRating
 
 ORGS, MEMBERS, SEED = 300, 400, 7
 
@@ -76,6 +78,8 @@ def clear_demo_data() -> None:
     for model in casework:
         model.objects.all().delete()
     for model in (TransferRequest, JoinApplication, DeclaredTotal, Membership, Person, CardSerial):
+        model.objects.all().delete()
+    for model in (StationRating, StationPhoto, Station, DemandPoint):
         model.objects.all().delete()
     User.objects.all().delete()
     Employer.objects.all().delete()
@@ -176,7 +180,7 @@ def test_seed_output_and_audit(seeded):
     assert seeded.startswith(
         f"已加载演示数据：{ORGS} 个工会组织，{Employer.objects.count()} 家企业/单位，{MEMBERS} 名会员、"
         f"{applications} 份待审核入会申请、{transfers} 件在办接转、{ServiceCase.objects.count()} 件职工服务申请，"
-        "7 个演示账号（"
+        f"{Station.objects.count()} 个服务站点，7 个演示账号（"
     )
     actions = list(AuditEvent.objects.order_by("at").values_list("action", "actor_label"))
     head = [
@@ -193,6 +197,8 @@ def test_seed_output_and_audit(seeded):
     assert tail.count("join_application.submit") == applications
     assert tail.count("transfer.request") == transfers
     assert tail.count("case.submit") == ServiceCase.objects.count()
+    assert tail.count("station.create") == Station.objects.count()
+    assert tail.count("stations.demand_import") == 1
     assert {label for _action, label in actions} == {"seed_demo"}
 
 
@@ -283,3 +289,20 @@ def test_demo_member_signs_in_to_the_portal_and_binds(seeded):
     holding = membership_holding(account.person)
     assert holding.org.code == DEMO_MEMBER.union_code
     assert holding.status == "active"
+
+
+def test_seeded_stations_and_the_circle(seeded):
+    # Twelve stations (five outdoor, one of each other type) around each of the nine district centres, every one
+    # inside the region, managed by a town; 200 worker locations and located employers in 姑苏区.
+    assert Station.objects.count() == 9 * 12
+    assert set(Station.objects.values_list("org__org_type", flat=True)) == {"town"}
+    assert set(Station.objects.values_list("kind", flat=True)) == set(StationKind.values) - {"other"}
+    bounds = region_bounds()
+    assert all(bounds.contains(lat, lng) for lat, lng in Station.objects.values_list("lat", "lng"))
+    assert DemandPoint.objects.filter(org__code="SZ-GS").count() == 200
+    located = Employer.objects.filter(lat__isnull=False)
+    assert located.exists()
+    assert set(located.values_list("town_org__code", flat=True)) == set(
+        Employer.objects.filter(town_org__code__startswith="SZ-GS-").values_list("town_org__code", flat=True)
+    )
+    assert not Employer.objects.exclude(town_org__code__startswith="SZ-GS-").filter(lat__isnull=False).exists()
