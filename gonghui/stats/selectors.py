@@ -256,16 +256,16 @@ class Dashboard:
     cases: list[KindFigures] = field(default_factory=list)
 
 
-def movements_in(org_ids: list, windows: dict[str, tuple[date, date]]) -> dict:
-    """org id -> window name -> Counter of the monthly movements summed over each window (start, end) of months:
-    one grouped query for all the windows."""
+def movements_in(org_ids: list, windows: dict[str, tuple[date, date, tuple[str, ...]]]) -> dict:
+    """org id -> window name -> Counter of the named monthly movements summed over each window of months
+    (start, end, fields): one grouped query for all the windows."""
     totals = {org_id: {name: Counter() for name in windows} for org_id in org_ids}
-    first = min(start.replace(day=1) for start, _ in windows.values())
-    last = max(end for _, end in windows.values())
+    first = min(start.replace(day=1) for start, _, _ in windows.values())
+    last = max(end for _, end, _ in windows.values())
     sums = {
         f"{name}__{f}": Sum(f, filter=Q(month__gte=start.replace(day=1), month__lte=end), default=0)
-        for name, (start, end) in windows.items()
-        for f in FLOW_FIELDS
+        for name, (start, end, fields) in windows.items()
+        for f in fields
     }
     rows = (
         OrgMonthFigures.objects.filter(org_id__in=org_ids, month__gte=first, month__lte=last)
@@ -281,21 +281,29 @@ def movements_in(org_ids: list, windows: dict[str, tuple[date, date]]) -> dict:
     return totals
 
 
+HEADLINE_FLOWS = ("joined", "transferred_in", "transferred_out", "left", "cancelled", "net_members")
+HEADLINE_POINTS = ("members", "new_employment", "female", "migrant")  # the counts a Headline takes at an end
+HEADLINE_NETS = tuple(f"net_{name}" for name in HEADLINE_POINTS)
+
+
 def headlines(org_ids: list, period: Period, today: date, current: dict | None = None) -> dict:
     """org id -> Headline of the period beside the same stretch a year earlier. The counts at each end are the
     current ones less the net changes of the months after it; one query reads every window's movements."""
     current = current or current_figures(org_ids)
     reached = period.until(today)
     earlier = year_earlier_until(period, today)
-    windows = {"period": (period.start, reached), "earlier": (earlier.start, earlier.end)}
+    windows = {
+        "period": (period.start, reached, HEADLINE_FLOWS),
+        "earlier": (earlier.start, earlier.end, ("joined", "net_members")),
+    }
     for name, end in (("after", reached), ("after_earlier", earlier.end)):
         if end.replace(day=1) < today.replace(day=1):
-            windows[name] = (add_months(end.replace(day=1), 1), month_end(today))
+            windows[name] = (add_months(end.replace(day=1), 1), month_end(today), HEADLINE_NETS)
     moved = movements_in(org_ids, windows)
 
     def at_end(org_id, after: str) -> dict:
         net = moved[org_id].get(after, Counter())
-        return {name: current[org_id][name] - net[f"net_{name}"] for name in POINT_IN_TIME}
+        return {name: current[org_id][name] - net[f"net_{name}"] for name in HEADLINE_POINTS}
 
     result = {}
     for org_id in org_ids:
