@@ -19,7 +19,7 @@ from gonghui.common.roles import Perm
 from gonghui.common.sheets import LINE, ColumnSpec, read_table
 from gonghui.common.validators import to_half_width
 from gonghui.orgs.models import Organisation
-from gonghui.stations.hours import WEEKDAYS
+from gonghui.stations.hours import WEEKDAYS, parse_intervals
 from gonghui.stations.models import Station
 from gonghui.stations.services import (
     REQUIRED,
@@ -76,7 +76,7 @@ COORD_SYSTEMS = {
     "gcj-02": "gcj02",
     "火星坐标": "gcj02",
 }
-_FACILITY_SPLIT = re.compile(r"\s*[,，、;；/\s]\s*")
+_FACILITY_SPLIT = re.compile(r"\s*[,，、;；\s]\s*")  # not "/": 空调/取暖 is one facility
 
 
 STATUS_LABELS = {"added": "新增", "updated": "更新", "unchanged": "无变化", "error": "有错误"}
@@ -135,6 +135,11 @@ def _station_fields(record: dict) -> dict:
     """A sheet row as the fields of `clean_station_fields`."""
     hours_text = to_half_width(record.get("hours") or "").strip()
     always = hours_text in ("24小时", "全天", "全天24小时")
+    if not always:
+        try:  # a bad everyday column is reported once, not once per weekday
+            parse_intervals(hours_text, "hours")
+        except ValidationFailed as exc:
+            raise ValidationFailed({"hours": f"开放时间：{exc.message}"}) from None
     per_day = {str(n): record.get(f"day_{n}") if record.get(f"day_{n}") is not None else hours_text for n in WEEKDAYS}
     holiday = to_half_width(record.get("holiday") or "").strip()
     if holiday in ("", "照常", "照常开放"):

@@ -167,6 +167,8 @@ def station_update(*, actor: Actor, station: Station, **fields: Any) -> Station:
         if getattr(station, name) != value:
             changed[name] = value
             setattr(station, name, value)
+    if not station.always_open and not any(station.hours.values()):
+        raise ValidationFailed({"hours": "请至少填写一天的开放时间，或选择24小时开放"})
     if "name" in changed and Station.objects.filter(org=station.org, name=station.name).exclude(id=station.id).exists():
         raise ValidationFailed({"name": "本单位已有同名站点"})
     if changed:
@@ -264,10 +266,11 @@ def demand_point_fields(row: dict[str, Any]) -> dict[str, Any]:
         lat = lng = None
     raw = to_half_width(str(row.get("workers") or "")).strip()
     try:
-        workers = int(float(raw)) if raw else None
-    except ValueError:
-        workers = None
-    if workers is None or workers < 1 or workers > 1_000_000 or (raw and float(raw) != int(float(raw))):
+        number = float(raw) if raw else None
+        workers = int(number) if number is not None else None
+    except (ValueError, OverflowError):
+        number = workers = None
+    if workers is None or workers < 1 or workers > 1_000_000 or number != workers:
         errors["workers"] = "人数应为 1 至 1000000 之间的整数"
     if errors:
         raise ValidationFailed(errors)

@@ -35,4 +35,4 @@ MODES = {WALK.key: WALK, RIDE.key: RIDE}
 
 def distance_text(metres: float) -> str:
     """'850 米' below a kilometre, '2.4 公里' above."""
-    return f"{metres:.0f} 米" if metres < 1000 else f"{metres / 1000:.1f} 公里"
+    return f"{metres:.0f} 米" if round(metres) < 1000 else f"{metres / 1000:.1f} 公里"
