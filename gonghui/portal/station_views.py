@@ -2,6 +2,8 @@
 places. The nearest stations come from the phone's position or a point chosen on the map; without JavaScript the
 page still lists them for coordinates in the address."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
@@ -10,9 +12,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
-from gonghui.common.geo import distance_m, region_bounds
+from gonghui.common.geo import clean_coordinates, distance_m, region_bounds
 from gonghui.members.selectors import own_person
-from gonghui.portal.session import member_required
+from gonghui.portal.session import current_account
 from gonghui.portal.views import _errors, _page
 from gonghui.stations.hours import holiday_text, is_open_at, week_table
 from gonghui.stations.models import Facility, StationKind, StationStatus
@@ -102,11 +104,12 @@ def station_detail(request, station_id: str):
         raise Http404 from None
     now = timezone.localtime()
     distance = None
-    try:
-        lat, lng = float(request.GET.get("lat", "")), float(request.GET.get("lng", ""))
-        distance = distance_m(lat, lng, station.lat, station.lng)
-    except ValueError:
-        pass
+    if request.GET.get("lat") and request.GET.get("lng"):
+        try:
+            lat, lng = clean_coordinates(request.GET["lat"], request.GET["lng"])
+            distance = distance_m(lat, lng, station.lat, station.lng)
+        except ValidationFailed:
+            pass  # the page then shows no distance
     return _page(
         request,
         "portal/station_detail.html",
@@ -122,12 +125,15 @@ def station_detail(request, station_id: str):
 
 
 @require_POST
-@member_required
-def station_rate_view(request, account, station_id: str):
+def station_rate_view(request, station_id: str):
     try:
         station = station_public_get(station_id)
     except NotFound:
         raise Http404 from None
+    account = current_account(request)
+    if account is None:  # signed out (or the session ran out): sign in, then back to the station's page
+        back = reverse("portal:station_detail", args=[station.id])
+        return redirect(f"{reverse('portal:login')}?{urlencode({'next': back})}")
     person = own_person(account=account)
     if person is None:
         raise Http404

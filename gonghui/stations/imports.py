@@ -3,8 +3,8 @@ layout the roster import reads), every row checked with the services' own field 
 its line as the spreadsheet shows it. All or nothing: when any row has an error nothing is written. Sheets are small
 (hundreds of stations, a few thousand demand points), so the import runs in the request or the command.
 
-Stations are matched by managing union and name: an existing one is updated (changed fields only), a new one
-created.
+Stations are matched by managing union and name: an existing one is updated (changed fields only; a field whose
+column the sheet does not have is left as it is), a new one created.
 """
 
 import re
@@ -110,7 +110,7 @@ class SheetResult:
         return counts
 
 
-def _read(data: bytes, filename: str, spec: ColumnSpec, limit: int) -> tuple[list[dict], list[str]]:
+def _read(data: bytes, filename: str, spec: ColumnSpec, limit: int) -> tuple[list[dict], list[str], set[str]]:
     if not data:
         raise ValidationFailed({"file": "上传的文件是空的"})
     if len(data) > MAX_UPLOAD_BYTES:
@@ -121,7 +121,7 @@ def _read(data: bytes, filename: str, spec: ColumnSpec, limit: int) -> tuple[lis
         raise ValidationFailed({"file": "表头下方没有数据"})
     if len(records) > limit:
         raise ValidationFailed({"file": f"文件有{len(records)}行，超过{limit}行，请拆分后分批导入"})
-    return records, list(table.unknown)
+    return records, list(table.unknown), set(table.mapped)
 
 
 def _coord_system(raw: str | None) -> str:
@@ -166,6 +166,29 @@ def _station_fields(record: dict) -> dict:
     }
 
 
+HOURS_COLUMNS = {"hours", *(f"day_{n}" for n in WEEKDAYS)}
+# The sheet columns each station field comes from (an update leaves a field alone when the sheet has none of them).
+FIELD_COLUMNS = {
+    "kind": {"kind"},
+    "name": {"name"},
+    "address": {"address"},
+    "lat": {"lat"},
+    "lng": {"lng"},
+    "coord_system": {"lat"},
+    "always_open": HOURS_COLUMNS,
+    "hours": HOURS_COLUMNS,
+    "holiday_rule": {"holiday"},
+    "holiday_hours": {"holiday"},
+    "facilities": {"facilities"},
+    "phone": {"phone"},
+    "description": {"description"},
+}
+
+
+def _column_of(field_name: str) -> set[str]:
+    return FIELD_COLUMNS[field_name]
+
+
 def _first_error(exc: ValidationFailed) -> str:
     return "；".join(dict.fromkeys(exc.errors.values()))
 
@@ -174,7 +197,7 @@ def stations_import(*, actor: Actor, data: bytes, filename: str, dry_run: bool) 
     """Check every row of a station sheet and, when none has an error and this is not a dry run, create or update
     the stations in one transaction with one `stations.import` audit event."""
     actor.require(Perm.STATIONS_MANAGE)
-    records, unknown = _read(data, filename, STATION_COLUMNS, MAX_STATION_ROWS)
+    records, unknown, present = _read(data, filename, STATION_COLUMNS, MAX_STATION_ROWS)
     codes = {(r.get("org_code") or "").strip().upper() for r in records}
     orgs = {o.code: o for o in Organisation.objects.filter(code__in=codes)}
     existing = {(s.org_id, s.name): s for s in Station.objects.filter(org__code__in=codes).select_related("org")}
@@ -200,6 +223,9 @@ def stations_import(*, actor: Actor, data: bytes, filename: str, dry_run: bool) 
         except ValidationFailed as exc:
             outcomes.append(RowOutcome(line, name, "error", _first_error(exc)))
             continue
+        if (org.id, clean["name"]) in existing:  # an update changes only what the sheet has columns for
+            fields = {name: value for name, value in fields.items() if _column_of(name) & present}
+            clean = {name: value for name, value in clean.items() if _column_of(name) & present}
         key = (org.id, clean["name"])
         if key in seen:
             outcomes.append(RowOutcome(line, name, "error", f"与第{seen[key]}行是同一站点（同一管理单位、同名）"))
@@ -239,7 +265,7 @@ def demand_points_import(*, actor: Actor, org: Organisation, data: bytes, filena
     """Replace `org`'s demand points with the rows of a sheet (all or nothing)."""
     actor.require(Perm.STATIONS_MANAGE)
     _managing_org(actor, org)
-    records, unknown = _read(data, filename, DEMAND_COLUMNS, MAX_DEMAND_ROWS)
+    records, unknown, _present = _read(data, filename, DEMAND_COLUMNS, MAX_DEMAND_ROWS)
     rows, outcomes = [], []
     for record in records:
         try:

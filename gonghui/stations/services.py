@@ -135,6 +135,13 @@ def _audit(actor: Actor, action: str, station: Station, details: dict | None = N
 REQUIRED = ("kind", "name", "address", "lat", "lng")
 
 
+def station_name_check(*, org: Organisation, name: str, station_id=None) -> None:
+    """A station's name is unique within its managing union."""
+    name = to_half_width(name or "").strip()
+    if Station.objects.filter(org=org, name=name).exclude(id=station_id).exists():
+        raise ValidationFailed({"name": "本单位已有同名站点"})
+
+
 @transaction.atomic
 def station_create(*, actor: Actor, org: Organisation, **fields: Any) -> Station:
     actor.require(Perm.STATIONS_MANAGE)
@@ -150,8 +157,7 @@ def station_create(*, actor: Actor, org: Organisation, **fields: Any) -> Station
         raise ValidationFailed({**org_error, **exc.errors, **missing}) from None
     if missing or org_error:
         raise ValidationFailed({**org_error, **missing})
-    if Station.objects.filter(org=org, name=clean["name"]).exists():
-        raise ValidationFailed({"name": "本单位已有同名站点"})
+    station_name_check(org=org, name=clean["name"])
     station = Station.objects.create(org=org, **clean)
     _audit(actor, "station.create", station, {"kind": station.kind})
     return station
@@ -169,8 +175,8 @@ def station_update(*, actor: Actor, station: Station, **fields: Any) -> Station:
             setattr(station, name, value)
     if not station.always_open and not any(station.hours.values()):
         raise ValidationFailed({"hours": "请至少填写一天的开放时间，或选择24小时开放"})
-    if "name" in changed and Station.objects.filter(org=station.org, name=station.name).exclude(id=station.id).exists():
-        raise ValidationFailed({"name": "本单位已有同名站点"})
+    if "name" in changed:
+        station_name_check(org=station.org, name=station.name, station_id=station.id)
     if changed:
         station.save()
         _audit(actor, "station.update", station, {"fields": sorted(changed)})

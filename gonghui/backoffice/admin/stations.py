@@ -11,13 +11,14 @@ from gonghui.backoffice.site import backoffice_site
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.roles import Perm
 from gonghui.orgs.selectors import org_get_by_code
-from gonghui.stations.hours import HOLIDAY_RULES, WEEKDAYS, describe_intervals, is_open_at
+from gonghui.stations.hours import HOLIDAY_RULES, WEEKDAYS, is_open_at
 from gonghui.stations.models import Facility, Station, StationStatus
 from gonghui.stations.selectors import station_get, stations_of
 from gonghui.stations.services import (
     clean_station_fields,
     photo_check,
     station_create,
+    station_name_check,
     station_photo_add,
     station_status_set,
     station_update,
@@ -28,13 +29,26 @@ HOURS_FIELDS = [f"hours_{day}" for day in WEEKDAYS]
 COORD_SYSTEMS = [("wgs84", "WGS84 / CGCS2000（天地图、GPS）"), ("gcj02", "GCJ-02（高德、腾讯地图上取的点）")]
 
 
+def _intervals_text(intervals: list[list[str]]) -> str:
+    """Intervals as the form takes them back: "08:00-12:00, 22:00-06:00"."""
+    return ", ".join(f"{opens}-{closes}" for opens, closes in intervals)
+
+
 class StationForm(forms.ModelForm):
     takes_request = True
     org_code = forms.CharField(label="管理单位代码", max_length=32)
     lat = forms.CharField(label="纬度", max_length=20, help_text="十进制度数，如 31.2990")
     lng = forms.CharField(label="经度", max_length=20, help_text="十进制度数，如 120.5853")
     coord_system = forms.ChoiceField(label="坐标系", choices=COORD_SYSTEMS, initial="wgs84")
-    hours_help = "如 08:00-20:00；多段用逗号分开；跨夜写 22:00-06:00；不开放留空"
+    hours_1 = forms.CharField(
+        label="周一开放时间", required=False, help_text="如 08:00-20:00；多段用逗号分开；跨夜写 22:00-06:00；不开放留空"
+    )
+    hours_2 = forms.CharField(label="周二开放时间", required=False)
+    hours_3 = forms.CharField(label="周三开放时间", required=False)
+    hours_4 = forms.CharField(label="周四开放时间", required=False)
+    hours_5 = forms.CharField(label="周五开放时间", required=False)
+    hours_6 = forms.CharField(label="周六开放时间", required=False)
+    hours_7 = forms.CharField(label="周日开放时间", required=False)
     always_open = forms.BooleanField(label="24小时开放", required=False)
     holiday_rule = forms.ChoiceField(label="法定节假日", choices=list(HOLIDAY_RULES.items()), initial="regular")
     holiday_hours = forms.CharField(label="节假日开放时间", required=False, help_text="选择“另定时间”时填写")
@@ -52,9 +66,6 @@ class StationForm(forms.ModelForm):
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.request = request
-        for day, label in WEEKDAYS.items():
-            self.fields[f"hours_{day}"] = forms.CharField(label=f"{label}开放时间", required=False)
-        self.fields["hours_1"].help_text = self.hours_help
         station = self.instance
         if not station._state.adding and not self.is_bound:
             self.initial.update(
@@ -63,12 +74,9 @@ class StationForm(forms.ModelForm):
                 lng=f"{station.lng:.7f}",
                 always_open=station.always_open,
                 holiday_rule=station.holiday_rule,
-                holiday_hours=describe_intervals(station.holiday_hours) if station.holiday_hours else "",
+                holiday_hours=_intervals_text(station.holiday_hours),
                 facilities=station.facilities,
-                **{
-                    f"hours_{day}": ", ".join(f"{a}-{b}" for a, b in station.hours.get(str(day), []))
-                    for day in WEEKDAYS
-                },
+                **{f"hours_{day}": _intervals_text(station.hours.get(str(day), [])) for day in WEEKDAYS},
             )
 
     def validate_unique(self):
@@ -104,6 +112,11 @@ class StationForm(forms.ModelForm):
         }
         try:
             clean_station_fields(self.service_fields)
+            station_name_check(
+                org=self.org,
+                name=cleaned["name"],
+                station_id=None if self.instance._state.adding else self.instance.id,
+            )
         except ValidationFailed as exc:
             for field, message in exc.errors.items():
                 self.add_error(field if field in self.fields else None, message)
