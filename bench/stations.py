@@ -24,12 +24,19 @@ not, the nearest distances, the totals, the uncovered list); a pure-Python great
 extrapolated to all points (labelled so); and a great-circle (haversine) numpy check on a sample, to show how far the
 analysis's flat projection moves points across the reach.
 
+The bench drops its own model instances after loading and collects garbage before each timed section, so that the
+heap is about a web worker's (Django and the app loaded, ~130,000 tracked objects) and the collector's pauses in the
+samples are those the code under test causes, not the bench's 100,000 DemandPoint objects. Python's full (generation
+2) collections during each timed section are counted and reported: on this heap each takes ~50-150 ms, so they make
+the tail of whatever allocates much (the brute-force scans above all).
+
 Targets (from the issue): nearest <= 5 ms p95 per query, coverage analysis <= 2 s.
 
     python bench/stations.py --size small|full [--keep]
 """
 
 import argparse
+import gc
 import math
 import os
 import random
@@ -287,12 +294,12 @@ def draw_points(rng: random.Random, bounds, towns: list, count: int) -> list:
 
 
 def brute_nearest(query, stations: list, limit: int) -> list:
-    """`stations`: [(station, lat, lng, str id)]; the `limit` nearest on the great circle, nearest first (ties by
-    id, as the selector breaks them)."""
+    """`stations`: [(id, lat, lng, str id)]; the `limit` nearest on the great circle as (distance, str id, id),
+    nearest first (ties by id, as the selector breaks them)."""
     from gonghui.common.geo import distance_m
 
     lat, lng = query
-    measured = [(distance_m(lat, lng, s_lat, s_lng), sid, station) for station, s_lat, s_lng, sid in stations]
+    measured = [(distance_m(lat, lng, s_lat, s_lng), sid, pk) for pk, s_lat, s_lng, sid in stations]
     measured.sort(key=lambda item: item[:2])
     return measured[:limit]
 
@@ -375,6 +382,46 @@ def timed_parts(target, names: tuple[str, ...], into: dict):
             put(name, fn)
 
 
+class FullCollections:
+    """Python's full (generation 2) garbage collections while it is active: how many, their total and longest
+    pause. On this app's heap (~130,000 tracked objects once Django is loaded) each takes ~50-150 ms, so they make
+    the tail of any timing whose code allocates enough to trigger them."""
+
+    def __init__(self):
+        self.pauses: list[float] = []
+        self._started = 0.0
+
+    def _callback(self, phase, info):
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append((time.perf_counter() - self._started) * 1000)
+
+    def __enter__(self):
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc):
+        gc.callbacks.remove(self._callback)
+
+    def summary(self) -> dict:
+        return {
+            "count": len(self.pauses),
+            "total_ms": round(sum(self.pauses), 1),
+            "max_ms": round(max(self.pauses, default=0.0), 1),
+        }
+
+    def text(self) -> str:
+        if not self.pauses:
+            return "no full garbage collection"
+        return (
+            f"{len(self.pauses)} full garbage collections in it, {sum(self.pauses):,.0f} ms in all, the longest "
+            f"{max(self.pauses):,.0f} ms"
+        )
+
+
 class QueryCount:
     def __init__(self):
         self.count = 0
@@ -443,15 +490,18 @@ def run(size: dict, size_name: str) -> None:
         f"({workers_total:,} workers) in {load_seconds:.1f} s"
     )
 
+    # The bench's own objects go before timing: with 100,000 model instances alive, Python's full collections
+    # (triggered by the allocations of the code under test) take ~100-300 ms and would land in the samples.
+    point_coords = [(p.lat, p.lng) for p in point_rows]
+    del station_rows, point_rows
+    gc.collect()
+
     # ---- nearest ---------------------------------------------------------------------------------------------
-    open_stations = list(Station.objects.filter(status=StationStatus.OPEN))
-    in_memory = [(s, s.lat, s.lng, str(s.id)) for s in open_stations]
-    open_now_memory = [entry for entry in in_memory if is_open_at(entry[0], now)]
     queries = []
     for _ in range(size["queries"]):
         if rng.random() < URBAN_QUERIES:
-            p = point_rows[rng.randrange(len(point_rows))]
-            queries.append(("urban", inside(bounds, rng, around(rng, (p.lat, p.lng), 0.5))))
+            centre = point_coords[rng.randrange(len(point_coords))]
+            queries.append(("urban", inside(bounds, rng, around(rng, centre, 0.5))))
         else:
             queries.append(("rural", inside(bounds, rng, anywhere(rng, bounds))))
     say(
@@ -460,30 +510,34 @@ def run(size: dict, size_name: str) -> None:
     )
     for _, (lat, lng) in queries[:20]:
         stations_nearest(lat=lat, lng=lng, now=now, limit=LIMIT)
+    gc.collect()
     samples = {"urban": [], "rural": []}
     open_samples = []
     query_counts = []
     answers, open_answers = [], []
-    for label, (lat, lng) in queries:
-        counter = QueryCount()
-        with connection.execute_wrapper(counter):
+    collections = {}
+    with FullCollections() as watch:
+        for label, (lat, lng) in queries:
+            counter = QueryCount()
+            with connection.execute_wrapper(counter):
+                found = []
+                samples[label] += timed_ms(
+                    lambda lat=lat, lng=lng, found=found: found.append(
+                        stations_nearest(lat=lat, lng=lng, now=now, limit=LIMIT)
+                    ),
+                    1,
+                )
+            query_counts.append(counter.count)
+            answers.append(found[0])
             found = []
-            samples[label] += timed_ms(
+            open_samples += timed_ms(
                 lambda lat=lat, lng=lng, found=found: found.append(
-                    stations_nearest(lat=lat, lng=lng, now=now, limit=LIMIT)
+                    stations_nearest(lat=lat, lng=lng, now=now, limit=LIMIT, open_now=True)
                 ),
                 1,
             )
-        query_counts.append(counter.count)
-        answers.append(found[0])
-        found = []
-        open_samples += timed_ms(
-            lambda lat=lat, lng=lng, found=found: found.append(
-                stations_nearest(lat=lat, lng=lng, now=now, limit=LIMIT, open_now=True)
-            ),
-            1,
-        )
-        open_answers.append(found[0])
+            open_answers.append(found[0])
+    collections["nearest"] = watch.summary()
     every = samples["urban"] + samples["rural"]
     figures = {
         "nearest_p50_ms": p50(every),
@@ -499,7 +553,7 @@ def run(size: dict, size_name: str) -> None:
     say(
         f"[stations]   all          p50 {figures['nearest_p50_ms']:7.2f} ms  p95 {figures['nearest_p95_ms']:7.2f} ms  "
         f"max {figures['nearest_max_ms']:7.2f} ms  ({figures['nearest_sql_queries_mean']:.2f} SQL queries a call "
-        f"on average, at most {figures['nearest_sql_queries_max']}: the radius doubles from 2 km until {LIMIT} "
+        f"on average, at most {figures['nearest_sql_queries_max']}: the radius widens from 2 km until {LIMIT} "
         f"are found)"
     )
     for label in ("urban", "rural"):
@@ -511,20 +565,30 @@ def run(size: dict, size_name: str) -> None:
         f"[stations]   open_now     p50 {figures['nearest_open_now_p50_ms']:7.2f} ms  "
         f"p95 {figures['nearest_open_now_p95_ms']:7.2f} ms"
     )
+    say(f"[stations]   ({watch.text()}, over both the plain and the open_now calls)")
 
     # correctness: every query point against the in-memory brute force, which is timed too
+    in_memory, open_now_memory = [], []
+    for station in Station.objects.filter(status=StationStatus.OPEN).iterator():
+        entry = (station.id, station.lat, station.lng, str(station.id))
+        in_memory.append(entry)
+        if is_open_at(station, now):
+            open_now_memory.append(entry)
+    gc.collect()
     memory_samples, wrong = [], []
+    memory_watch = FullCollections()
     for (_, query), answer in zip(queries, answers, strict=True):
         expected = []
-        memory_samples += timed_ms(lambda q=query, e=expected: e.extend(brute_nearest(q, in_memory, LIMIT)), 1)
-        if [n.station.id for n in answer] != [s.id for _, _, s in expected]:
-            wrong.append((query, [n.station.id for n in answer], [s.id for _, _, s in expected]))
+        with memory_watch:
+            memory_samples += timed_ms(lambda q=query, e=expected: e.extend(brute_nearest(q, in_memory, LIMIT)), 1)
+        if [n.station.id for n in answer] != [pk for _, _, pk in expected]:
+            wrong.append((query, [n.station.id for n in answer], [pk for _, _, pk in expected]))
         for n, (distance, _, _) in zip(answer, expected, strict=False):
             assert abs(n.distance_m - distance) < 1e-6, (query, n.distance_m, distance)
     open_wrong = []
     for (_, query), answer in zip(queries, open_answers, strict=True):
         expected = brute_nearest(query, open_now_memory, LIMIT)
-        if [n.station.id for n in answer] != [s.id for _, _, s in expected]:
+        if [n.station.id for n in answer] != [pk for _, _, pk in expected]:
             open_wrong.append(query)
         assert all(n.open_now and is_open_at(n.station, now) for n in answer)
     assert not wrong, f"nearest differs from brute force at {len(wrong)} of {len(queries)} points, e.g. {wrong[:3]}"
@@ -536,14 +600,17 @@ def run(size: dict, size_name: str) -> None:
 
     brute_count = size["brute_queries"]
     say(
-        f"[stations] brute force, the naive way: every open station ({len(open_stations):,}) from the database, "
+        f"[stations] brute force, the naive way: every open station ({len(in_memory):,}) from the database, "
         f"measured, sorted, the {LIMIT} nearest fetched; {brute_count} of the query points:"
     )
     brute_nearest_db(queries[0][1], LIMIT)  # warm-up
+    gc.collect()
     brute_samples = []
+    brute_watch = FullCollections()
     for (_, query), answer in zip(queries[:brute_count], answers, strict=False):
         got = []
-        brute_samples += timed_ms(lambda q=query, g=got: g.extend(brute_nearest_db(q, LIMIT)), 1)
+        with brute_watch:
+            brute_samples += timed_ms(lambda q=query, g=got: g.extend(brute_nearest_db(q, LIMIT)), 1)
         assert [s.id for _, s in got] == [n.station.id for n in answer], query
     figures |= {
         "brute_nearest_p50_ms": p50(brute_samples),
@@ -556,11 +623,14 @@ def run(size: dict, size_name: str) -> None:
     say(
         f"[stations]   from the database p50 {figures['brute_nearest_p50_ms']:7.2f} ms  "
         f"p95 {figures['brute_nearest_p95_ms']:7.2f} ms  = {brute_ratio:,.1f}x "
-        f"the search's p95 (same answers)"
+        f"the search's p95 (same answers; {brute_watch.text()})"
     )
+    collections["brute_nearest"] = brute_watch.summary()
+    collections["brute_nearest_memory"] = memory_watch.summary()
     say(
         f"[stations]   stations already in memory (no database; {len(queries)} queries) "
-        f"p50 {figures['brute_nearest_memory_p50_ms']:7.2f} ms  p95 {figures['brute_nearest_memory_p95_ms']:7.2f} ms"
+        f"p50 {figures['brute_nearest_memory_p50_ms']:7.2f} ms  p95 {figures['brute_nearest_memory_p95_ms']:7.2f} ms "
+        f"({memory_watch.text()})"
     )
 
     # ---- coverage --------------------------------------------------------------------------------------------
@@ -573,9 +643,12 @@ def run(size: dict, size_name: str) -> None:
     analyses, seconds, parts_of = {}, {}, {}
     for mode in ("walk", "ride"):
         times, parts_runs = [], []
+        watch = FullCollections()
         for _ in range(runs):
+            gc.collect()
             parts: dict[str, float] = {}
             with (
+                watch,
                 timed_parts(coverage_mod, parts_names, parts),
                 timed_parts(coverage_mod.DEMAND_LOADERS, ("points",), parts),
             ):
@@ -600,12 +673,15 @@ def run(size: dict, size_name: str) -> None:
         say(
             f"[stations]     loading the demand {parts['points']:.3f} s, stations + k-d tree + the rest "
             f"{parts['rest']:.3f} s, uncovered list {parts['_uncovered']:.3f} s, suggestions "
-            f"{parts['_suggest']:.3f} s, map layer {parts['_layer']:.3f} s"
+            f"{parts.get('_suggest', 0.0):.3f} s, map layer {parts['_layer']:.3f} s; {watch.text()} over the "
+            f"{runs} runs"
         )
+        collections[f"coverage_{mode}"] = watch.summary()
     coverage_seconds = max(seconds.values())
 
     # ---- coverage by brute force -----------------------------------------------------------------------------
     say("[stations] coverage by brute force, measured over all points (loading both tables included):")
+    gc.collect()
     started = time.perf_counter()
     rows = list(DemandPoint.objects.order_by("id").values_list("name", "lat", "lng", "workers"))
     s_rows = np.array(
@@ -653,12 +729,12 @@ def run(size: dict, size_name: str) -> None:
         )
 
     sample = np.array(sorted(rng.sample(range(len(rows)), min(HAVERSINE_SAMPLE, len(rows)))))
-    gc = haversine_nearest(p_lat[sample], p_lng[sample], s_rows[:, 0], s_rows[:, 1])
+    circle = haversine_nearest(p_lat[sample], p_lng[sample], s_rows[:, 0], s_rows[:, 1])
     flips = {}
     for mode in analyses:
         reach = MODES[mode].reach_m(CIRCLE_MINUTES)
-        flips[mode] = int(((gc <= reach) != (brute_min[sample] <= reach)).sum())
-    relative = np.abs(brute_min[sample] - gc) / np.maximum(gc, 1.0)
+        flips[mode] = int(((circle <= reach) != (brute_min[sample] <= reach)).sum())
+    relative = np.abs(brute_min[sample] - circle) / np.maximum(circle, 1.0)
     say(
         f"[stations]   great circle vs the flat projection, {len(sample):,} sampled points: nearest distance off by "
         f"{np.median(relative):.2%} median, {relative.max():.2%} at most; covered differs at "
@@ -699,7 +775,8 @@ def run(size: dict, size_name: str) -> None:
             "size": size_name,
             "db": vendor,
             "stations": stations_total,
-            "stations_open": len(open_stations),
+            "stations_open": len(in_memory),
+            "stations_open_now": len(open_now_memory),
             "stations_by_status": by_status,
             "demand_points": points_total,
             "workers": workers_total,
@@ -733,6 +810,7 @@ def run(size: dict, size_name: str) -> None:
             "great_circle_max_relative_error": round(float(relative.max()), 5),
             "targets": {"nearest_p95_ms": TARGET_NEAREST_MS, "coverage_seconds": TARGET_COVERAGE_S},
             "targets_met": met,
+            "full_garbage_collections": collections,
             "load_average_end": [round(x, 2) for x in os.getloadavg()],
         }
     )

@@ -10,6 +10,7 @@ The night part of an interval belongs to the day it started on: at 02:00 on a Tu
 
 import re
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 
@@ -67,6 +68,7 @@ def describe_intervals(intervals: list[list[str]]) -> str:
     return "，".join(f"{a}-{b}" + ("（次日）" if _minutes(b, "") <= _minutes(a, "") else "") for a, b in intervals)
 
 
+@lru_cache(maxsize=1024)
 def statutory_holiday(day: date) -> bool:
     """A day off under the holiday notice (not an ordinary weekend). Unknown years: no holidays."""
     try:

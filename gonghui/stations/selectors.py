@@ -2,12 +2,15 @@
 
 The nearest search asks the database for the open stations in a box around the point (the `lat` index narrows it to
 a band, the longitude and status filters do the rest), measures each on the great circle, and keeps those inside
-the circle the box holds. When fewer than asked for lie inside it, the radius doubles, up to the whole region: a
-station outside the circle is farther than every one inside, so the answer equals a search over all stations.
+the circle the box holds. When fewer than asked for lie inside it, the radius widens (to where the density seen so
+far says enough stations are), up to the whole region: a station outside the circle is farther than every one
+inside, so the answer equals a search over all stations.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from uuid import UUID
 
 from django.db.models import Q
@@ -65,32 +68,47 @@ def stations_nearest(
     if not 1 <= limit <= MAX_NEAREST:
         raise ValidationFailed({"limit": f"一次最多查询 {MAX_NEAREST} 个站点"})
     stations = _open_stations(kind, facility)
+    # The widening search reads only what it measures and filters by: full stations are read for the winners only.
+    columns = ["id", "lat", "lng"]
+    if facility:
+        columns.append("facilities")
+    if open_now:
+        columns += ["always_open", "hours", "holiday_rule", "holiday_hours"]
     radius = FIRST_RADIUS_M
     while True:
         south, west, north, east = box_around(lat, lng, radius)
         found = []
-        for station in stations.filter(lat__gte=south, lat__lte=north, lng__gte=west, lng__lte=east):
-            if facility and facility not in station.facilities:
+        for candidate in stations.filter(lat__gte=south, lat__lte=north, lng__gte=west, lng__lte=east).values(*columns):
+            if facility and facility not in candidate["facilities"]:
                 continue
-            if open_now and not is_open_at(station, now):
+            if open_now and not is_open_at(SimpleNamespace(**candidate), now):
                 continue
-            distance = distance_m(lat, lng, station.lat, station.lng)
+            distance = distance_m(lat, lng, candidate["lat"], candidate["lng"])
             if distance <= radius:
-                found.append((distance, str(station.id), station))
+                found.append((distance, str(candidate["id"]), candidate["id"]))
         if len(found) >= limit or radius >= MAX_RADIUS_M:
             break
-        radius *= 2
-    found.sort(key=lambda item: item[:2])
+        radius = _next_radius(radius, found=len(found), wanted=limit)
+    found.sort()
+    winners = found[:limit]
+    full = Station.objects.in_bulk([station_id for *_, station_id in winners])
     return [
         Nearby(
-            station=station,
+            station=full[station_id],
             distance_m=distance,
             walk_minutes=WALK.minutes(distance),
             ride_minutes=RIDE.minutes(distance),
-            open_now=is_open_at(station, now),
+            open_now=is_open_at(full[station_id], now),
         )
-        for distance, _, station in found[:limit]
+        for distance, _, station_id in winners
     ]
+
+
+def _next_radius(radius: float, *, found: int, wanted: int) -> float:
+    """Widen the circle to where `wanted` stations should be at the density seen so far (stations grow with the
+    area, so with the square of the radius), by at least half and at most four times; none seen yet: four times."""
+    factor = math.sqrt(wanted / found) * 1.2 if found else 4.0
+    return min(MAX_RADIUS_M, radius * min(4.0, max(1.5, factor)))
 
 
 def station_public_get(station_id) -> Station:
