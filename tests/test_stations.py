@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db.models import Count
 
 from gonghui.audit.models import AuditEvent
+from gonghui.common.actor import system_actor
 from gonghui.common.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from gonghui.common.geo import (
     METRES_PER_DEGREE,
@@ -93,6 +94,8 @@ REGION = "北纬 30.75°–32.05°、东经 119.9°–121.35°"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 32
 GIF = b"GIF89a" + b"\x00" * 32
+
+RATER = system_actor("portal")  # stands in for the member's actor (member_actor) in the audit trail
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1346,37 +1349,41 @@ def test_a_member_rates_once_and_rating_again_replaces_the_stars(tree, system, p
     first, second = people
     station = make_station(system, tree[T01], "双塔驿站", HERE)
 
-    station_rate(person=first, station=station, stars=4, comment="很方便")
+    station_rate(actor=RATER, person=first, station=station, stars=4, comment="很方便")
     station.refresh_from_db()
     assert (station.rating_count, station.rating_total, station.rating) == (1, 4, 4.0)
 
-    again = station_rate(person=first, station=station, stars=2, comment=" 水不热 ")
+    again = station_rate(actor=RATER, person=first, station=station, stars=2, comment=" 水不热 ")
     station.refresh_from_db()
     assert (station.rating_count, station.rating_total, station.rating) == (1, 2, 2.0)
     assert (again.stars, again.comment) == (2, "水不热")
 
-    station_rate(person=second, station=station, stars=5)
+    station_rate(actor=RATER, person=second, station=station, stars=5)
     station.refresh_from_db()
     assert (station.rating_count, station.rating_total, station.rating) == (2, 7, 3.5)
     assert sorted(StationRating.objects.values_list("person_id", "stars")) == sorted([(first.id, 2), (second.id, 5)])
+    rated = AuditEvent.objects.filter(action="station.rate").order_by("at", "id")
+    assert [(e.actor_label, e.object_id, e.object_org_path, e.details) for e in rated] == [
+        ("portal", str(station.id), tree[T01].path, {"stars": stars}) for stars in (4, 2, 5)
+    ]
 
 
 def test_a_closed_or_paused_station_cannot_be_rated_and_bad_stars_are_refused(tree, system, people):
     first, _ = people
     station = make_station(system, tree[T01], "双塔驿站", HERE)
-    station_rate(person=first, station=station, stars=3)
+    station_rate(actor=RATER, person=first, station=station, stars=3)
 
     for stars in (0, 6, True, "5", 4.5):
         with nothing_changes(), pytest.raises(ValidationFailed) as exc:
-            station_rate(person=first, station=station, stars=stars)
+            station_rate(actor=RATER, person=first, station=station, stars=stars)
         assert errors_of(exc) == {"stars": "请选择 1 到 5 颗星"}
     with nothing_changes(), pytest.raises(ValidationFailed) as exc:
-        station_rate(person=first, station=station, stars=5, comment="好" * 201)
+        station_rate(actor=RATER, person=first, station=station, stars=5, comment="好" * 201)
     assert errors_of(exc) == {"comment": "评价不能超过 200 字"}
     for status in ("paused", "closed"):
         set_status(system, station, status)
         with nothing_changes(), pytest.raises(NotFound) as exc:
-            station_rate(person=first, station=station, stars=5)
+            station_rate(actor=RATER, person=first, station=station, stars=5)
         assert exc.value.message == "站点不存在或未开放"
     station.refresh_from_db()
     assert (station.rating_count, station.rating_total) == (1, 3)

@@ -46,6 +46,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gonghui.audit.models import AuditEvent
+from gonghui.common.actor import system_actor
 from gonghui.common.geo import gcj02_to_wgs84, wgs84_to_gcj02
 from gonghui.common.sms import MemorySmsSender
 from gonghui.members.member_accounts import member_account_bind, phone_code_send, phone_code_sign_in
@@ -74,6 +75,8 @@ CHANGELIST = "/admin/stations/station/"
 ADD = "/admin/stations/station/add/"
 
 pytestmark = pytest.mark.django_db
+
+RATER = system_actor("portal")  # stands in for the member's actor (member_actor) in the audit trail
 
 
 @pytest.fixture(autouse=True)
@@ -386,7 +389,7 @@ def test_the_list_holds_exactly_the_stations_managed_in_the_subtree(layout, logi
 
 
 def test_the_list_shows_type_manager_hours_rating_and_status(layout, member, login):
-    station_rate(person=member.person, station=layout.shuangta, stars=4)
+    station_rate(actor=RATER, person=member.person, station=layout.shuangta, stars=4)
     rows = changelist_rows(text(login("district_cadre").get(CHANGELIST)))
     assert rows == [
         [
@@ -1295,6 +1298,12 @@ def test_a_member_rates_and_rating_again_replaces_the_stars(layout, member):
     ]
     station = Station.objects.get(id=layout.shuangta.id)
     assert (station.rating_count, station.rating_total, station.rating) == (1, 2, 2.0)
+    # Each rating is audited as the member who gave it (their masked phone), not as a cadre or the system.
+    rated = AuditEvent.objects.filter(action="station.rate").order_by("at", "id")
+    assert [(e.actor_label.startswith("会员"), e.object_id, e.details) for e in rated] == [
+        (True, str(station.id), {"stars": 4}),
+        (True, str(station.id), {"stars": 2}),
+    ]
 
 
 @pytest.mark.parametrize(

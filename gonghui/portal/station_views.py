@@ -13,8 +13,9 @@ from django.views.decorators.http import require_POST
 
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.geo import clean_coordinates, distance_m, region_bounds
+from gonghui.members.member_accounts import member_actor
 from gonghui.members.selectors import own_person
-from gonghui.portal.session import current_account
+from gonghui.portal.session import client_ip, current_account
 from gonghui.portal.views import _errors, _page
 from gonghui.stations.hours import holiday_text, is_open_at, week_table
 from gonghui.stations.models import Facility, StationKind, StationStatus
@@ -139,6 +140,7 @@ def station_rate_view(request, station_id: str):
         raise Http404
     try:
         station_rate(
+            actor=member_actor(account, ip=client_ip(request)),
             person=person,
             station=station,
             stars=int(request.POST.get("stars", "0") or 0),

@@ -237,11 +237,12 @@ def station_photo_add(*, actor: Actor, station: Station, data: bytes, caption: s
 
 
 @transaction.atomic
-def station_rate(*, person: Person, station: Station, stars: int, comment: str = "") -> StationRating:
-    """A member's stars (1–5) for an open station; rating again replaces the earlier stars."""
+def station_rate(*, actor: Actor, person: Person, station: Station, stars: int, comment: str = "") -> StationRating:
+    """A member's stars (1–5) for an open station; rating again replaces the earlier stars. `actor` is the member
+    (members.member_accounts.member_actor) for the audit trail."""
     if not isinstance(stars, int) or isinstance(stars, bool) or not 1 <= stars <= 5:
         raise ValidationFailed({"stars": "请选择 1 到 5 颗星"})
-    station = Station.objects.select_for_update().filter(id=station.id).first()
+    station = Station.objects.select_for_update(of=("self",)).select_related("org").filter(id=station.id).first()
     if station is None or station.status != StationStatus.OPEN:
         raise NotFound("站点不存在或未开放")
     comment = (comment or "").strip()
@@ -257,6 +258,7 @@ def station_rate(*, person: Person, station: Station, stars: int, comment: str =
         rating.stars, rating.comment = stars, comment
         rating.save()
     station.save(update_fields=["rating_count", "rating_total"])
+    _audit(actor, "station.rate", station, {"stars": stars})
     return rating
 
 
