@@ -59,6 +59,27 @@ def drop_database(database_url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
+def run_sized(name: str, doc: str, sizes: dict, run) -> None:
+    """The command line of a benchmark with its own database: `--size` picks one of `sizes`, `--keep` leaves the
+    loaded database in place afterwards (to look into it); `run(size, size_name)` does the work."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument("--size", choices=sizes, default="small")
+    parser.add_argument("--keep", action="store_true", help="leave the loaded database in place afterwards")
+    args = parser.parse_args()
+    database_url = fresh_database(f"gonghui_bench_{name}")
+    os.environ["DEBUG"] = "false"  # DEBUG keeps every query in connection.queries; production does not
+    setup_django(database_url)
+    try:
+        run(sizes[args.size], args.size)
+    finally:
+        if args.keep:
+            say(f"[{name}] kept the database: {database_url}")
+        else:
+            drop_database(database_url)
+
+
 def timed_ms(fn, repeat: int) -> list[float]:
     samples = []
     for _ in range(repeat):

@@ -19,7 +19,6 @@ Target (from the issue): p95 <= 50 ms for any node through the HTTP API.
     python bench/dashboard.py --size small|full [--keep]
 """
 
-import argparse
 import hashlib
 import math
 import os
@@ -30,7 +29,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
-from _setup import drop_database, fresh_database, p50, p95, result, say, setup_django, timed_ms
+from _setup import p50, p95, result, run_sized, say, timed_ms
 
 SIZES = {
     "small": {"orgs": 3000, "members": 40_000, "employers": 2_000, "chunk": 50_000, "repeat": 30, "naive_repeat": 5},
@@ -68,21 +67,7 @@ REGION = "320505"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size", choices=SIZES, default="small")
-    parser.add_argument("--keep", action="store_true", help="leave the loaded database in place afterwards")
-    args = parser.parse_args()
-    size = SIZES[args.size]
-    database_url = fresh_database("gonghui_bench_dashboard")
-    os.environ["DEBUG"] = "false"  # DEBUG keeps every query in connection.queries; production does not
-    setup_django(database_url)
-    try:
-        run(size, args.size)
-    finally:
-        if args.keep:
-            say(f"[dashboard] kept the database: {database_url}")
-        else:
-            drop_database(database_url)
+    run_sized("dashboard", __doc__, SIZES, run)
 
 
 # ---------------------------------------------------------------- loading, set-based (PostgreSQL)

@@ -35,7 +35,6 @@ Targets (from the issue): nearest <= 5 ms p95 per query, coverage analysis <= 2 
     python bench/stations.py --size small|full [--keep]
 """
 
-import argparse
 import gc
 import math
 import os
@@ -46,7 +45,7 @@ import uuid
 from contextlib import contextmanager
 from datetime import datetime
 
-from _setup import drop_database, fresh_database, p50, p95, result, say, setup_django, timed_ms
+from _setup import p50, p95, result, run_sized, say, timed_ms
 
 SIZES = {
     "small": {
@@ -114,21 +113,7 @@ HOURS = [  # (weight, {weekday: intervals})
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size", choices=SIZES, default="small")
-    parser.add_argument("--keep", action="store_true", help="leave the loaded database in place afterwards")
-    args = parser.parse_args()
-    size = SIZES[args.size]
-    database_url = fresh_database("gonghui_bench_stations")
-    os.environ["DEBUG"] = "false"  # DEBUG keeps every query in connection.queries; production does not
-    setup_django(database_url)
-    try:
-        run(size, args.size)
-    finally:
-        if args.keep:
-            say(f"[stations] kept the database: {database_url}")
-        else:
-            drop_database(database_url)
+    run_sized("stations", __doc__, SIZES, run)
 
 
 # ---------------------------------------------------------------- drawing the data

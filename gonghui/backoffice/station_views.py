@@ -11,7 +11,7 @@ from gonghui.common.roles import Perm
 from gonghui.orgs.selectors import org_get_by_code, org_scope_root
 from gonghui.stations.coverage import MAX_SUGGESTIONS, SOURCES, coverage_analyse
 from gonghui.stations.imports import demand_points_import, stations_import
-from gonghui.stations.selectors import open_stations_in_box
+from gonghui.stations.selectors import open_stations_around
 from gonghui.stations.travel import MODES
 
 MAP_STATIONS = 5000
@@ -74,19 +74,10 @@ def coverage_view(request):
     mode = request.GET.get("mode") if request.GET.get("mode") in MODES else "walk"
     wanted = min(max(_int(request.GET.get("suggestions"), 10), 0), MAX_SUGGESTIONS)
     result = coverage_analyse(actor=actor, org=org, source=source, mode=mode, suggestions=wanted)
-    points = [point for cell in result.layer for point in cell.boundary]
-    stations = []
-    if points:
-        box = (
-            min(p[0] for p in points),
-            min(p[1] for p in points),
-            max(p[0] for p in points),
-            max(p[1] for p in points),
-        )
-        stations = [
-            {"name": s.name, "lat": s.lat, "lng": s.lng}
-            for s in open_stations_in_box(*box, margin_m=result.reach_m, limit=MAP_STATIONS)
-        ]
+    stations = [
+        {"name": station.name, "lat": station.lat, "lng": station.lng}
+        for station in open_stations_around(result, limit=MAP_STATIONS)
+    ]
     bounds = region_bounds()
     map_data = {
         "bounds": [[bounds.south, bounds.west], [bounds.north, bounds.east]],

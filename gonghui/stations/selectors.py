@@ -142,10 +142,13 @@ def public_stations(*, kind: str | None = None, facility: str | None = None) -> 
     return [s for s in stations if not facility or facility in s.facilities]
 
 
-def open_stations_in_box(south: float, west: float, north: float, east: float, *, margin_m: float, limit: int):
-    """The open stations in a box widened by `margin_m` (the map beside a coverage analysis): public data."""
-    south, west, _, _ = box_around(south, west, margin_m)
-    _, _, north, east = box_around(north, east, margin_m)
+def open_stations_around(coverage, *, limit: int) -> list[Station]:
+    """The open stations over a coverage analysis's map layer, within reach of its edge (public data)."""
+    points = [point for cell in coverage.layer for point in cell.boundary]
+    if not points:
+        return []
+    south, west, _, _ = box_around(min(p[0] for p in points), min(p[1] for p in points), coverage.reach_m)
+    _, _, north, east = box_around(max(p[0] for p in points), max(p[1] for p in points), coverage.reach_m)
     return list(
         Station.objects.filter(
             status=StationStatus.OPEN, lat__gte=south, lat__lte=north, lng__gte=west, lng__lte=east
