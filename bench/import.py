@@ -66,6 +66,7 @@ def main() -> None:
     size = SIZES[args.size]
     database_url = fresh_database("gonghui_bench_import")
     # Uploads and problem reports go to a directory of their own (on the same disk as var/media), removed at the end.
+    (ROOT / "var").mkdir(exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="bench-import-", dir=ROOT / "var"))
     os.environ["MEDIA_ROOT"] = str(work / "media")
     # DEBUG keeps every query in connection.queries: a cost the per-row loops (the naive ways) would pay and
@@ -605,11 +606,11 @@ def run(size: dict, size_name: str, work: Path, *, pipeline_only: bool = False) 
         ("job (roster_import_run)", stage["roster_import_run"]),
         ("  read_table", reads[1] if len(reads) > 1 else 0.0),
         ("  prepare_rows: validate, mark duplicates, blind index", stage["prepare_rows"]),
+        ("  lookup, once before the chunks: stage keys, join the registry", stage["_lookup"]),
         (f"  merge_chunk x{stages.calls('merge_chunk')}", stage["merge_chunk"]),
-        ("    lookup: stage keys, join people and memberships", stage["_lookup"]),
-        ("    insert people: seal, stage, INSERT ... SELECT", stage["_insert_people"]),
-        ("      of which sealing: AES-GCM and HMAC per row", stage["_sealed_people"]),
-        ("    insert memberships: card numbers, stage, INSERT ... SELECT", stage["_insert_memberships"]),
+        ("    insert people: COPY into members_person", stage["_insert_people"]),
+        ("    insert memberships: card numbers, COPY into members_membership", stage["_insert_memberships"]),
+        ("  sealing, AES-GCM and HMAC per row (in the sealing thread but chunk 1)", stage["_sealed_people"]),
         ("  record outcomes: COPY into roster_import_row", stage["_record_outcomes"]),
         ("  finish: summary, audit, delete the upload", stage["_finish"]),
         ("    of which the problem report (.xlsx)", stage["error_report_xlsx"]),

@@ -12,13 +12,13 @@ import hashlib
 import io
 import logging
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from uuid import UUID
 
 import polars as pl
-import xlsxwriter
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
@@ -32,6 +32,7 @@ from gonghui.common.ids import new_public_ids, parse_public_id
 from gonghui.common.masking import mask_phone
 from gonghui.common.roles import Perm
 from gonghui.common.sheets import HEADER_SEARCH_ROWS, LINE, SheetUnreadable, Table, read_table
+from gonghui.common.text_xlsx import TextSheet, write_text_xlsx
 from gonghui.jobs.models import JobRun, JobStatus
 from gonghui.jobs.services import actor_from_snapshot, job_create, job_fail, job_start, job_succeed
 from gonghui.members.figures import resync_after_import
@@ -238,24 +239,54 @@ def _initial_result(table: Table, params: dict) -> dict:
 
 
 def _run_chunks(job: JobRun, *, actor: Actor, org: Organisation, rows: pl.DataFrame, mode: str, today: date) -> None:
-    while job.done < rows.height:
-        if JobRun.objects.filter(pk=job.pk, status=JobStatus.CANCELLED).exists():
-            return
-        chunk = rows.slice(job.done, CHUNK_ROWS)
-        with transaction.atomic():
-            locked = JobRun.objects.select_for_update().get(pk=job.pk)
-            if locked.status != JobStatus.RUNNING or locked.done != job.done:
-                job.refresh_from_db()
-                continue  # cancelled, or another worker moved on: re-read the checkpoint
-            result = merge_chunk(chunk, org=org, mode=mode, today=today)
-            _record_outcomes(locked, result.outcomes)
-            summary = locked.result["summary"]
-            for key, value in result.counts.items():
-                summary[key] = summary.get(key, 0) + value
-            locked.done += chunk.height
-            locked.phase = f"正在导入（{locked.done}/{locked.total}）"
-            locked.save(update_fields=["done", "phase", "result"])
-        job.done, job.result, job.phase = locked.done, locked.result, locked.phase
+    found = _lookup_pending(rows.slice(job.done))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gh-import-seal") as sealer:
+        ahead: tuple[int, Future] | None = None  # the next chunk's new people, sealed while this chunk is written
+        while job.done < rows.height:
+            if JobRun.objects.filter(pk=job.pk, status=JobStatus.CANCELLED).exists():
+                return
+            sealed = ahead[1].result() if ahead is not None and ahead[0] == job.done else None
+            following = job.done + CHUNK_ROWS
+            ahead = None
+            if mode != "dry-run" and following < rows.height:
+                next_chunk = rows.slice(following, CHUNK_ROWS)
+                ahead = (following, sealer.submit(_seal_new_people, next_chunk, found, org=org, today=today))
+            _run_chunk(job, rows.slice(job.done, CHUNK_ROWS), org=org, mode=mode, today=today, found=found,
+                       sealed=sealed)  # fmt: skip
+
+
+def _seal_new_people(chunk: pl.DataFrame, found: pl.DataFrame, *, org: Organisation, today: date) -> pl.DataFrame:
+    """The chunk's new people, sealed (no database access: runs in the sealing thread). Sealing is CPU work in Python
+    (AES-GCM, HMAC); the writing thread spends most of a chunk waiting for PostgreSQL, so the two overlap."""
+    ok = chunk.filter(pl.col("status") == "ok").join(found, on=LINE, how="left")
+    return _sealed_people(_classify(ok, org=org).filter(pl.col("_kind") == "new"), today=today)
+
+
+def _run_chunk(
+    job: JobRun,
+    chunk: pl.DataFrame,
+    *,
+    org: Organisation,
+    mode: str,
+    today: date,
+    found: pl.DataFrame,
+    sealed: pl.DataFrame | None,
+) -> None:
+    """One chunk in one transaction with its checkpoint; a chunk another worker took, or a cancelled job, is left."""
+    with transaction.atomic():
+        locked = JobRun.objects.select_for_update().get(pk=job.pk)
+        if locked.status != JobStatus.RUNNING or locked.done != job.done:
+            job.refresh_from_db()
+            return  # cancelled, or another worker moved on: the caller re-reads the checkpoint
+        result = merge_chunk(chunk, org=org, mode=mode, today=today, found=found, sealed=sealed)
+        _record_outcomes(locked, result.outcomes)
+        summary = locked.result["summary"]
+        for key, value in result.counts.items():
+            summary[key] = summary.get(key, 0) + value
+        locked.done += chunk.height
+        locked.phase = f"正在导入（{locked.done}/{locked.total}）"
+        locked.save(update_fields=["done", "phase", "result"])
+    job.done, job.result, job.phase = locked.done, locked.result, locked.phase
 
 
 def _record_outcomes(job: JobRun, outcomes: pl.DataFrame) -> None:
@@ -326,9 +357,30 @@ def _summary_message(summary: dict, mode: str, previous: JobRun | None) -> str:
 # One chunk: stage, classify, merge
 
 
-def merge_chunk(chunk: pl.DataFrame, *, org: Organisation, mode: str, today: date) -> ChunkResult:
+def _lookup_pending(rows: pl.DataFrame) -> pl.DataFrame:
+    """The registry facts of every valid row still to import, in one join: a join per chunk read the whole person
+    table each time (15 s of a million-row import). Rows of later chunks are distinct people (repeats are marked
+    before), so no chunk changes what another one's lookup finds; a registration by someone else meanwhile is
+    refused by the unique keys at insert time, as with any lookup taken before a write."""
+    ok = rows.filter(pl.col("status") == "ok")
+    if not ok.height:
+        return _lookup_schema()
+    with transaction.atomic():
+        return _lookup(ok)
+
+
+def merge_chunk(
+    chunk: pl.DataFrame,
+    *,
+    org: Organisation,
+    mode: str,
+    today: date,
+    found: pl.DataFrame | None = None,
+    sealed: pl.DataFrame | None = None,
+) -> ChunkResult:
     """Merge one chunk of prepared rows into the registry (or, for a dry run, only classify them). Must run inside a
-    transaction."""
+    transaction. `found` is the lookup of the chunk's rows (or of more); without it the chunk is looked up here.
+    `sealed` is the chunk's new people sealed ahead (`_seal_new_people`); without it they are sealed here."""
     outcomes = [
         chunk.filter(pl.col("status").is_in(["error", "duplicate"])).select(
             LINE, "status", "reason", "name", _null_uuid("person_id"), _null_uuid("holding_id")
@@ -339,7 +391,8 @@ def merge_chunk(chunk: pl.DataFrame, *, org: Organisation, mode: str, today: dat
     counts["error"] = outcomes[0].filter(pl.col("status") == "error").height
     counts["duplicate"] = outcomes[0].height - counts["error"]
     if ok.height:
-        found = _lookup(ok)
+        if found is None:
+            found = _lookup(ok)
         rows = ok.join(found, on=LINE, how="left")
         classified = _classify(rows, org=org)
         name_clash = classified.filter(pl.col("_kind") == "name_clash")
@@ -389,7 +442,7 @@ def merge_chunk(chunk: pl.DataFrame, *, org: Organisation, mode: str, today: dat
             if mode == "dry-run":
                 counts["added"] += to_join.height
             else:
-                lost = _insert_members(new_people, returning, org=org, today=today)
+                lost = _insert_members(new_people, returning, org=org, today=today, sealed=sealed)
                 counts["added"] += to_join.height - lost.height
                 counts["conflict"] += lost.height
                 outcomes.append(lost)
@@ -425,12 +478,21 @@ def _lookup(ok: pl.DataFrame) -> pl.DataFrame:
         found = cursor.fetchall()
         cursor.execute(f"DROP TABLE {staging}")
     return pl.DataFrame(
-        [(line, _uuid_text(pid), name, masked, _uuid_text(mid), _uuid_text(oid), oname)
-         for line, pid, name, masked, mid, oid, oname in found],
-        schema={LINE: pl.Int64, "person_id": pl.String, "_registered_name": pl.String, "_masked": pl.String,
-                "holding_id": pl.String, "_holding_org": pl.String, "_holding_org_name": pl.String},
+        [
+            (line, _uuid_text(pid), name, masked, _uuid_text(mid), _uuid_text(oid), oname)
+            for line, pid, name, masked, mid, oid, oname in found
+        ],
+        schema=LOOKUP_SCHEMA,
         orient="row",
-    )  # fmt: skip
+    )
+
+
+LOOKUP_SCHEMA = {LINE: pl.Int64, "person_id": pl.String, "_registered_name": pl.String, "_masked": pl.String,
+                 "holding_id": pl.String, "_holding_org": pl.String, "_holding_org_name": pl.String}  # fmt: skip
+
+
+def _lookup_schema() -> pl.DataFrame:
+    return pl.DataFrame(schema=LOOKUP_SCHEMA)
 
 
 def _classify(rows: pl.DataFrame, *, org: Organisation) -> pl.DataFrame:
@@ -529,14 +591,19 @@ def _apply_updates(changes: pl.DataFrame) -> None:
 
 
 def _insert_members(
-    new_people: pl.DataFrame, returning: pl.DataFrame, *, org: Organisation, today: date
+    new_people: pl.DataFrame,
+    returning: pl.DataFrame,
+    *,
+    org: Organisation,
+    today: date,
+    sealed: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Insert the new people and a membership for them and for returning people (known, holding nothing). Returns
     the outcome rows of those the database refused (someone else registered them meanwhile)."""
     lost = []
     inserted_people = new_people
     if new_people.height:
-        inserted_people, refused = _insert_people(new_people, today=today)
+        inserted_people, refused = _insert_people(new_people, today=today, sealed=sealed)
         if refused.height:
             lost.append(
                 refused.select(LINE, pl.lit("conflict").alias("status"),
@@ -607,8 +674,14 @@ def _doc_mask_expr() -> pl.Expr:
     return pl.when(length <= 8).then(short).otherwise(long)
 
 
-def _insert_people(rows: pl.DataFrame, *, today: date) -> tuple[pl.DataFrame, pl.DataFrame]:
-    sealed = _sealed_people(rows, today=today).sort(LINE)
+def _insert_people(
+    rows: pl.DataFrame, *, today: date, sealed: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Insert the new people (`sealed`: the same rows sealed ahead, used when it holds exactly these lines)."""
+    lines = rows.get_column(LINE).sort()
+    if sealed is None or not sealed.get_column(LINE).sort().equals(lines):
+        sealed = _sealed_people(rows, today=today)
+    sealed = sealed.sort(LINE)
     inserted = _insert_rows("members_person", sealed, PERSON_COLUMNS, PERSON_SQL_TYPES,
                             conflict="(doc_type, doc_index)", key="id")  # fmt: skip
     if inserted is None:
@@ -783,39 +856,25 @@ def error_report_xlsx(job: JobRun, table: Table) -> bytes:
     rows = table.original.join(outcome, on=LINE, how="inner").sort(LINE)
     labels = dict(ImportOutcome.choices)
     headings = [h for h in table.original.columns if h != LINE]
-    # constant_memory streams each row's XML to a temporary file as it is written; it needs a real file (with
-    # in_memory every cell would be held as an object until close, several times slower and larger).
+    line_heading, reason_heading = REPORT_EXTRA
+    cells = rows.select(
+        *headings,
+        pl.col(LINE).alias(line_heading),
+        pl.format("【{}】{}", pl.col("status").replace_strict(labels, return_dtype=pl.String), "reason").alias(
+            reason_heading
+        ),
+    )
+    sheet = TextSheet(
+        name="导入问题清单",
+        title=f"导入问题清单：共{rows.height}行未导入。请按“问题说明”修改后重新上传（“原行号”“问题说明”两列会被忽略）",
+        headings=[*headings, *REPORT_EXTRA],
+        frame=cells,
+        widths=[14] * len(headings) + [12, 60],
+        reason_columns=frozenset({reason_heading}),
+    )
     with tempfile.TemporaryDirectory(prefix="gh-report-") as folder:
         path = Path(folder) / "report.xlsx"
-        book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "tmpdir": folder})
-        sheet = book.add_worksheet("导入问题清单")
-        head = book.add_format({"bold": True, "border": 1, "bg_color": "#FDECEC", "align": "center"})
-        text = book.add_format({"num_format": "@"})
-        reason = book.add_format({"font_color": "#B42318", "text_wrap": True})
-        title = book.add_format({"bold": True, "font_size": 13})
-        for col in range(len(headings) + 2):
-            sheet.set_column(col, col, 14 if col < len(headings) else 12)
-        sheet.set_column(len(headings) + 1, len(headings) + 1, 60)
-        sheet.freeze_panes(2, 0)
-        sheet.write(
-            0,
-            0,
-            f"导入问题清单：共{rows.height}行未导入。请按“问题说明”修改后重新上传（“原行号”“问题说明”两列会被忽略）",
-            title,
-        )
-        for col, heading in enumerate([*headings, *REPORT_EXTRA]):
-            sheet.write(1, col, heading, head)
-        cells = rows.select(*headings, LINE, "status", "reason")
-        width = len(headings)
-        write_string, write_number = sheet.write_string, sheet.write_number
-        for index, row in enumerate(cells.iter_rows(), start=2):
-            for col in range(width):
-                value = row[col]
-                if value is not None:
-                    write_string(index, col, value, text)
-            write_number(index, width, row[width])
-            write_string(index, width + 1, f"【{labels[row[width + 1]]}】{row[width + 2]}", reason)
-        book.close()
+        write_text_xlsx(path, sheet)
         return path.read_bytes()
 
 

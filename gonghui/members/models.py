@@ -159,17 +159,25 @@ class Membership(models.Model):
 
     id = models.UUIDField(primary_key=True, default=new_public_id, editable=False)
     person = models.ForeignKey(Person, verbose_name="人员", on_delete=models.PROTECT, related_name="memberships")
+    # The (org, status) index below serves lookups by org; the single-column index the foreign key would get is
+    # left out (each index costs every insert, and a roster import inserts hundreds of thousands).
     org = models.ForeignKey(
-        Organisation, verbose_name="所在基层工会", on_delete=models.PROTECT, related_name="memberships"
+        Organisation, verbose_name="所在基层工会", on_delete=models.PROTECT, related_name="memberships", db_index=False
     )
     status = models.CharField("会籍状态", max_length=20, choices=MembershipStatus.choices)
     joined_on = models.DateField("入会日期")
     source = models.CharField("来源", max_length=16, choices=MembershipSource.choices)
-    card_number = models.CharField("会员卡号", max_length=20, unique=True)
+    card_number = models.CharField("会员卡号", max_length=20)  # unique: see Meta (no LIKE index beside it)
     ended_on = models.DateField("会籍终止日期", null=True, blank=True)
     end_reason = models.CharField("终止/变更原因", max_length=200, blank=True)
     previous = models.ForeignKey(
-        "self", verbose_name="转出前会籍", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "self",
+        verbose_name="转出前会籍",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # indexed only where set: see Meta
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
@@ -188,8 +196,12 @@ class Membership(models.Model):
                 | Q(status__in=["transferred_out", "left", "cancelled"], ended_on__isnull=False),
                 name="membership_end_date_matches_status",
             ),
+            models.UniqueConstraint(fields=["card_number"], name="membership_card_number_unique"),
         ]
-        indexes = [models.Index(fields=["org", "status"], name="membership_org_status_idx")]
+        indexes = [
+            models.Index(fields=["org", "status"], name="membership_org_status_idx"),
+            models.Index(fields=["previous"], condition=Q(previous__isnull=False), name="membership_previous_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.person.name}（{self.card_number}）"
