@@ -580,7 +580,8 @@ def run(size: dict, size_name: str, work: Path, *, pipeline_only: bool = False) 
     stage_targets = [(import_command, "roster_import_request"), (import_command, "roster_import_run")] + [
         (imports, name)
         for name in (
-            "read_table", "prepare_rows", "merge_chunk", "_lookup", "_insert_people", "_sealed_people",
+            "read_table", "prepare_rows", "_run_chunks", "_run_chunk", "_resync_figures", "merge_chunk", "_lookup",
+            "_insert_people", "_sealed_people",
             "_insert_memberships", "_record_outcomes", "_finish", "error_report_xlsx",
         )
     ]  # fmt: skip
@@ -606,13 +607,20 @@ def run(size: dict, size_name: str, work: Path, *, pipeline_only: bool = False) 
         ("job (roster_import_run)", stage["roster_import_run"]),
         ("  read_table", reads[1] if len(reads) > 1 else 0.0),
         ("  prepare_rows: validate, mark duplicates, blind index", stage["prepare_rows"]),
-        ("  lookup, once before the chunks: stage keys, join the registry", stage["_lookup"]),
+        ("  the chunks (_run_chunks)", stage["_run_chunks"]),
+        ("    lookup, once before the chunks: stage keys, join the registry", stage["_lookup"]),
+        (
+            "    waiting for the sealing thread, between chunks",
+            stage["_run_chunks"] - stage["_lookup"] - stage["_run_chunk"],
+        ),
+        (f"    one transaction per chunk (_run_chunk x{stages.calls('_run_chunk')})", stage["_run_chunk"]),
         (f"  merge_chunk x{stages.calls('merge_chunk')}", stage["merge_chunk"]),
         ("    insert people: COPY into members_person", stage["_insert_people"]),
         ("    insert memberships: card numbers, COPY into members_membership", stage["_insert_memberships"]),
         ("  sealing, AES-GCM and HMAC per row (in the sealing thread but chunk 1)", stage["_sealed_people"]),
         ("  record outcomes: COPY into roster_import_row", stage["_record_outcomes"]),
         ("  finish: summary, audit, delete the upload", stage["_finish"]),
+        ("    of which recounting the union's figures", stage["_resync_figures"]),
         ("    of which the problem report (.xlsx)", stage["error_report_xlsx"]),
         ("the rest: command set-up, reading the file", rest),
     ]

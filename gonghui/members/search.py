@@ -116,9 +116,9 @@ def member_search(*, actor: Actor, query: MemberQuery) -> QuerySet[Membership]:
 
 
 def _name_in_code_point_order(memberships: QuerySet[Membership]):
-    """The person's name for prefix search and its ordering. On PostgreSQL it is compared in the "C" collation,
-    matching the index `person_name_c_idx` (migration 0002): LIKE 'prefix%' becomes an index range and ORDER BY
-    name walks the same index, whatever the database's default collation. SQLite compares by code point anyway."""
+    """The person's name for prefix search and its ordering. On PostgreSQL it is compared in the "C" collation, the
+    collation of the column itself (migration 0006) and so of its index `person_name_birth_idx`: LIKE 'prefix%'
+    becomes an index range and ORDER BY name walks the same index. SQLite compares by code point anyway."""
     if memberships.db == "default" and connections["default"].vendor == "postgresql":
         return Collate("person__name", "C")
     return F("person__name")
