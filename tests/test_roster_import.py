@@ -1149,6 +1149,26 @@ def test_error_report_of_an_xlsx_with_numeric_ids(tree, system, today):
     assert "Excel" in cells[len(HEADINGS) + 1]
 
 
+def test_a_problem_report_uploaded_again_gets_fresh_line_and_reason_columns(tree, system, today):
+    """The report of a report: its own 原行号 and 问题说明 are ignored on the way in and replaced on the way out."""
+    w = workers(64, today, 2)
+    nameless = roster_row(2, w[1])
+    nameless[HEADINGS.index("姓名")] = ""
+    content = csv_bytes(
+        [
+            ["导入问题清单：共2行未导入"],
+            [*HEADINGS, "原行号", "问题说明"],
+            [*roster_row(1, w[0]), "7", "【有错误】旧的说明"],
+            [*nameless, "9", "【有错误】旧的说明"],
+        ]
+    )
+    job = run_import(system, tree[HERE], "导入问题清单.csv", content)
+    assert job.result["summary"]["added"] == 1 and outcomes(job) == {4: "error"}
+    headings, rows = _report_rows(_report(job))
+    assert headings == [*HEADINGS, "原行号", "问题说明"]
+    assert rows == [[*nameless, "4", f"【有错误】{reasons(job)[4]}"]]
+
+
 def test_no_report_when_every_row_is_added(tree, system, today):
     job = run_import(system, tree[HERE], "ok.xlsx", roster_xlsx([roster_row(1, workers(62, today, 1)[0])]))
     assert job.result_name == "" and not job.result_file

@@ -855,7 +855,8 @@ def error_report_xlsx(job: JobRun, table: Table) -> bytes:
     outcome = pl.DataFrame(problems, schema={LINE: pl.Int64, "status": pl.String, "reason": pl.String}, orient="row")
     rows = table.original.join(outcome, on=LINE, how="inner").sort(LINE)
     labels = dict(ImportOutcome.choices)
-    headings = [h for h in table.original.columns if h != LINE]
+    # A problem report uploaded again carries the earlier 原行号 and 问题说明: they are replaced, not repeated.
+    headings = [h for h in table.original.columns if h != LINE and h not in REPORT_EXTRA]
     line_heading, reason_heading = REPORT_EXTRA
     cells = rows.select(
         *headings,
