@@ -59,6 +59,13 @@ def test_text_numbers_and_blanks_read_back_exactly(tmp_path):
     ]
 
 
+def test_any_heading_is_only_a_heading(tmp_path):
+    """Column names come from the uploaded file; none of them may clash with the writer's own working columns."""
+    frame = pl.DataFrame({"_row": ["甲", "乙"], "c0": ["x", None], "原行号": [3, 4]})
+    rows = _cells(_write(tmp_path, TextSheet(name="s", title="t", headings=list(frame.columns), frame=frame)))
+    assert rows[1:] == [["_row", "c0", "原行号"], ["甲", "x", 3.0], ["乙", "", 4.0]]
+
+
 def test_characters_xml_cannot_carry_are_dropped_not_fatal(tmp_path):
     frame = pl.DataFrame({"说明": ["前\x00中\x07后\x1f", "换行\n保留\t制表"]})
     rows = _cells(_write(tmp_path, TextSheet(name="s", title="t\x01", headings=["说\x02明"], frame=frame)))

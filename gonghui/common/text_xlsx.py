@@ -129,15 +129,12 @@ def _cell_expr(column: str, letter: str, dtype: pl.DataType, style: int) -> pl.E
 
 
 def _row_blocks(sheet: TextSheet, first_row: int) -> Iterable[bytes]:
-    frame = sheet.frame
+    styles = [STYLE_REASON if c in sheet.reason_columns else STYLE_TEXT for c in sheet.frame.columns]
+    # Positional names, so no heading of the file (say, one called "_row") can collide with the row number column.
+    frame = sheet.frame.rename({c: f"c{i}" for i, c in enumerate(sheet.frame.columns)})
     cells = [
-        _cell_expr(
-            column,
-            column_letter(index),
-            frame.schema[column],
-            STYLE_REASON if column in sheet.reason_columns else STYLE_TEXT,
-        )
-        for index, column in enumerate(frame.columns)
+        _cell_expr(column, column_letter(index), frame.schema[column], style)
+        for index, (column, style) in enumerate(zip(frame.columns, styles, strict=True))
     ]
     for start in range(0, frame.height, BLOCK_ROWS):
         block = frame.slice(start, BLOCK_ROWS).with_row_index("_row", offset=first_row + start)
