@@ -610,7 +610,7 @@ def run(size: dict, size_name: str, work: Path, *, pipeline_only: bool = False) 
         ("  the chunks (_run_chunks)", stage["_run_chunks"]),
         ("    lookup, once before the chunks: stage keys, join the registry", stage["_lookup"]),
         (
-            "    waiting for the sealing thread, between chunks",
+            "    between chunks: the cancel check, waiting for the sealing thread",
             stage["_run_chunks"] - stage["_lookup"] - stage["_run_chunk"],
         ),
         (f"    one transaction per chunk (_run_chunk x{stages.calls('_run_chunk')})", stage["_run_chunk"]),
