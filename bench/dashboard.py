@@ -27,7 +27,7 @@ import resource
 import time
 from collections import defaultdict
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from _setup import p50, p95, result, run_sized, say, timed_ms
 
@@ -152,13 +152,14 @@ def drop_indexes(cursor, tables: list[str]) -> list[str]:
 
 def load_sql(size: dict, today: date) -> dict:
     from django.db import connection
+    from django.utils import timezone
 
     from gonghui.demo.federation import GIVEN, SURNAMES
     from gonghui.members.models import NEW_EMPLOYMENT_FORMS
 
     members, chunk = size["members"], size["chunk"]
     people = members + int(members * NO_HOLDING)
-    now = datetime.now().astimezone()
+    now = timezone.now()
     common = {
         "span": (today - date(2000, 1, 1)).days,
         "history": HISTORY,

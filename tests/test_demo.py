@@ -1,10 +1,10 @@
 """The demo federation: deterministic for a seed, valid codes, a consistent tree and the published sign-ins."""
 
 import io
-from datetime import date
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from stdnum.cn import uscc
 
 from gonghui.accounts.models import User
@@ -217,7 +217,7 @@ def test_seeded_members_are_valid_real_name_records(seeded):
 def test_seeded_work_queues(seeded):
     pending = JoinApplication.objects.filter(status="pending")
     assert pending.filter(org__code="SZ-GS-T01-E001").count() >= 4
-    assert pending.filter(due_on__lt=date.today()).exists()
+    assert pending.filter(due_on__lt=timezone.localdate()).exists()
     assert set(TransferRequest.objects.values_list("status", flat=True)) == {"pending_release", "pending_accept"}
     assert TransferRequest.objects.filter(escalated_at__isnull=False).exists()
     loaded = set(Membership.objects.values_list("org", flat=True))

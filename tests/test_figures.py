@@ -4,6 +4,7 @@ import random
 from datetime import date
 
 import pytest
+from django.utils import timezone
 
 from gonghui.members import services as members
 from gonghui.members.figures import rebuild_counts
@@ -132,6 +133,6 @@ def test_concurrent_changes_in_different_unions_all_count_and_never_deadlock(tre
     assert not [r for r in results if isinstance(r, Exception)], results
     kept = figures_snapshot()
     assert kept["stock"][tree["SZ"].id]["members"] == 6  # 4 + 4 joins - 2 leaves; transfers move, not add
-    assert kept["months"][(tree["SZ"].id, date.today().replace(day=1))]["transferred_in"] == 2
+    assert kept["months"][(tree["SZ"].id, timezone.localdate().replace(day=1))]["transferred_in"] == 2
     rebuild_counts()
     assert figures_snapshot() == kept

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from gonghui.common.actor import Actor
 from gonghui.common.errors import NotFound
@@ -95,7 +96,7 @@ class SubtreeSummary:
 def org_subtree_summary(*, actor: Actor, org: Organisation, today: date | None = None) -> SubtreeSummary:
     """Counts over the active organisations and the employers in `org`'s subtree (org must be visible)."""
     org_get(actor=actor, org_id=org.id)
-    today = today or date.today()
+    today = today or timezone.localdate()
     active = subtree_of(org).filter(status=OrgStatus.ACTIVE)
     by_type = dict(active.values_list("org_type").annotate(n=Count("id")).order_by())
     terms = active.aggregate(

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from gonghui.audit.services import audit_record
 from gonghui.common.actor import Actor
@@ -107,7 +108,7 @@ def _clean_org_fields(data: dict[str, Any], *, exclude_id=None) -> dict[str, Any
                 errors[field] = f"{label}格式应为 YYYY-MM-DD"
             else:
                 clean[field] = value
-    if clean.get("founded_on") and clean["founded_on"] > date.today():
+    if clean.get("founded_on") and clean["founded_on"] > timezone.localdate():
         errors["founded_on"] = "成立日期不能晚于今天"
     if clean.get("founded_on") and clean.get("term_ends_on") and clean["term_ends_on"] <= clean["founded_on"]:
         errors["term_ends_on"] = "任期届满日期应晚于成立日期"
