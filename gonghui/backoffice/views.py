@@ -54,6 +54,17 @@ def _page(request, site, title: str, template: str, **context) -> TemplateRespon
     return TemplateResponse(request, template, {**site.each_context(request), "title": title, **context})
 
 
+def confirm_page(request, *, title: str, intro: str, cancel_url: str, form=None) -> TemplateResponse:
+    """The answer to a GET of an address that changes something: what will happen, a 确认 button posting back to the
+    same address with the CSRF token, and a 取消 link. A link on another site can then never act in someone's
+    session: browsers send the session cookie on a top-level navigation (SameSite=Lax), but never the token."""
+    from gonghui.backoffice.site import backoffice_site
+
+    return _page(
+        request, backoffice_site, title, "backoffice/confirm.html", intro=intro, cancel_url=cancel_url, form=form
+    )
+
+
 def _percent(part: int, whole: int) -> str:
     return f"{part * 100 / whole:.1f}%" if whole else "—"
 

@@ -24,6 +24,7 @@ from gonghui.accounts.services import (
 )
 from gonghui.backoffice.base import ScopedModelAdmin, report_domain_error, require_actor
 from gonghui.backoffice.site import backoffice_site
+from gonghui.backoffice.views import confirm_page
 from gonghui.common.errors import DomainError, NotFound
 from gonghui.common.roles import Perm
 from gonghui.orgs.selectors import org_get_by_code
@@ -146,18 +147,24 @@ class AccountAdmin(ScopedModelAdmin):
     def log_change(self, *args, **kwargs):
         pass
 
-    def _run(self, request, object_id, apply):
+    def _run(self, request, object_id, apply, *, title, intro):
+        """GET shows what will happen and a 确认 button; only the POST (with its CSRF token) acts."""
         actor = require_actor(request)
         try:
             user = account_get(actor=actor, user_id=object_id)
         except NotFound:
             raise Http404 from None
+        account_page = reverse("admin:accounts_user_change", args=[object_id])
+        if request.method != "POST":
+            return confirm_page(
+                request, title=f"{title(user)}：{user.username}", intro=intro(user), cancel_url=account_page
+            )
         try:
             with transaction.atomic():
                 messages.success(request, apply(actor, user))
         except DomainError as exc:
             report_domain_error(request, exc)
-        return redirect(reverse("admin:accounts_user_change", args=[object_id]))
+        return redirect(account_page)
 
     @action(description="解除登录锁定", icon="lock_open", url_path="unlock")
     def unlock(self, request, object_id):
@@ -165,6 +172,8 @@ class AccountAdmin(ScopedModelAdmin):
             request,
             object_id,
             lambda actor, user: f"已解除锁定（清除 {account_unlock(actor=actor, user=user)} 条失败记录）",
+            title=lambda user: "解除登录锁定",
+            intro=lambda user: "将清除该账号的登录失败记录，账号可以立即重新登录。",
         )
 
     @action(description="重置两步验证", icon="phonelink_erase", url_path="reset-otp")
@@ -175,6 +184,8 @@ class AccountAdmin(ScopedModelAdmin):
             lambda actor, user: (
                 f"已移除 {account_reset_second_factor(actor=actor, user=user)} 个身份验证器，该账号下次登录时重新绑定"
             ),
+            title=lambda user: "重置两步验证",
+            intro=lambda user: "将移除该账号已绑定的全部身份验证器，本人下次登录时须重新绑定。",
         )
 
     @action(description="停用/启用账号", icon="toggle_on", url_path="toggle-active")
@@ -183,7 +194,17 @@ class AccountAdmin(ScopedModelAdmin):
             changed = account_set_active(actor=actor, user=user, active=not user.is_active)
             return "账号已启用" if changed.is_active else "账号已停用"
 
-        return self._run(request, object_id, apply)
+        return self._run(
+            request,
+            object_id,
+            apply,
+            title=lambda user: "停用账号" if user.is_active else "启用账号",
+            intro=lambda user: (
+                "停用后该账号不能再登录，已登录的会话在下一次请求时失效。"
+                if user.is_active
+                else "启用后该账号可以重新登录。"
+            ),
+        )
 
     @action(description="重置密码", icon="password", url_path="reset-password")
     def reset_password(self, request, object_id):
@@ -282,6 +303,13 @@ class ApiTokenAdmin(ScopedModelAdmin):
         token = api_tokens_visible_to(actor).filter(id=object_id).first()
         if token is None:
             raise Http404
+        if request.method != "POST":
+            return confirm_page(
+                request,
+                title=f"吊销令牌：{token.name}",
+                intro="吊销后使用该令牌的外部系统将立即无法访问，且不能恢复。",
+                cancel_url=reverse("admin:accounts_apitoken_change", args=[object_id]),
+            )
         try:
             with transaction.atomic():
                 api_token_revoke(actor=actor, token=token)

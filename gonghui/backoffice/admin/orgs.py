@@ -14,6 +14,7 @@ from unfold.decorators import action, display
 
 from gonghui.backoffice.base import ScopedModelAdmin, report_domain_error, require_actor
 from gonghui.backoffice.site import backoffice_site
+from gonghui.backoffice.views import confirm_page
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.roles import Perm
 from gonghui.orgs.models import Employer, Organisation
@@ -264,6 +265,13 @@ class OrganisationAdmin(ScopedModelAdmin):
             org = org_get(actor=actor, org_id=object_id)
         except NotFound:
             raise Http404 from None
+        if request.method != "POST":
+            return confirm_page(
+                request,
+                title=f"导出组织名册：{org.name}",
+                intro="将在后台生成该组织及其全部下级组织的名册（Excel），完成后可在任务页面下载；导出记入审计日志。",
+                cancel_url=reverse("admin:orgs_organisation_change", args=[org.id]),
+            )
         job = org_roster_export_request(actor=actor, org=org)
         messages.info(request, "导出任务已提交，完成后可在本页下载")
         return redirect(reverse("admin:job_status", args=[job.id]))
