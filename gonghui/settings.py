@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from gonghui.common.csp import tile_origins
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -120,10 +122,12 @@ INSTALLED_APPS = [
     "gonghui.jobs",
     "gonghui.demo",
     "gonghui.portal",
+    "ninja",  # the API docs page uses ninja's own copy of Swagger UI, not a CDN
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "gonghui.common.csp.ContentSecurityPolicyMiddleware",  # outside WhiteNoise and the error pages: every response
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -152,6 +156,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "gonghui.common.csp.csp_nonce",
             ],
         },
     },
@@ -280,6 +285,10 @@ STATIONS_REGION_BOUNDS = _bounds("STATIONS_REGION_BOUNDS", "30.75,119.90,32.05,1
 STATIONS_TILE_URL = env.str("STATIONS_TILE_URL", default="")
 STATIONS_TILE_ATTRIBUTION = env.str("STATIONS_TILE_ATTRIBUTION", default="")
 STATIONS_TILE_SUBDOMAINS = env.str("STATIONS_TILE_SUBDOMAINS", default="01234567")
+try:  # the Content-Security-Policy lets map images come from exactly these hosts (gonghui.common.csp)
+    tile_origins(STATIONS_TILE_URL, STATIONS_TILE_SUBDOMAINS)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"STATIONS_TILE_URL: {exc}") from None
 
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="").rstrip("/")
 

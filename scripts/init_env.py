@@ -16,10 +16,11 @@ def key() -> str:
 
 path.write_text(
     "# Local development settings, generated once by `make env`. Not for production; never commit.\n"
+    "# DEBUG stays off (Django's debug pages list the URL configuration and show tracebacks); add DEBUG=true\n"
+    "# only while debugging, on your own machine.\n"
     f"SECRET_KEY={secrets.token_urlsafe(50)}\n"
     f"FIELD_ENCRYPTION_KEY={key()}\n"
     f"BLIND_INDEX_KEY={key()}\n"
-    "DEBUG=true\n"
     "GONGHUI_DEMO=true\n",
     encoding="utf-8",
 )

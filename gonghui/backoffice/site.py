@@ -1,7 +1,9 @@
 """The back-office admin site: unfold-themed, Chinese, with the workbench as its home page and our own views
 (organisation tree, job status, second factor) under /admin/."""
 
-from django.urls import path
+from django.http import HttpResponse
+from django.urls import path, reverse
+from django.utils.cache import patch_cache_control
 from unfold.sites import UnfoldAdminSite
 
 from gonghui.common.roles import BACKOFFICE_ROLES
@@ -139,8 +141,41 @@ class BackOfficeSite(UnfoldAdminSite):
             path("jobs/<str:job_id>/download/", self.admin_view(views.job_download), name="job_download"),
             path("security/otp/setup/", self.admin_view(views.otp_setup), name="otp_setup"),
             path("security/otp/verify/", views.otp_verify, name="otp_verify"),
+            path("theme.css", self.theme_css, name="theme_css"),
         ]
-        return custom + super().get_urls()
+        # Django admin's view-on-site shortcut (/admin/r/<content type>/<id>/) looks an object up by id in any model,
+        # outside every scope; the back office links to its own pages instead, so the route does not exist.
+        stock = [url for url in super().get_urls() if getattr(url, "name", None) != "view_on_site"]
+        return custom + stock
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        # unfold prints the theme colours as an inline <style> block, which the Content-Security-Policy refuses; the
+        # same variables come from a stylesheet of the site instead (theme_css).
+        if context.get("colors"):
+            context["colors"] = {}
+            context["styles"] = [*context["styles"], reverse(f"{self.name}:theme_css")]
+        return context
+
+    def theme_css(self, request):
+        """The theme's colour variables (UNFOLD["COLORS"]), as unfold would print them inline. Public: the sign-in
+        page needs them, and they are the same for everyone."""
+        lines = [":root {"]
+        radius = self._get_config("BORDER_RADIUS", request)
+        if radius:
+            lines.append(f"  --border-radius: {radius};")
+        for name, weights in self._get_colors("COLORS", request).items():
+            lines.extend(f"  --color-{name}-{weight}: {value};" for weight, value in weights.items())
+        lines.append("}")
+        response = HttpResponse("\n".join(lines) + "\n", content_type="text/css; charset=utf-8")
+        patch_cache_control(response, public=True, max_age=3600)
+        return response
+
+    def password_change(self, request, extra_context=None):
+        """Our own page instead of the stock one, which would bypass the accounts service and its audit row."""
+        from gonghui.backoffice import views
+
+        return views.password_change(request)
 
     def index(self, request, extra_context=None):
         from gonghui.backoffice import views

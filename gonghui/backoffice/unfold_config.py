@@ -24,6 +24,8 @@ UNFOLD = {
     "SHOW_VIEW_ON_SITE": False,
     "SHOW_BACK_BUTTON": True,
     "STYLES": [lambda request: static("backoffice/backoffice.css")],
+    # Our pages' behaviours (no inline script: the Content-Security-Policy refuses it).
+    "SCRIPTS": [lambda request: static("backoffice/backoffice.js")],
     "COLORS": {
         "primary": {
             "50": "oklch(97.1% .013 17.38)",

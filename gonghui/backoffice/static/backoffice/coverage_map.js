@@ -1,13 +1,20 @@
 // The 15-minute circle's map: hexagons shaded (and outlined) by their uncovered demand, open stations as dots,
 // suggested sites as numbered markers. Tiles only when a tile URL is configured; otherwise a plain background.
+// Station names are typed by cadres of any district: they reach the page only as text (a text node), never as HTML.
 (function () {
   "use strict";
+  function text(value) {
+    var span = document.createElement("span");
+    span.textContent = value;
+    return span;
+  }
   function start() {
     var holder = document.getElementById("gh-coverage-map");
     var source = document.getElementById("gh-coverage-data");
     if (!holder || !source || typeof L === "undefined") return;
     var data = JSON.parse(source.textContent);
     var map = L.map(holder, { preferCanvas: true, zoomSnap: 0.5 });
+    holder.ghMap = map;  // for the browser test and for debugging in the console
     holder.style.background = "#eef2f3";
     if (data.tiles.url) {
       L.tileLayer(data.tiles.url, { attribution: data.tiles.attribution, subdomains: data.tiles.subdomains, maxZoom: 18 }).addTo(map);
@@ -20,15 +27,15 @@
         color: share > 0.5 ? "#b91c1c" : "#2563eb",
         weight: share > 0.5 ? 2 : 1,
         fillOpacity: 0.15 + 0.5 * share,
-      }).bindTooltip("需求 " + cell.demand + "，已覆盖 " + cell.covered);
+      }).bindTooltip(function () { return text("需求 " + cell.demand + "，已覆盖 " + cell.covered); });
       polygon.addTo(map);
       layers.push(polygon);
     });
     data.stations.forEach(function (s) {
-      L.circleMarker([s.lat, s.lng], { radius: 4, color: "#15803d", weight: 2, fillOpacity: 0.9 }).bindTooltip(s.name).addTo(map);
+      L.circleMarker([s.lat, s.lng], { radius: 4, color: "#15803d", weight: 2, fillOpacity: 0.9 }).bindTooltip(function () { return text(s.name); }).addTo(map);
     });
     data.suggestions.forEach(function (s, i) {
-      var icon = L.divIcon({ className: "gh-suggestion", html: "<span>" + (i + 1) + "</span>", iconSize: [24, 24] });
+      var icon = L.divIcon({ className: "gh-suggestion", html: text(String(i + 1)), iconSize: [24, 24] });
       layers.push(L.marker([s.lat, s.lng], { icon: icon, title: "建议站点 " + (i + 1) + "：新增覆盖 " + s.adds }).addTo(map));
     });
     if (layers.length) {

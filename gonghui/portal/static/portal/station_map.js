@@ -1,7 +1,17 @@
 // The station map: every open station as a dot; the phone's position or a tap on the map asks for the nearest
 // stations, whose list the server renders (the same list the page shows for coordinates in its address).
+// Station names are user text: the popup is built from DOM nodes, so a name reaches the page only as text.
 (function () {
   "use strict";
+  var ANY_ID = "00000000-0000-0000-0000-000000000000";
+  function popup(detailUrl, station) {
+    var box = document.createElement("div");
+    var link = document.createElement("a");
+    link.href = detailUrl.replace(ANY_ID, encodeURIComponent(station.id));
+    link.textContent = station.name;
+    box.append(link, document.createElement("br"), station.kind);
+    return box;
+  }
   function start() {
     var holder = document.getElementById("station-map");
     var source = document.getElementById("station-data");
@@ -18,8 +28,7 @@
     map.fitBounds(data.bounds);
     data.stations.forEach(function (s) {
       L.circleMarker([s.lat, s.lng], { radius: 6, color: "#c8161d", weight: 2, fillOpacity: 0.8 })
-        .bindPopup('<a href="' + data.detail.replace("00000000-0000-0000-0000-000000000000", s.id) + '">' +
-          s.name.replace(/</g, "&lt;") + "</a><br>" + s.kind)
+        .bindPopup(function () { return popup(data.detail, s); })
         .addTo(map);
     });
     var here = null;
