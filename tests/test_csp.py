@@ -185,6 +185,7 @@ SHIPPED_404 = """
 import django
 django.setup()
 from django.conf import settings
+from django.test import Client
 client = Client()
 missing = client.get("/no-such-page/")
 static = client.get("/static/portal/portal.css")
