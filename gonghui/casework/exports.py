@@ -4,9 +4,8 @@ Chinese headings and a totals row where a total means something."""
 import io
 from datetime import date, datetime
 
-import xlsxwriter
-
 from gonghui.casework.selectors import KindFigures
+from gonghui.common.workbooks import new_workbook
 from gonghui.orgs.models import Organisation
 
 HEADINGS = [
@@ -29,7 +28,7 @@ def figures_xlsx(
     *, org: Organisation, start: date, end: date, rows: list[KindFigures], exported_at: datetime, exported_by: str
 ) -> bytes:
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book = new_workbook(buffer)
     sheet = book.add_worksheet("职工服务统计")
     title = book.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
     meta = book.add_format({"font_size": 10})

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import xlsxwriter
 
+from gonghui.common.workbooks import new_workbook
+
 TEMPLATE_ROWS = 5000  # rows prepared with formats and drop-downs
 
 
@@ -31,7 +33,7 @@ def import_template_xlsx(
 ) -> bytes:
     """`guide` rows come first on the 说明 sheet, then each column's note, then any further `sections`."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book = new_workbook(buffer)
     sheet = book.add_worksheet(sheet_name)
     lists = book.add_worksheet("选项")
     notes = book.add_worksheet("说明")

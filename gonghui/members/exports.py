@@ -2,13 +2,11 @@
 import reads back unchanged. Personal numbers are masked unless the requester may unmask and stated a reason (then
 the export is audited with that reason)."""
 
-import csv
 import io
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-import xlsxwriter
-
+from gonghui.common.workbooks import csv_writer, new_workbook
 from gonghui.members.models import Membership
 from gonghui.members.people import document_number_of, phone_of
 from gonghui.orgs.models import Organisation
@@ -72,7 +70,7 @@ def member_roster_csv(
 ) -> bytes:
     """UTF-8 with BOM (Excel opens it as Chinese text), the header in the first line."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv_writer(buffer, lineterminator="\r\n")
     writer.writerow([label for label, _width in COLUMNS])
     for number, m in enumerate(memberships, start=1):
         writer.writerow(roster_values(number, m, unmasked=unmasked))
@@ -91,7 +89,7 @@ def member_roster_xlsx(
     unmasked: bool = False,
 ) -> bytes:
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "constant_memory": True})
+    book = new_workbook(buffer, constant_memory=True)
     sheet = book.add_worksheet("会员名册")
     title = book.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
     meta = book.add_format({"font_size": 10})

@@ -5,9 +5,8 @@ import io
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-import xlsxwriter
-
 from gonghui.common.masking import mask_phone
+from gonghui.common.workbooks import new_workbook
 from gonghui.orgs.models import Organisation
 
 COLUMNS = [
@@ -43,7 +42,7 @@ def org_roster_xlsx(
     parent lies outside it and is left blank (an import reads a blank parent of an existing organisation as "keep")."""
     parent_codes = parent_codes or {}
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    book = new_workbook(buffer)
     sheet = book.add_worksheet("组织名册")
     title = book.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
     meta = book.add_format({"font_size": 10})

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-import xlsxwriter
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
+from gonghui.common.workbooks import new_workbook
 from gonghui.orgs.models import Organisation
 from gonghui.stats.selectors import Headline, Rates
 from gonghui.stats.summary import AnnualSummary
@@ -36,8 +36,8 @@ def _table_xlsx(
     exported_by: str,
 ) -> bytes:
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    sheet = book.add_worksheet(title[:31])
+    book = new_workbook(buffer)
+    sheet = book.add_worksheet(title)  # made a valid sheet name by the workbook
     formats = {
         "title": book.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"}),
         "meta": book.add_format({"font_size": 10}),
