@@ -21,7 +21,9 @@ def actor_for_user(user: User, *, ip: str | None = None) -> Actor:
         role=user.role,
         org_id=user.org_id,
         scope_path=user.org.path,
-        perms=ROLE_PERMS[Role(user.role)],
+        # Until the password chosen by someone else is replaced, or while a granted role awaits its second
+        # person, the account may sign in but do nothing.
+        perms=frozenset() if user.must_change_password or user.role_pending_approval else ROLE_PERMS[Role(user.role)],
         ip=ip,
     )
 

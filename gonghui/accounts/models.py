@@ -22,6 +22,18 @@ class User(AbstractUser):
         related_name="accounts",
     )
     role = models.CharField("角色", max_length=32, choices=ROLE_CHOICES, default=Role.GRASSROOTS_CADRE)
+    # A password chosen by someone else (an account created or reset by another administrator) is good for one
+    # sign-in only: until the person sets their own, the account can do nothing but that.
+    must_change_password = models.BooleanField("须修改密码", default=False)
+    # Administrators created or reset by another person enrol their own authenticator at first sign-in.
+    second_factor_enrolment_required = models.BooleanField("须绑定身份验证器", default=False)
+    # Granting the audit administrator role takes a second person: until a system administrator approves, the
+    # account holds the role but none of its permissions.
+    role_pending_approval = models.BooleanField("角色待审批", default=False)
+    role_requested_by = models.ForeignKey(
+        "self", verbose_name="角色申请人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    role_before_request = models.CharField("申请前角色", max_length=32, choices=ROLE_CHOICES, blank=True)
 
     objects = UserManager()
 

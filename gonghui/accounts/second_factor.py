@@ -14,9 +14,21 @@ def second_factor_step(user) -> str | None:
         return None
     if user_has_device(user, confirmed=True):
         return "verify"
-    if settings.OTP_REQUIRED:
+    if settings.OTP_REQUIRED or getattr(user, "second_factor_enrolment_required", False):
         return "setup"
     return None
+
+
+def sign_in_step(user) -> str | None:
+    """What a signed-in back-office account owes before any other page, in order: 'verify' (the code of its
+    authenticator, so a password alone cannot replace the password), 'password' (its own password, when another
+    person chose the current one), 'setup' (enrol an authenticator); None when nothing is owed."""
+    step = second_factor_step(user)
+    if step == "verify":
+        return step
+    if user.is_authenticated and getattr(user, "must_change_password", False):
+        return "password"
+    return step
 
 
 def has_confirmed_device(user) -> bool:

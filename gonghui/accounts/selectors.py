@@ -2,7 +2,7 @@ from django.db.models import QuerySet
 
 from gonghui.accounts.models import ApiToken, User
 from gonghui.common.actor import Actor
-from gonghui.common.errors import NotFound
+from gonghui.common.errors import NotFound, PermissionDenied
 from gonghui.common.ids import parse_public_id
 from gonghui.common.roles import Perm, Role
 
@@ -21,6 +21,18 @@ def account_get(*, actor: Actor, user_id) -> User:
         return accounts_visible_to(actor).get(id=parsed)
     except User.DoesNotExist:
         raise NotFound() from None
+
+
+def accounts_awaiting_role_approval(actor: Actor) -> QuerySet[User]:
+    """Accounts of the subtree whose audit administrator role waits for a second person: shown to the system
+    administrator, who decides, and to the audit administrators, who are told a colleague is being added."""
+    if not (actor.can(Perm.ACCOUNTS_MANAGE) or actor.can(Perm.AUDIT_VIEW)):
+        raise PermissionDenied()
+    return (
+        User.objects.filter(org__path__startswith=actor.scope_path, role_pending_approval=True)
+        .select_related("org", "role_requested_by")
+        .order_by("username")
+    )
 
 
 def username_taken(username: str) -> bool:

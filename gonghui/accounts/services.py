@@ -3,6 +3,11 @@
 Separation of the three administrators: the system administrator manages cadre accounts; the security
 administrator manages administrator accounts, lockouts, passwords and second factors; nobody changes their own
 role, organisation or security settings; the audit administrator changes nothing.
+
+A password chosen by another person (an account created or reset by an administrator) must be replaced at first
+sign-in, and an administrator so created or reset also enrols its own authenticator. Granting the audit
+administrator role takes a second person: the security administrator's request leaves the role without its
+permissions until a system administrator approves, so the security administrator alone never reads the trail.
 """
 
 import secrets
@@ -57,6 +62,19 @@ def _check_password(password: str, user: User) -> None:
         raise ValidationFailed({"password": "；".join(exc.messages)}) from exc
 
 
+def _by_another_person(actor: Actor) -> bool:
+    """An account made or reset by a signed-in administrator got a password somebody else knows. The platform's
+    own accounts (the demo seed, an operator's create_account command) are not forced: nobody else chose them."""
+    return actor.kind == "user"
+
+
+def _request_audit_role(actor: Actor, user: User, *, before: str) -> None:
+    """Hold the audit administrator role without its permissions until a system administrator approves."""
+    user.role_pending_approval = True
+    user.role_requested_by_id = actor.id
+    user.role_before_request = before
+
+
 def _not_self(actor: Actor, user: User) -> None:
     if actor.kind == "user" and actor.id == user.id:
         raise PermissionDenied("不能修改自己的角色、所属组织或安全设置，请由其他管理员办理")
@@ -81,8 +99,15 @@ def account_create(*, actor: Actor, username: str, full_name: str, org: Organisa
     user = User(username=username, full_name=full_name.strip(), org=org, role=role, is_staff=True)
     _check_password(password, user)
     user.set_password(password)
+    details = {"role": role, "org": str(org.id)}
+    if _by_another_person(actor):
+        user.must_change_password = True
+        user.second_factor_enrolment_required = role in ADMIN_ROLES
+        if role == Role.AUDIT_ADMIN:
+            _request_audit_role(actor, user, before="")
+            details["pending_approval"] = True
     user.save()
-    _audit_account(actor, "account.create", user, {"role": role, "org": str(org.id)})
+    _audit_account(actor, "account.create", user, details)
     return user
 
 
@@ -105,9 +130,20 @@ def account_update(*, actor: Actor, user: User, full_name: str, org: Organisatio
         changes["role"] = [user.role, role]
     if not changes:
         return user
+    details: dict = {"changes": changes}
+    if "role" in changes:
+        if role == Role.AUDIT_ADMIN and _by_another_person(actor):
+            _request_audit_role(actor, user, before=user.role)
+            details["pending_approval"] = True
+        else:
+            user.role_pending_approval, user.role_requested_by, user.role_before_request = False, None, ""
     user.full_name, user.org, user.role = full_name.strip(), org, role
-    user.save(update_fields=["full_name", "org", "role"])
-    _audit_account(actor, "account.update", user, {"changes": changes})
+    user.save(
+        update_fields=[
+            "full_name", "org", "role", "role_pending_approval", "role_requested_by", "role_before_request"
+        ]
+    )  # fmt: skip
+    _audit_account(actor, "account.update", user, details)
     return user
 
 
@@ -132,8 +168,23 @@ def account_reset_password(*, actor: Actor, user: User, new_password: str) -> Us
     _not_self(actor, user)
     _check_password(new_password, user)
     user.set_password(new_password)
-    user.save(update_fields=["password"])
-    _audit_account(actor, "account.reset_password", user, {})
+    details = {}
+    if _by_another_person(actor):
+        user.must_change_password = True
+        if user.role in ADMIN_ROLES:
+            # The person enrols a new authenticator with the new password: a device the resetter might hold goes.
+            details["devices_removed"], _ = TOTPDevice.objects.filter(user=user).delete()
+            user.second_factor_enrolment_required = True
+        if user.role == Role.AUDIT_ADMIN:
+            # Whoever reset the password could sign in first: the role waits for a second person again.
+            _request_audit_role(actor, user, before="")
+    user.save(
+        update_fields=[
+            "password", "must_change_password", "second_factor_enrolment_required",
+            "role_pending_approval", "role_requested_by", "role_before_request",
+        ]
+    )  # fmt: skip
+    _audit_account(actor, "account.reset_password", user, details)
     return user
 
 
@@ -164,10 +215,14 @@ def account_change_own_password(*, actor: Actor, user: User, old_password: str, 
         raise PermissionDenied()
     if not user.check_password(old_password):
         raise ValidationFailed({"old_password": "原密码不正确"})
+    if new_password == old_password:
+        raise ValidationFailed({"new_password": "新密码不能与原密码相同"})
     _check_password(new_password, user)
     user.set_password(new_password)
-    user.save(update_fields=["password"])
-    _audit_account(actor, "account.change_password", user, {})
+    first_sign_in = user.must_change_password
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
+    _audit_account(actor, "account.change_password", user, {"first_sign_in": True} if first_sign_in else {})
     return user
 
 
@@ -188,8 +243,57 @@ def totp_device_confirm(*, actor: Actor, user: User, device: TOTPDevice, token: 
         raise ValidationFailed({"token": "动态验证码不正确或已过期，请重新输入"})
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+    if user.second_factor_enrolment_required:
+        user.second_factor_enrolment_required = False
+        user.save(update_fields=["second_factor_enrolment_required"])
     _audit_account(actor, "account.enrol_totp", user, {})
     return device
+
+
+def _pending_grant(actor: Actor, user: User) -> User:
+    """The account whose audit role waits, as a system administrator other than the requester may decide it.
+    The system administrator is the second person under 三员分立: it manages accounts but never reads the trail,
+    so neither of the two administrators alone can give itself the audit trail."""
+    actor.require(Perm.ACCOUNTS_MANAGE)
+    if actor.kind != "user" or actor.role != Role.SYSTEM_ADMIN:
+        raise PermissionDenied()
+    user = account_get(actor=actor, user_id=user.id)
+    _not_self(actor, user)
+    if not user.role_pending_approval:
+        raise DomainError("该账号没有待审批的角色授权", code="no_pending_role")
+    if user.role_requested_by_id == actor.id:
+        raise PermissionDenied("角色授权须由申请人以外的管理员审批")
+    return user
+
+
+@transaction.atomic
+def account_role_approve(*, actor: Actor, user: User) -> User:
+    """Approve a pending audit administrator role: from now on the account has its permissions."""
+    user = _pending_grant(actor, User.objects.select_for_update().get(id=user.id))
+    user.role_pending_approval, user.role_requested_by, user.role_before_request = False, None, ""
+    user.save(update_fields=["role_pending_approval", "role_requested_by", "role_before_request"])
+    _audit_account(actor, "account.approve_role", user, {"role": user.role})
+    return user
+
+
+@transaction.atomic
+def account_role_reject(*, actor: Actor, user: User, reason: str) -> User:
+    """Refuse a pending audit administrator role: a changed account gets its former role back, a new or reset
+    one is deactivated (its password was chosen by the requester)."""
+    user = _pending_grant(actor, User.objects.select_for_update().get(id=user.id))
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 500:
+        raise ValidationFailed({"reason": "请填写不予批准的原因（不超过500个字）"})
+    details = {"role": user.role, "reason": reason}
+    if user.role_before_request:
+        details["restored_role"] = user.role_before_request
+        user.role = user.role_before_request
+    else:
+        user.is_active = False
+    user.role_pending_approval, user.role_requested_by, user.role_before_request = False, None, ""
+    user.save(update_fields=["role", "is_active", "role_pending_approval", "role_requested_by", "role_before_request"])
+    _audit_account(actor, "account.reject_role", user, details)
+    return user
 
 
 @transaction.atomic

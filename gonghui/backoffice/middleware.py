@@ -3,13 +3,16 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.defaults import permission_denied
 
-from gonghui.accounts.second_factor import second_factor_step
+from gonghui.accounts.second_factor import sign_in_step
 from gonghui.common.errors import PermissionDenied
+
+STEP_PAGES = {"verify": "admin:otp_verify", "password": "admin:password_change", "setup": "admin:otp_setup"}
 
 
 class SecondFactorMiddleware:
-    """Until a signed-in account has given its TOTP code (or enrolled one where required), every back-office page
-    except sign-in, sign-out and the second-factor pages sends it to the second-factor step."""
+    """Until a signed-in account has given its TOTP code, replaced a password someone else chose, and enrolled an
+    authenticator where required, every back-office page except sign-in, sign-out and the page of the step owed
+    sends it to that step."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -17,17 +20,11 @@ class SecondFactorMiddleware:
     def __call__(self, request):
         path = request.path
         if path.startswith("/admin/") and request.user.is_authenticated:
-            allowed = {
-                reverse("admin:login"),
-                reverse("admin:logout"),
-                reverse("admin:otp_verify"),
-                reverse("admin:otp_setup"),
-                reverse("admin:jsi18n"),
-            }
-            step = second_factor_step(request.user)
-            if step and path not in allowed:
-                target = "admin:otp_verify" if step == "verify" else "admin:otp_setup"
-                return redirect(f"{reverse(target)}?next={request.get_full_path()}")
+            step = sign_in_step(request.user)
+            if step:
+                target = reverse(STEP_PAGES[step])
+                if path not in {reverse("admin:login"), reverse("admin:logout"), reverse("admin:jsi18n"), target}:
+                    return redirect(f"{target}?next={request.get_full_path()}")
         return self.get_response(request)
 
 

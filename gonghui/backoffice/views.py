@@ -4,7 +4,9 @@ Thin: each builds the actor, calls selectors or services, renders."""
 import base64
 
 import segno
+from django import forms
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -13,9 +15,21 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
 
 from gonghui.accounts.actors import actor_for_user
-from gonghui.accounts.second_factor import confirmed_device_for_code, has_confirmed_device, second_factor_step
-from gonghui.accounts.services import record_login, record_login_failure, totp_device_confirm, totp_device_pending
-from gonghui.backoffice.base import require_actor
+from gonghui.accounts.second_factor import (
+    confirmed_device_for_code,
+    has_confirmed_device,
+    second_factor_step,
+    sign_in_step,
+)
+from gonghui.accounts.selectors import accounts_awaiting_role_approval
+from gonghui.accounts.services import (
+    account_change_own_password,
+    record_login,
+    record_login_failure,
+    totp_device_confirm,
+    totp_device_pending,
+)
+from gonghui.backoffice.base import report_domain_error, require_actor
 from gonghui.casework.selectors import (
     callbacks_pending,
     cases_escalated_to_me,
@@ -24,8 +38,8 @@ from gonghui.casework.selectors import (
     hardship_files_due_verification,
 )
 from gonghui.common.actor import Actor
-from gonghui.common.errors import NotFound, PermissionDenied, ValidationFailed
-from gonghui.common.roles import Perm, role_label
+from gonghui.common.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from gonghui.common.roles import Perm, Role, role_label
 from gonghui.jobs.selectors import job_get, jobs_of
 from gonghui.jobs.services import job_result_download_record
 from gonghui.members.selectors import (
@@ -71,6 +85,10 @@ def _percent(part: int, whole: int) -> str:
 
 def workbench(request, site) -> TemplateResponse:
     actor = require_actor(request)
+    if request.user.role_pending_approval:
+        # Signed in, but the role is not active until approved: only the notice.
+        context = {"org": request.user.org, "role_label": role_label(actor.role), "role_pending": True}
+        return _page(request, site, "工作台", "backoffice/workbench.html", **context)
     root = org_scope_root(actor=actor)
     context = {"org": root, "role_label": role_label(actor.role), "actor": actor}
     if actor.can(Perm.ORGS_VIEW):
@@ -89,6 +107,9 @@ def workbench(request, site) -> TemplateResponse:
         context["services"] = _service_work(actor)
     if actor.can(Perm.JOBS_VIEW):
         context["jobs"] = list(jobs_of(actor)[:5])
+    if actor.can(Perm.ACCOUNTS_MANAGE) or actor.can(Perm.AUDIT_VIEW):
+        context["pending_grants"] = list(accounts_awaiting_role_approval(actor)[:20])
+        context["can_approve_grants"] = actor.role == Role.SYSTEM_ADMIN
     return _page(request, site, "工作台", "backoffice/workbench.html", **context)
 
 
@@ -295,4 +316,55 @@ def otp_setup(request):
             "error": error,
             "required": second_factor_step(user) == "setup",
         },
+    )
+
+
+class OwnPasswordForm(forms.Form):
+    old_password = forms.CharField(label="原密码", widget=forms.PasswordInput)
+    new_password1 = forms.CharField(
+        label="新密码", widget=forms.PasswordInput, help_text="至少8位，包含大小写字母、数字、符号中的3类"
+    )
+    new_password2 = forms.CharField(label="再次输入新密码", widget=forms.PasswordInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("new_password1") and cleaned.get("new_password1") != cleaned.get("new_password2"):
+            self.add_error("new_password2", "两次输入的新密码不一致")
+        return cleaned
+
+    def add_error(self, field, error):
+        super().add_error("new_password1" if field in ("password", "new_password") else field, error)
+
+
+def password_change(request):
+    """修改密码: one's own password through the accounts service (validated, audited); the session stays signed
+    in. Also the page an account is sent to when somebody else chose its current password."""
+    from gonghui.backoffice.site import backoffice_site
+
+    user = request.user
+    form = OwnPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        # The account may owe this very step, when it has no permissions yet: it acts only on itself.
+        actor = actor_for_user(user, ip=request.META.get("REMOTE_ADDR"))
+        try:
+            account_change_own_password(
+                actor=actor,
+                user=user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password1"],
+            )
+        except DomainError as exc:
+            report_domain_error(request, exc, form)
+        else:
+            update_session_auth_hash(request, user)
+            messages.success(request, "密码已修改")
+            return HttpResponseRedirect(_next_url(request))
+    forced = sign_in_step(user) == "password"
+    return _page(
+        request,
+        backoffice_site,
+        "请设置您自己的密码" if forced else "修改密码",
+        "backoffice/simple_form.html",
+        form=form,
+        intro="当前密码由他人设置，请先设置只有您本人知道的新密码。" if forced else "",
     )

@@ -15,6 +15,8 @@ from gonghui.accounts.services import (
     account_create,
     account_reset_password,
     account_reset_second_factor,
+    account_role_approve,
+    account_role_reject,
     account_set_active,
     account_unlock,
     account_update,
@@ -26,7 +28,7 @@ from gonghui.backoffice.base import ScopedModelAdmin, report_domain_error, requi
 from gonghui.backoffice.site import backoffice_site
 from gonghui.backoffice.views import confirm_page
 from gonghui.common.errors import DomainError, NotFound
-from gonghui.common.roles import Perm
+from gonghui.common.roles import Perm, Role
 from gonghui.orgs.selectors import org_get_by_code
 
 
@@ -88,7 +90,7 @@ class AccountAdmin(ScopedModelAdmin):
     list_filter = ["role", "is_active"]
     search_fields = ["username", "full_name"]
     list_select_related = ["org"]
-    actions_detail = ["unlock", "reset_second_factor", "reset_password", "toggle_active"]
+    actions_detail = ["unlock", "reset_second_factor", "reset_password", "toggle_active", "approve_role"]
 
     def scoped_queryset(self, actor):
         return accounts_visible_to(actor)
@@ -206,6 +208,47 @@ class AccountAdmin(ScopedModelAdmin):
             ),
         )
 
+    @action(description="审批角色授权", icon="how_to_reg", url_path="approve-role", permissions=["approve_role"])
+    def approve_role(self, request, object_id):
+        """A second person decides a pending audit administrator role: GET shows the request, the POST decides."""
+        actor = require_actor(request)
+        try:
+            user = account_get(actor=actor, user_id=object_id)
+        except NotFound:
+            raise Http404 from None
+        account_page = reverse("admin:accounts_user_change", args=[object_id])
+        form = RoleDecisionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                with transaction.atomic():
+                    if form.cleaned_data["decision"] == "approve":
+                        account_role_approve(actor=actor, user=user)
+                        messages.success(request, f"已批准：{user.username} 的{user.get_role_display()}角色即时生效")
+                    else:
+                        account_role_reject(actor=actor, user=user, reason=form.cleaned_data["reason"])
+                        messages.success(request, "已不予批准")
+            except DomainError as exc:
+                report_domain_error(request, exc, form)
+            else:
+                return redirect(account_page)
+        requester = user.role_requested_by.username if user.role_requested_by else "—"
+        return confirm_page(
+            request,
+            title=f"审批角色授权：{user.username}",
+            intro=(
+                f"{requester} 申请授予 {user.full_name or user.username}（{user.org.name}）{user.get_role_display()}"
+                "角色。批准后该账号即可查阅审计日志；不予批准时，新建或重置的账号将被停用，变更角色的账号恢复原角色。"
+                if user.role_pending_approval
+                else "该账号没有待审批的角色授权。"
+            ),
+            cancel_url=account_page,
+            form=form,
+        )
+
+    def has_approve_role_permission(self, request, object_id=None):
+        actor = require_actor(request)
+        return actor.role == Role.SYSTEM_ADMIN
+
     @action(description="重置密码", icon="password", url_path="reset-password")
     def reset_password(self, request, object_id):
         actor = require_actor(request)
@@ -233,6 +276,15 @@ class AccountAdmin(ScopedModelAdmin):
                 "opts": self.model._meta,
             },
         )
+
+
+class RoleDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="审批意见", choices=[("approve", "批准"), ("reject", "不予批准")], widget=forms.RadioSelect
+    )
+    reason = forms.CharField(
+        label="不予批准的原因", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class PasswordResetForm(forms.Form):
