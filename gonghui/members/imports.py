@@ -31,7 +31,7 @@ from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.ids import new_public_ids, parse_public_id
 from gonghui.common.masking import mask_phone
 from gonghui.common.roles import Perm
-from gonghui.common.sheets import HEADER_SEARCH_ROWS, LINE, SheetUnreadable, Table, read_table
+from gonghui.common.sheets import HEADER_SEARCH_ROWS, LINE, SheetLimits, SheetUnreadable, Table, read_table
 from gonghui.common.text_xlsx import TextSheet, write_text_xlsx
 from gonghui.jobs.models import JobRun, JobStatus
 from gonghui.jobs.services import actor_from_snapshot, job_create, job_fail, job_start, job_succeed
@@ -54,6 +54,9 @@ log = logging.getLogger(__name__)
 MODES = {"dry-run": "预览（不写入）", "add": "仅新增", "upsert": "新增并更新"}
 CHUNK_ROWS = 50_000
 MAX_UPLOAD_BYTES = 300 * 1024 * 1024
+# A million members and every column of the template or of a re-imported export; the header check in the request
+# and the job read the file under the same caps.
+ROSTER_LIMITS = SheetLimits(rows=1_048_576, columns=64, cells=32_000_000)
 COUNT_KEYS = ("added", "updated", "unchanged", "conflict", "duplicate", "error")
 REPORT_EXTRA = ("原行号", "问题说明")
 
@@ -86,7 +89,7 @@ def roster_import_request(
     if len(content) > MAX_UPLOAD_BYTES:
         raise ValidationFailed({"file": f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，请拆分后分批导入"})
     try:
-        read_table(content, filename, ROSTER_COLUMNS, limit=HEADER_SEARCH_ROWS + 1)
+        read_table(content, filename, ROSTER_COLUMNS, limit=HEADER_SEARCH_ROWS + 1, limits=ROSTER_LIMITS)
     except SheetUnreadable as exc:
         raise ValidationFailed({"file": exc.message}) from None
     digest = hashlib.sha256(content).hexdigest()
@@ -177,7 +180,7 @@ def roster_import_run(job_id: str) -> None:
         actor, org = _job_actor_and_org(job)
         content = default_storage.open(params["upload"]).read()
         today = timezone.localdate()
-        table = read_table(content, params["filename"], ROSTER_COLUMNS)
+        table = read_table(content, params["filename"], ROSTER_COLUMNS, limits=ROSTER_LIMITS)
         rows = prepare_rows(table, today=today)
         if job.status == JobStatus.QUEUED:
             job_start(job, total=rows.height, phase="正在校验并导入")

@@ -29,7 +29,7 @@ from gonghui.common.errors import DomainError, PermissionDenied, ValidationFaile
 from gonghui.common.masking import mask_phone
 from gonghui.common.paths import STEPLEN
 from gonghui.common.roles import Perm
-from gonghui.common.sheets import LINE, ColumnSpec, read_table
+from gonghui.common.sheets import HEADER_SEARCH_ROWS, LINE, ColumnSpec, SheetLimits, read_table
 from gonghui.common.validators import normalise_org_code, normalise_uscc, to_half_width
 from gonghui.orgs.models import GRASSROOTS_TYPES, TYPE_LEVEL, Organisation, OrgLevel, OrgStatus, OrgType
 from gonghui.orgs.services import (
@@ -43,6 +43,10 @@ from gonghui.orgs.services import (
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 10_000
+# The sheet is read in the request: room for the rows above plus title rows, blank rows and a 合计 line, and no more.
+ORG_LIMITS = SheetLimits(
+    rows=2 * MAX_ROWS + HEADER_SEARCH_ROWS, columns=64, cells=1_000_000, unpacked_bytes=200 * 1024 * 1024
+)
 QUERY_CHUNK = 500  # values per IN (...) list; SQLite and PostgreSQL both take this comfortably
 
 ORG_COLUMNS = ColumnSpec(
@@ -619,7 +623,7 @@ def org_tree_import(*, actor: Actor, data: bytes, filename: str, dry_run: bool) 
         raise ValidationFailed({"file": "上传的文件是空的"})
     if len(data) > MAX_UPLOAD_BYTES:
         raise ValidationFailed({"file": f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，请拆分后分批导入"})
-    table = read_table(data, filename, ORG_COLUMNS)
+    table = read_table(data, filename, ORG_COLUMNS, limits=ORG_LIMITS)
     # A line with content only in ignored columns (序号, the export's "合计" line) is not an organisation.
     records = [
         record

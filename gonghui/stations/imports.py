@@ -1,7 +1,8 @@
 """Station and demand-point sheets (站点导入, 需求点导入): read by `common.sheets.read_table` (every encoding and
 layout the roster import reads), every row checked with the services' own field checks, every error reported with
 its line as the spreadsheet shows it. All or nothing: when any row has an error nothing is written. Sheets are small
-(hundreds of stations, a few thousand demand points), so the import runs in the request or the command.
+(hundreds of stations, a few thousand demand points), so the import runs in the request or the command, under caps
+sized for a web request (STATION_LIMITS, DEMAND_LIMITS) that are checked before the sheet is read.
 
 Stations are matched by managing union and name: an existing one is updated (changed fields only; a field whose
 column the sheet does not have is left as it is), a new one created.
@@ -16,7 +17,7 @@ from gonghui.audit.services import audit_record
 from gonghui.common.actor import Actor
 from gonghui.common.errors import ValidationFailed
 from gonghui.common.roles import Perm
-from gonghui.common.sheets import LINE, ColumnSpec, read_table
+from gonghui.common.sheets import HEADER_SEARCH_ROWS, LINE, ColumnSpec, SheetLimits, read_table
 from gonghui.common.validators import to_half_width
 from gonghui.orgs.models import Organisation
 from gonghui.stations.hours import WEEKDAYS, parse_intervals
@@ -33,7 +34,18 @@ from gonghui.stations.services import (
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_STATION_ROWS = 5_000
-MAX_DEMAND_ROWS = 200_000
+MAX_DEMAND_ROWS = 50_000
+
+
+def _limits(rows: int) -> SheetLimits:
+    """Caps for a sheet read in the web request: the import's rows plus title and blank rows, nothing near a
+    roster's size."""
+    sheet_rows = 2 * rows + HEADER_SEARCH_ROWS
+    return SheetLimits(rows=sheet_rows, columns=64, cells=sheet_rows * 32, unpacked_bytes=100 * 1024 * 1024)
+
+
+STATION_LIMITS = _limits(MAX_STATION_ROWS)
+DEMAND_LIMITS = _limits(MAX_DEMAND_ROWS)
 
 STATION_COLUMNS = ColumnSpec(
     synonyms={
@@ -110,12 +122,14 @@ class SheetResult:
         return counts
 
 
-def _read(data: bytes, filename: str, spec: ColumnSpec, limit: int) -> tuple[list[dict], list[str], set[str]]:
+def _read(
+    data: bytes, filename: str, spec: ColumnSpec, limit: int, limits: SheetLimits
+) -> tuple[list[dict], list[str], set[str]]:
     if not data:
         raise ValidationFailed({"file": "上传的文件是空的"})
     if len(data) > MAX_UPLOAD_BYTES:
         raise ValidationFailed({"file": f"文件超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB，请拆分后分批导入"})
-    table = read_table(data, filename, spec)
+    table = read_table(data, filename, spec, limits=limits)
     records = table.frame.to_dicts()
     if not records:
         raise ValidationFailed({"file": "表头下方没有数据"})
@@ -197,7 +211,7 @@ def stations_import(*, actor: Actor, data: bytes, filename: str, dry_run: bool) 
     """Check every row of a station sheet and, when none has an error and this is not a dry run, create or update
     the stations in one transaction with one `stations.import` audit event."""
     actor.require(Perm.STATIONS_MANAGE)
-    records, unknown, present = _read(data, filename, STATION_COLUMNS, MAX_STATION_ROWS)
+    records, unknown, present = _read(data, filename, STATION_COLUMNS, MAX_STATION_ROWS, STATION_LIMITS)
     codes = {(r.get("org_code") or "").strip().upper() for r in records}
     orgs = {o.code: o for o in Organisation.objects.filter(code__in=codes)}
     existing = {(s.org_id, s.name): s for s in Station.objects.filter(org__code__in=codes).select_related("org")}
@@ -265,7 +279,7 @@ def demand_points_import(*, actor: Actor, org: Organisation, data: bytes, filena
     """Replace `org`'s demand points with the rows of a sheet (all or nothing)."""
     actor.require(Perm.STATIONS_MANAGE)
     _managing_org(actor, org)
-    records, unknown, _present = _read(data, filename, DEMAND_COLUMNS, MAX_DEMAND_ROWS)
+    records, unknown, _present = _read(data, filename, DEMAND_COLUMNS, MAX_DEMAND_ROWS, DEMAND_LIMITS)
     rows, outcomes = [], []
     for record in records:
         try:
