@@ -5,10 +5,13 @@ Scripts and styles come only from the site itself, or from an inline block carry
 server. The policy is defence in depth: user text is still rendered as text everywhere, and the policy makes a slip
 in that rule (an injected `<script>` or `onerror=`) inert.
 
-The back office (everything under /admin/) is django-unfold, built on Alpine.js. Alpine's standard build compiles
-the expressions in its `x-data`/`x-bind` attributes with `new Function`, and unfold sets a `style` attribute through
-Alpine (the action bar's width); so there, and only there, the policy adds `'unsafe-eval'` and allows inline style
-attributes (not `<style>` blocks). Everything else, the member portal included, gets the strict policy.
+No inline style either, attributes included: sizes live in the stylesheets, and a size computed at run time (a
+progress bar) is set by a script through the DOM, which the policy allows.
+
+The back office (everything under /admin/) is django-unfold, built on Alpine.js, whose standard build compiles the
+expressions in its `x-data`/`x-bind` attributes with `new Function`: there, and only there, the policy adds
+`'unsafe-eval'` (without it unfold's pages do not work at all). Everything else, the member portal and the API docs
+included, gets the strict policy.
 """
 
 import secrets
@@ -43,7 +46,6 @@ def _policy_template(tile_url: str, subdomains: str, back_office: bool) -> str:
         "default-src 'self'",
         "script-src 'self' 'nonce-{nonce}'" + (" 'unsafe-eval'" if back_office else ""),
         "style-src 'self' 'nonce-{nonce}'",
-        *(["style-src-attr 'unsafe-inline'"] if back_office else []),
         f"img-src {images}",
         "font-src 'self'",
         "connect-src 'self'",

@@ -217,7 +217,7 @@ def test_cadre_imports_a_roster_watches_the_progress_and_downloads_the_error_rep
     expect(progress.locator("#gh-import-percent")).to_have_text("100")
     expect(progress.locator("p.gh-muted").first).to_have_text(f"已处理 {DATA_ROWS} / {DATA_ROWS} 行（100%）")
     expect(progress.get_by_role("progressbar", name="导入进度")).to_have_attribute("aria-valuenow", "100")
-    expect(progress.locator(".gh-progress > div")).to_have_attribute("style", "width: 100%")
+    expect(progress.locator(".gh-progress > div")).to_have_attribute("style", "width: 100%;")  # set by backoffice.js
     expect(progress.locator("#gh-import-status")).to_have_text("已完成")
     expect(page.locator("#gh-import[hx-trigger]")).to_have_count(0)  # polling stopped
     expect(progress.get_by_role("button", name="取消导入")).to_have_count(0)

@@ -26,6 +26,18 @@
     if (event.target.closest && event.target.closest("[data-gh-print]")) window.print();
   });
 
+  // Progress bars: the filled part's width is the bar's aria-valuenow, set through the DOM (a style attribute in
+  // the HTML would be inline style). htmx:load comes for the page and for every fragment a poll swaps in.
+  function drawProgress(root) {
+    if (!root.querySelectorAll) return;
+    root.querySelectorAll(".gh-progress[aria-valuenow] > div").forEach(function (fill) {
+      var percent = Math.min(Math.max(parseFloat(fill.parentElement.getAttribute("aria-valuenow")) || 0, 0), 100);
+      fill.style.width = percent + "%";
+    });
+  }
+  document.addEventListener("htmx:load", function (event) { drawProgress(event.target); });
+  document.addEventListener("DOMContentLoaded", function () { drawProgress(document); });
+
   // Search boxes that answer as one types (htmx) are not submitted as forms.
   document.addEventListener("submit", function (event) {
     if (event.target.matches("form[data-gh-live-search]")) event.preventDefault();
