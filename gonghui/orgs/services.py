@@ -57,6 +57,8 @@ ORG_EDITABLE_FIELDS = (
 )
 
 
+REVEAL_REASON_MAX = 500
+
 # ---------------------------------------------------------------- validation
 
 
@@ -265,6 +267,21 @@ def org_update(*, actor: Actor, org: Organisation, **fields: Any) -> Organisatio
         raise DomainError("组织代码或统一社会信用代码已被使用，请核对", code="conflict") from exc
     _audit_org(actor, "org.update", org, {"changes": changes})
     return org
+
+
+@transaction.atomic
+def org_contact_phone_reveal(*, actor: Actor, org: Organisation, reason: str) -> str:
+    """查看完整号码 of a union's contact: personal data, so the same rule as a member's number: a role that may
+    unmask, the union in the actor's subtree, a stated reason, one audit row. Returns the plain number."""
+    actor.require(Perm.MEMBERS_UNMASK)
+    org = org_get(actor=actor, org_id=org.id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": "请填写查看原因"})
+    if len(reason) > REVEAL_REASON_MAX:
+        raise ValidationFailed({"reason": f"查看原因不能超过{REVEAL_REASON_MAX}个字"})
+    _audit_org(actor, "org.reveal_contact_phone", org, {"field": "contact_phone", "reason": reason})
+    return org.contact_phone
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from gonghui.backoffice.base import ScopedModelAdmin, report_domain_error, requi
 from gonghui.backoffice.site import backoffice_site
 from gonghui.backoffice.views import confirm_page
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
+from gonghui.common.masking import mask_phone
 from gonghui.common.roles import Perm
 from gonghui.orgs.models import Employer, Organisation
 from gonghui.orgs.selectors import employer_get, employers_visible_to, org_get, org_get_by_code, orgs_visible_to
@@ -24,6 +25,7 @@ from gonghui.orgs.services import (
     employer_create,
     employer_update,
     employer_validate,
+    org_contact_phone_reveal,
     org_create,
     org_dissolve,
     org_merge,
@@ -44,6 +46,12 @@ def _org_by_code(actor, code: str, field: str) -> Organisation:
 class OrganisationForm(forms.ModelForm):
     takes_request = True
     parent_code = forms.CharField(label="上级组织代码", max_length=32, required=False, help_text="新增时必填")
+    # The contact's mobile is personal data: the form never sends the stored number to the browser. On an
+    # existing organisation an empty field keeps it, a new value replaces it, and clearing it is a choice.
+    contact_phone = forms.CharField(
+        label="联系电话", max_length=20, required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    clear_contact_phone = forms.BooleanField(label="清除联系电话", required=False)
 
     class Meta:
         model = Organisation
@@ -65,15 +73,30 @@ class OrganisationForm(forms.ModelForm):
                     self.initial["parent_code"] = org_get(actor=require_actor(request), org_id=wanted).code
         else:
             del self.fields["parent_code"]
+            self.initial["contact_phone"] = ""
+            current = mask_phone(self.instance.contact_phone) or "未填写"
+            self.fields["contact_phone"].label = "新联系电话"
+            self.fields["contact_phone"].help_text = f"当前：{current}。留空表示不修改，填写新号码将替换原号码"
+        if self.instance._state.adding:
+            del self.fields["clear_contact_phone"]
 
     def validate_unique(self):
         """Uniqueness is checked by the domain validator with the project's own messages."""
+
+    def _stored_contact_phone_unless_replaced(self, cleaned: dict) -> None:
+        if self.instance._state.adding:
+            return
+        if cleaned.get("clear_contact_phone"):
+            cleaned["contact_phone"] = ""
+        elif not (cleaned.get("contact_phone") or "").strip():
+            cleaned["contact_phone"] = self.instance.contact_phone
 
     def clean(self):
         cleaned = super().clean()
         if self.errors:
             return cleaned
         actor = require_actor(self.request)
+        self._stored_contact_phone_unless_replaced(cleaned)
         fields = {name: cleaned.get(name) for name in ORG_EDITABLE_FIELDS}
         try:
             if self.instance._state.adding:
@@ -106,6 +129,11 @@ class MergeForm(OrgCodeForm, ReasonForm):
     pass
 
 
+class RevealReasonForm(forms.Form):
+    # Not required here: the service refuses an empty reason with the project's own message.
+    reason = forms.CharField(label="查看原因（必填，记入审计日志）", max_length=500, required=False)
+
+
 @admin.register(Organisation, site=backoffice_site)
 class OrganisationAdmin(ScopedModelAdmin):
     view_perm = Perm.ORGS_VIEW
@@ -116,12 +144,14 @@ class OrganisationAdmin(ScopedModelAdmin):
     list_filter = ["org_type", "level", "status"]
     search_fields = ["name", "=code"]
     ordering = ["path"]
-    readonly_fields = ["status", "merged_into"]
-    actions_detail = ["open_in_tree", "join_code", "move_subtree", "merge_into", "dissolve", "export_roster"]
+    readonly_fields = ["status", "merged_into", "contact_phone_masked"]
+    actions_detail = [
+        "open_in_tree", "join_code", "reveal_phone", "move_subtree", "merge_into", "dissolve", "export_roster"
+    ]  # fmt: skip
     fieldsets = [
         (None, {"fields": ["parent_code", "name", "code", "org_type", "region_code", "uscc"]}),
         ("届次", {"fields": ["founded_on", "term_ends_on"]}),
-        ("联系方式", {"fields": ["address", "contact_person", "contact_phone"]}),
+        ("联系方式", {"fields": ["address", "contact_person", "contact_phone", "clear_contact_phone"]}),
         ("状态", {"fields": ["status", "merged_into"]}),
     ]
 
@@ -131,13 +161,35 @@ class OrganisationAdmin(ScopedModelAdmin):
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return [
-                (title, {"fields": [f for f in opts["fields"] if f not in ("status", "merged_into")]})
+                (
+                    title,
+                    {
+                        "fields": [
+                            f for f in opts["fields"] if f not in ("status", "merged_into", "clear_contact_phone")
+                        ]
+                    },
+                )
                 for title, opts in self.fieldsets
                 if title != "状态"
             ]
+        # A read-only view would print the stored number: it shows the mask instead.
+        hidden = {"parent_code"} | (
+            set() if self.has_change_permission(request, obj) else {"contact_phone", "clear_contact_phone"}
+        )
         return [
-            (title, {"fields": [f for f in opts["fields"] if f != "parent_code"]}) for title, opts in self.fieldsets
+            (
+                title,
+                {
+                    "fields": [f for f in opts["fields"] if f not in hidden]
+                    + (["contact_phone_masked"] if title == "联系方式" and "contact_phone" in hidden else [])
+                },
+            )
+            for title, opts in self.fieldsets
         ]
+
+    @display(description="联系电话")
+    def contact_phone_masked(self, obj):
+        return mask_phone(obj.contact_phone) or "—"
 
     def get_changeform_initial_data(self, request):
         return {}
@@ -211,6 +263,43 @@ class OrganisationAdmin(ScopedModelAdmin):
             raise Http404
         return HttpResponseRedirect(reverse("admin:org_join_code", args=[object_id]))
 
+    @action(description="查看完整联系电话", icon="visibility", url_path="reveal-phone", permissions=["unmask"])
+    def reveal_phone(self, request, object_id):
+        """As for a member's number: a stated reason, the union in scope, one audit row per look."""
+        actor = require_actor(request)
+        try:
+            org = org_get(actor=actor, org_id=object_id)
+        except NotFound:
+            raise Http404 from None
+        actor.require(Perm.MEMBERS_UNMASK)
+        org_page = reverse("admin:orgs_organisation_change", args=[org.id])
+        form = RevealReasonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                number = org_contact_phone_reveal(actor=actor, org=org, reason=form.cleaned_data["reason"])
+            except ValidationFailed as exc:
+                report_domain_error(request, exc, form)
+            else:
+                return TemplateResponse(
+                    request,
+                    "backoffice/revealed_value.html",
+                    {
+                        **self.admin_site.each_context(request),
+                        "title": f"联系电话：{org.name}",
+                        "label": f"联系人 {org.contact_person or '—'}",
+                        "value": number,
+                        "back_url": org_page,
+                        "opts": self.model._meta,
+                    },
+                )
+        return confirm_page(
+            request,
+            title=f"查看完整联系电话：{org.name}",
+            intro=f"联系电话 {mask_phone(org.contact_phone) or '未填写'}。查看完整号码须填写原因，并记入审计日志。",
+            cancel_url=org_page,
+            form=form,
+        )
+
     @action(description="移动到新上级", icon="drive_file_move", url_path="move", permissions=["structure"])
     def move_subtree(self, request, object_id):
         def apply(actor, org, data):
@@ -279,6 +368,9 @@ class OrganisationAdmin(ScopedModelAdmin):
     def has_structure_permission(self, request, object_id=None):
         actor = require_actor(request)
         return actor.can(Perm.ORGS_STRUCTURE)
+
+    def has_unmask_permission(self, request, object_id=None):
+        return require_actor(request).can(Perm.MEMBERS_UNMASK)
 
     def has_export_permission(self, request, object_id=None):
         actor = require_actor(request)
