@@ -61,6 +61,15 @@ def test_public_responses_carry_the_strict_policy(db, client, label, url):
     assert header == expected(STRICT), label
 
 
+def test_the_api_docs_load_swagger_ui_from_the_site_itself(db, client):
+    """The platform runs on closed networks: the docs page names no other host, and its scripts are files."""
+    page = client.get("/api/v1/docs").content.decode()
+    assert '<script src="/static/ninja/swagger-ui-bundle.js"></script>' in page
+    assert '<script src="/static/ninja/swagger-ui-init.js"></script>' in page
+    assert re.findall(r"https?://", page) == []
+    assert client.get("/static/ninja/swagger-ui-bundle.js").status_code == 200
+
+
 def test_the_api_answers_json_with_the_strict_policy(tree, cadre):
     response = cadre.get(f"/api/v1/orgs/{tree['SZ-GS'].id}")
     assert response.status_code == 200
@@ -182,17 +191,26 @@ import django
 django.setup()
 from django.conf import settings
 from django.test import Client
-client = Client()
+import gonghui.portal.views
+
+def broken(request):
+    raise RuntimeError("secret-detail-of-a-failure")
+
+client = Client(raise_request_exception=False)
 missing = client.get("/no-such-page/")
 static = client.get("/static/portal/portal.css")
-print(settings.DEBUG, missing.status_code, static.status_code)
+gonghui.portal.views.current_account = broken  # the portal's home page fails
+failed = client.get("/")
+print(settings.DEBUG, missing.status_code, static.status_code, failed.status_code)
+print(failed.content.decode().replace("\\n", " "))
 print(missing.content.decode())
 """
 
 
 def test_a_fresh_env_runs_with_debug_off_and_the_products_own_404(tmp_path):
     """`make env` writes the .env that `make run` uses: DEBUG stays off, an unknown URL gets the product's own 404
-    page (not Django's debug page listing the URL configuration), and static files are still served."""
+    page (not Django's debug page listing the URL configuration), a failure the product's own 500 page (no
+    traceback), and static files are still served."""
     env_file = tmp_path / ".env"
     created = subprocess.run(
         [sys.executable, "scripts/init_env.py", str(env_file)], cwd=BASE_DIR, capture_output=True, text=True
@@ -215,8 +233,10 @@ def test_a_fresh_env_runs_with_debug_off_and_the_products_own_404(tmp_path):
         [sys.executable, "-c", SHIPPED_404], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
-    first_line, body = result.stdout.split("\n", 1)
-    assert first_line == "False 404 200"
+    first_line, failed, body = result.stdout.split("\n", 2)
+    assert first_line == "False 404 200 500"
+    assert "系统暂时无法处理您的请求，请稍后再试。" in failed
+    assert "Traceback" not in failed and "secret-detail-of-a-failure" not in failed
     assert "您访问的页面不存在或您无权查看。" in body
     for debug_text in ("URLconf", "urlpatterns", "gonghui.urls", "admin/", "api/v1/", "DEBUG = True"):
         assert debug_text not in body, debug_text
