@@ -16,6 +16,7 @@ from gonghui.accounts.models import User
 from gonghui.accounts.services import (
     account_create,
     account_reset_password,
+    account_reset_second_factor,
     account_role_approve,
     account_role_reject,
     account_update,
@@ -333,3 +334,17 @@ def test_approval_through_the_back_office_confirms_first(accounts, actors, tree,
     response = client.post(url, {"decision": "approve", "reason": ""})
     assert response.status_code == 302
     assert User.objects.get(id=user.id).role_pending_approval is False
+
+
+def test_an_administrator_whose_authenticator_was_reset_enrols_a_new_one(accounts, actors, settings):
+    settings.OTP_REQUIRED = False  # the demo profile: cadres may go without; administrators reset by another may not
+    TOTPDevice.objects.create(user=accounts["sysadmin"], name="旧手机", confirmed=True)
+    TOTPDevice.objects.create(user=accounts["town_cadre"], name="旧手机", confirmed=True)
+
+    account_reset_second_factor(actor=actors["secadmin"], user=accounts["sysadmin"])
+    account_reset_second_factor(actor=actors["secadmin"], user=accounts["town_cadre"])
+
+    assert User.objects.get(username="sysadmin").second_factor_enrolment_required is True
+    assert User.objects.get(username="town_cadre").second_factor_enrolment_required is False
+    client, _ = _sign_in("sysadmin", PASSWORD)
+    assert client.get("/admin/")["Location"] == "/admin/security/otp/setup/?next=/admin/"

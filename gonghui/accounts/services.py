@@ -200,11 +200,15 @@ def account_unlock(*, actor: Actor, user: User) -> int:
 
 @transaction.atomic
 def account_reset_second_factor(*, actor: Actor, user: User) -> int:
-    """Remove the account's TOTP devices; the cadre enrols again at next sign-in."""
+    """Remove the account's TOTP devices; the cadre enrols again at next sign-in (where the profile requires a
+    second factor; an administrator always does)."""
     actor.require(Perm.SECURITY_MANAGE)
     user = account_get(actor=actor, user_id=user.id)
     _not_self(actor, user)
     removed, _ = TOTPDevice.objects.filter(user=user).delete()
+    if user.role in ADMIN_ROLES and _by_another_person(actor):
+        user.second_factor_enrolment_required = True
+        user.save(update_fields=["second_factor_enrolment_required"])
     _audit_account(actor, "account.reset_totp", user, {"devices_removed": removed})
     return removed
 
