@@ -326,6 +326,8 @@ def test_approval_through_the_back_office_confirms_first(accounts, actors, tree,
     url = f"/admin/accounts/user/{user.id}/approve-role/"
     before = _snapshot()
 
+    listing = client.get("/admin/accounts/user/").content.decode()
+    assert "角色待审批" in listing
     page = client.get(url)
 
     assert page.status_code == 200

@@ -108,9 +108,11 @@ class AccountAdmin(ScopedModelAdmin):
     def has_add_permission(self, request):
         return self.has_change_permission(request)
 
-    @display(description="状态", label={"正常": "success", "已停用": "danger"})
+    @display(description="状态", label={"正常": "success", "已停用": "danger", "角色待审批": "warning"})
     def active_label(self, obj):
-        return "正常" if obj.is_active else "已停用"
+        if not obj.is_active:
+            return "已停用"
+        return "角色待审批" if obj.role_pending_approval else "正常"
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
