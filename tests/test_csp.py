@@ -278,3 +278,12 @@ def test_the_back_office_theme_colours_come_from_a_stylesheet(db, client):
     assert "  --color-primary-600: oklch(57.7% .245 27.325);\n" in css
     assert "  --color-base-50: oklch(98.5% .002 247.839);\n" in css
     assert css.startswith(":root {\n") and css.endswith("}\n")
+
+
+def test_the_theme_reaches_an_account_that_still_owes_its_second_factor(tree, cadre, settings):
+    """The second-factor pages are back-office pages too: their stylesheet is not redirected to them."""
+    settings.OTP_REQUIRED = True
+    assert cadre.get("/admin/").status_code == 302  # every other page sends the account to the setup step
+    theme = cadre.get("/admin/theme.css")
+    assert theme.status_code == 200
+    assert theme["Content-Type"] == "text/css; charset=utf-8"

@@ -23,7 +23,8 @@ class SecondFactorMiddleware:
             step = sign_in_step(request.user)
             if step:
                 target = reverse(STEP_PAGES[step])
-                if path not in {reverse("admin:login"), reverse("admin:logout"), reverse("admin:jsi18n"), target}:
+                open_paths = {reverse(f"admin:{name}") for name in ("login", "logout", "jsi18n", "theme_css")}
+                if path not in open_paths | {target}:
                     return redirect(f"{target}?next={request.get_full_path()}")
         return self.get_response(request)
 
