@@ -1398,7 +1398,7 @@ def test_the_nearest_stations_refuse_a_missing_or_impossible_point(layout):
         {"code": "validation_failed", "message": SWAPPED, "errors": {"坐标": SWAPPED}},
     )
     response = client.get("/api/v1/stations/nearest", {**P, "limit": "51"})
-    assert (response.status_code, response.json()["errors"]) == (422, {"limit": "参数缺失或格式不正确"})
+    assert (response.status_code, response.json()["errors"]) == (422, {"limit": "不能大于 50"})
     response = client.get("/api/v1/stations/nearest", {**P, "kind": "nonsense"})
     assert (response.status_code, response.json()["errors"]) == (422, {"kind": "没有这种站点类型"})
 

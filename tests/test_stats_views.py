@@ -1006,7 +1006,7 @@ def test_the_dashboard_endpoint_returns_the_top_of_the_ranking_with_its_length(d
     assert ([c["code"] for c in everything["children"]], everything["children_total"]) == ([T02, T01], 2)
     refused = api_dashboard(client, tree[GS], top=-1)
     assert refused.status_code == 422
-    assert refused.json()["errors"] == {"top": "参数缺失或格式不正确"}
+    assert refused.json()["errors"] == {"top": "不能小于 0"}
 
 
 def test_the_dashboard_endpoint_for_the_city_by_token(data, tree):

@@ -7,9 +7,10 @@ from uuid import UUID
 
 from django.utils import timezone
 from ninja import Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from gonghui.api.auth import client_ip
+from gonghui.api.pagination import MAX_OFFSET, MAX_PAGE_SIZE, BoundedLimitOffsetPagination
 from gonghui.api.schemas import ErrorOut
 from gonghui.common.errors import ValidationFailed
 from gonghui.common.ratelimit import rate_limit_require
@@ -270,7 +271,7 @@ def _org_or_none(actor, org_id):
     response={200: list[MemberOut], 404: ErrorOut, 422: ErrorOut, 429: ErrorOut},
     summary="会员名单（按工会、姓名、卡号；证件号和手机号查询请用 POST /members/search）",
 )
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def members_list(request, params: Query[MemberListQuery]):
     actor = request.actor
     org = _org_or_none(actor, params.org_id)
@@ -298,7 +299,7 @@ class MemberSearchIn(Schema):
     response={200: list[MemberOut], 404: ErrorOut, 422: ErrorOut, 429: ErrorOut},
     summary="会员查询（证件号码、手机号码等；按号码查询会记入审计日志）",
 )
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def members_search(request, body: MemberSearchIn):
     actor = request.actor
     doc_type = doc_type_code(body.doc_type)
@@ -487,7 +488,7 @@ class ApplicationListQuery(Schema):
 
 
 @router.get("/join-applications", response={200: list[ApplicationOut]}, summary="入会申请（管辖范围内）")
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def applications_list(request, params: Query[ApplicationListQuery]):
     applications = join_applications_visible_to(request.actor)
     if params.status != "all":
@@ -594,7 +595,7 @@ class TransferListQuery(Schema):
     response={200: list[TransferOut]},
     summary="会员接转：awaiting 待本级处理、escalated 超期上报、all 全部",
 )
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def transfers_list(request, params: Query[TransferListQuery]):
     actor = request.actor
     if params.box == "awaiting":
@@ -692,9 +693,14 @@ class RectificationOut(Schema):
     response={200: list[RectificationOut], 404: ErrorOut},
     summary="整改清单：未通过检查的会员记录及原因",
 )
-def orgs_rectification(request, org_id: UUID, limit: int = 100, offset: int = 0):
+def orgs_rectification(
+    request,
+    org_id: UUID,
+    limit: int = Query(100, ge=1, le=MAX_PAGE_SIZE),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+):
     org = org_get(actor=request.actor, org_id=org_id)
-    items = rectification_list(actor=request.actor, org=org, limit=max(1, min(limit, 500)), offset=max(0, offset))
+    items = rectification_list(actor=request.actor, org=org, limit=limit, offset=offset)
     return [{"member": member_out(i.membership), "problems": i.problems} for i in items]
 
 

@@ -3,8 +3,9 @@
 from uuid import UUID
 
 from ninja import Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from gonghui.api.pagination import BoundedLimitOffsetPagination
 from gonghui.api.schemas import ErrorOut, MeOut, OrgBrief, OrgDetail
 from gonghui.common.masking import mask_phone
 from gonghui.orgs.models import Organisation
@@ -72,6 +73,6 @@ def orgs_detail(request, org_id: UUID):
 
 
 @router.get("/orgs/{org_id}/children", response={200: list[OrgBrief], 404: ErrorOut}, summary="下级组织（分页）")
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def orgs_children(request, org_id: UUID):
     return [org_brief(o) for o in org_children(actor=request.actor, org_id=org_id)]

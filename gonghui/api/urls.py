@@ -1,5 +1,6 @@
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from gonghui.api.auth import BackOfficeSession, BearerToken
 from gonghui.api.imports import router as imports_router
@@ -9,6 +10,21 @@ from gonghui.api.orgs import router as orgs_router
 from gonghui.api.stations import router as stations_router
 from gonghui.api.stats import router as stats_router
 from gonghui.common.errors import DomainError, ValidationFailed
+from gonghui.common.validators import UNREADABLE_TEXT, lone_surrogate_at
+
+
+class TextParser(Parser):
+    """JSON bodies whose text is all characters: a lone surrogate ("\\ud800") is refused here, before any schema,
+    service, blind index or database sees it. (Query strings and form fields cannot carry one: Django decodes them
+    with replacement characters.)"""
+
+    def parse_body(self, request):
+        data = super().parse_body(request)
+        where = lone_surrogate_at(data)
+        if where is not None:
+            raise ValidationFailed({where or "request": UNREADABLE_TEXT})
+        return data
+
 
 api = NinjaAPI(
     title="数字工会平台 API",
@@ -17,6 +33,7 @@ api = NinjaAPI(
     "外部系统使用 Bearer 令牌（manage.py create_api_token），"
     "令牌只能访问其所属组织及下级组织的数据；范围以外的对象与不存在的对象一样返回 404。",
     urls_namespace="api-v1",
+    parser=TextParser(),
     auth=[BearerToken(), BackOfficeSession(csrf=True)],
     openapi_url="/openapi.json",
     docs_url="/docs",
@@ -44,12 +61,35 @@ def unauthenticated(request, exc):
     )
 
 
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    # Ninja wraps whatever the body parser raises in a 400 "Cannot parse request body": give our refusal, or a
+    # Chinese one, instead.
+    if isinstance(exc.__cause__, DomainError):
+        return domain_error(request, exc.__cause__)
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        return api.create_response(
+            request, {"code": "invalid_request", "message": "请求内容不是有效的 JSON"}, status=400
+        )
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+def _problem(err: dict) -> str:
+    """A Chinese reason for one failed parameter: its bound when a number is out of range."""
+    bounds = err.get("ctx") or {}
+    if err.get("type") == "less_than_equal":
+        return f"不能大于 {bounds['le']}"
+    if err.get("type") == "greater_than_equal":
+        return f"不能小于 {bounds['ge']}"
+    return "参数缺失或格式不正确"
+
+
 @api.exception_handler(ValidationError)
 def invalid_request(request, exc: ValidationError):
     errors = {}
     for err in exc.errors:
         loc = ".".join(str(p) for p in err.get("loc", [])[1:]) or "request"
-        errors[loc] = "参数缺失或格式不正确"
+        errors[loc] = _problem(err)
     return api.create_response(
         request, {"code": "invalid_request", "message": "请求参数不正确", "errors": errors}, status=422
     )

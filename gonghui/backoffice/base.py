@@ -1,8 +1,13 @@
 """What every back-office page shares: the actor of the request, and a ModelAdmin base that scopes every list,
 choice, autocomplete and action through the domain selectors and answers 404 for anything out of scope."""
 
+from functools import wraps
+
 from django.contrib import messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.urls import URLPattern
 from unfold.admin import ModelAdmin
 
 from gonghui.accounts.actors import actor_for_user
@@ -101,6 +106,32 @@ class ScopedModelAdmin(ModelAdmin):
         actions.pop("delete_selected", None)
         return actions
 
+    @property
+    def urls(self):
+        """Every page of one record (Django's change, history and delete pages and the actions subclasses add) answers
+        404 when the id in its URL cannot be a primary key of this model, before any view code runs: Django's
+        `<path:object_id>` also matches "a/b", which a view would pass on to reverse() or to a UUID lookup."""
+        return [self._guard_object_id(pattern) for pattern in self.get_urls()]
+
+    def _guard_object_id(self, pattern):
+        if not isinstance(pattern, URLPattern) or "object_id" not in getattr(pattern.pattern, "converters", {}):
+            return pattern
+        view = pattern.callback
+        pk = self.model._meta.pk
+
+        @wraps(view)
+        def guarded(request, *args, object_id, **kwargs):
+            # A real id never holds "/": the admin quotes it in URLs ("_2F").
+            if "/" in object_id:
+                raise Http404
+            try:
+                pk.to_python(unquote(object_id))
+            except (ValidationError, ValueError, TypeError):
+                raise Http404 from None
+            return view(request, *args, object_id=object_id, **kwargs)
+
+        return URLPattern(pattern.pattern, guarded, pattern.default_args, pattern.name)
+
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Missing and out-of-scope objects must look the same: a plain 404, never a hint.
         raise Http404
@@ -119,6 +150,11 @@ def render_page(request, title: str, template: str, **context):
     from gonghui.backoffice.site import backoffice_site
 
     return TemplateResponse(request, template, {**backoffice_site.each_context(request), "title": title, **context})
+
+
+def last_page(count: int, page_size: int) -> int:
+    """The number of the last page of `count` rows (1 when there are none)."""
+    return max(1, -(-count // page_size))
 
 
 def or_404(fn, **kwargs):

@@ -11,7 +11,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from gonghui.backoffice.base import or_404, render_page, report_domain_error, require_actor
+from gonghui.backoffice.base import last_page, or_404, render_page, report_domain_error, require_actor
 from gonghui.common.errors import DomainError, NotFound
 from gonghui.common.roles import Perm
 from gonghui.members.cards import CARD_TOKEN_SECONDS, card_qr_svg
@@ -410,6 +410,8 @@ def data_quality(request):
         page = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         page = 1
+    failing = rectification_count(actor=actor, org=org)
+    page = min(page, last_page(failing, RECTIFICATION_PAGE))  # beyond the end: the last page
     children = [] if org.is_grassroots else list(org_children(actor=actor, org_id=org.id)[:50])
     return render_page(
         request,
@@ -421,7 +423,7 @@ def data_quality(request):
         items=rectification_list(
             actor=actor, org=org, limit=RECTIFICATION_PAGE, offset=(page - 1) * RECTIFICATION_PAGE
         ),
-        failing=rectification_count(actor=actor, org=org),
+        failing=failing,
         page=page,
         page_size=RECTIFICATION_PAGE,
         can_export=actor.can(Perm.EXPORT),

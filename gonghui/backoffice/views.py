@@ -29,7 +29,7 @@ from gonghui.accounts.services import (
     totp_device_confirm,
     totp_device_pending,
 )
-from gonghui.backoffice.base import report_domain_error, require_actor
+from gonghui.backoffice.base import last_page, report_domain_error, require_actor
 from gonghui.casework.selectors import (
     callbacks_pending,
     cases_escalated_to_me,
@@ -146,10 +146,13 @@ def _service_work(actor: Actor) -> dict:
 
 
 def _tree_children_page(actor: Actor, org_id, page: int):
+    """The children on `page`, whether more follow, and the page shown: one beyond the end shows the last page (and
+    a page number of any size never reaches the database as an offset)."""
     children = org_children(actor=actor, org_id=org_id)
+    page = min(page, last_page(children.count(), TREE_PAGE_SIZE))
     start = (page - 1) * TREE_PAGE_SIZE
     rows = list(children[start : start + TREE_PAGE_SIZE + 1])
-    return rows[:TREE_PAGE_SIZE], len(rows) > TREE_PAGE_SIZE
+    return rows[:TREE_PAGE_SIZE], len(rows) > TREE_PAGE_SIZE, page
 
 
 def _page_number(request) -> int:
@@ -169,8 +172,7 @@ def org_tree(request):
         org = org_get(actor=actor, org_id=request.GET["org"]) if request.GET.get("org") else org_scope_root(actor=actor)
     except NotFound:
         raise Http404 from None
-    page = _page_number(request)
-    children, has_more = _tree_children_page(actor, org.id, page)
+    children, has_more, page = _tree_children_page(actor, org.id, _page_number(request))
     return _page(
         request,
         backoffice_site,
@@ -189,14 +191,14 @@ def org_tree_children(request, org_id: str):
     """htmx fragment: the children of one node, for expanding it in place."""
     actor = require_actor(request)
     try:
-        children, has_more = _tree_children_page(actor, org_id, _page_number(request))
+        children, has_more, page = _tree_children_page(actor, org_id, _page_number(request))
         parent = org_get(actor=actor, org_id=org_id)
     except NotFound:
         raise Http404 from None
     return TemplateResponse(
         request,
         "backoffice/_org_tree_children.html",
-        {"children": children, "has_more": has_more, "parent": parent, "page": _page_number(request)},
+        {"children": children, "has_more": has_more, "parent": parent, "page": page},
     )
 
 

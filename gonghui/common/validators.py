@@ -91,3 +91,30 @@ def normalise_cn_phone(value: str) -> str:
         raise ValueError("联系电话不是有效的中国大陆号码，应为11位手机号或带区号的固定电话")
     national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
     return re.sub(r"\D", "", national)
+
+
+# A lone UTF-16 surrogate (U+D800–U+DFFF) is not a character: JSON can carry one as "\ud800", but it cannot be
+# encoded to UTF-8, so it would fail in the blind index, the cipher and the database driver. Refused at the edge.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+UNREADABLE_TEXT = "含有无法识别的字符（不完整的 Unicode 编码），请删除后重新输入"
+
+
+def lone_surrogate_at(value: object, path: str = "") -> str | None:
+    """Where in `value` (text, or dicts and lists of them, keys included) a lone surrogate sits, as a dotted path
+    ("name", "items.0.name"; "" for `value` itself or a top-level key), or None when there is none."""
+    if isinstance(value, str):
+        return path if _LONE_SURROGATE.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and _LONE_SURROGATE.search(key):
+                return path  # the key itself is not repeated back
+            inner = f"{path}.{key}" if path else str(key)
+            found = lone_surrogate_at(item, inner)
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = lone_surrogate_at(item, f"{path}.{index}" if path else str(index))
+            if found is not None:
+                return found
+    return None
