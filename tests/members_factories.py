@@ -107,3 +107,16 @@ def unchanged():
     before = registry_state()
     yield
     assert registry_state() == before
+
+
+@contextmanager
+def unchanged_but_looked_up(count: int = 1):
+    """`with unchanged_but_looked_up(), pytest.raises(...):` - the refused enrolment or application wrote nothing
+    but the audit line of its registry lookup (`member.search_by_number`), which is kept whatever the outcome."""
+    before = registry_state()
+    seen = set(AuditEvent.objects.values_list("id", flat=True))
+    yield
+    after = registry_state()
+    added = AuditEvent.objects.exclude(id__in=seen).order_by("at", "id")
+    assert list(added.values_list("action", flat=True)) == ["member.search_by_number"] * count
+    assert {**after, "audit_events": after["audit_events"] - count} == before

@@ -730,8 +730,11 @@ def test_a_union_cannot_reveal_a_member_who_has_left_it(reg, client_for, action)
         reverse("admin:member_detail", args=[m.id]), {"action": "reveal", "field": "doc_number", "reason": "核对"}
     )
 
-    assert (api.status_code, api.json()) == (404, NOT_FOUND)
+    ended = {"leave": "已退会", "cancel": "已注销"}[action]
+    refusal = f"该会籍{ended}，不能查看完整号码"
+    assert (api.status_code, api.json()) == (403, {"code": "permission_denied", "message": refusal})
     assert page.status_code == 200
+    assert refusal in html.unescape(page.content.decode())
     assert_masked(page, "reveal of an ended membership")
     assert _events() == events
     # The record itself stays readable, masked.
@@ -1644,7 +1647,10 @@ def test_incoming_transfer_is_visible_to_the_target_before_and_the_member_after_
     assert patch_json(source, f"/api/v1/members/{old.id}/person", {"work_unit": "改"}).status_code == 403
     for field in ("doc_number", "phone"):
         refused = post_json(source, f"/api/v1/members/{old.id}/reveal", {"field": field, "reason": "核对"})
-        assert (refused.status_code, refused.json()) == (404, NOT_FOUND)
+        assert (refused.status_code, refused.json()) == (
+            403,
+            {"code": "permission_denied", "message": "该会籍已转出，不能查看完整号码"},
+        )
         page = source.post(
             reverse("admin:member_detail", args=[old.id]), {"action": "reveal", "field": field, "reason": "核对"}
         )

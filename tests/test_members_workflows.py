@@ -60,7 +60,7 @@ from gonghui.orgs.models import OrgStatus
 from gonghui.orgs.services import org_dissolve
 from tests.concurrency import race
 from tests.conftest import is_postgres
-from tests.members_factories import COMPLETE_PROFILE, enrol, resident_id, unchanged
+from tests.members_factories import COMPLETE_PROFILE, enrol, resident_id, unchanged, unchanged_but_looked_up
 
 E12 = "SZ-GS-T01-12"
 E123 = "SZ-GS-T01-123"
@@ -156,7 +156,7 @@ class TestEnrol:
         assert luhn.is_valid(card)
         assert card == card_for("320508", 1)
 
-        assert sorted(audit_actions()) == ["membership.enrol", "person.create"]
+        assert audit_actions() == ["person.create", "membership.enrol", "member.search_by_number"]
         created = AuditEvent.objects.get(action="person.create")
         assert created.object_type == "person"
         assert created.object_id == str(person.id)
@@ -200,7 +200,8 @@ class TestEnrol:
         ],
     )
     def test_invalid_input_refused(self, tree, actors, extra, field):
-        with unchanged(), pytest.raises(ValidationFailed) as exc:
+        # Only the age check needs the registry's record, so only it follows an (audited) lookup.
+        with unchanged_but_looked_up() if field == "joined_on" else unchanged(), pytest.raises(ValidationFailed) as exc:
             enrol(actors["grassroots_cadre"], tree[E12], name="张三", **extra)
         assert field in exc.value.errors
 
@@ -212,10 +213,14 @@ class TestEnrol:
     def test_same_person_again_refused_in_same_and_other_union(self, tree, actors):
         number = resident_id(BIRTH, 21)
         enrol(actors["grassroots_cadre"], tree[E12], name="张三", number=number)
-        for actor, code in (("grassroots_cadre", E12), ("town_cadre", E123), ("other_district_cadre", WZE1)):
-            with unchanged(), pytest.raises(DomainError) as exc:
+        for actor, code, message in (
+            ("grassroots_cadre", E12, "该人员已是本会的会员"),
+            ("town_cadre", E123, f"该人员已是“{tree[E12].name}”的会员，可发起会员接转"),
+            ("other_district_cadre", WZE1, "该人员已是其他工会会员，可发起会员接转"),
+        ):
+            with unchanged_but_looked_up(), pytest.raises(DomainError) as exc:
                 enrol(actors[actor], tree[code], name="张三", number=number)
-            assert exc.value.code == "already_member"
+            assert (exc.value.code, exc.value.message) == ("already_member", message)
         assert Membership.objects.count() == 1
         assert Person.objects.count() == 1
 
@@ -254,14 +259,14 @@ class TestEnrol:
     def test_different_name_for_registered_document_refused(self, tree, actors):
         number = resident_id(BIRTH, 31)
         membership = enrol(actors["grassroots_cadre"], tree[E12], name="张三", number=number)
-        with unchanged(), pytest.raises(ValidationFailed) as exc:
+        with unchanged_but_looked_up(), pytest.raises(ValidationFailed) as exc:
             enrol(actors["town_cadre"], tree[E123], name="李四", number=number)
-        assert "name" in exc.value.errors
+        assert exc.value.errors == {"name": "姓名与证件号码不符，请核对证件原件后重新填写"}
         # Still refused once the first membership has ended.
         membership_leave(actor=actors["grassroots_cadre"], membership=membership, reason="离职")
-        with unchanged(), pytest.raises(ValidationFailed) as exc:
+        with unchanged_but_looked_up(), pytest.raises(ValidationFailed) as exc:
             enrol(actors["town_cadre"], tree[E123], name="李四", number=number)
-        assert "name" in exc.value.errors
+        assert exc.value.errors == {"name": "姓名与证件号码不符，请核对证件原件后重新填写"}
         assert Person.objects.get().name == "张三"
 
     def test_document_typed_differently_is_the_same_person(self, tree, actors):
@@ -275,7 +280,7 @@ class TestEnrol:
         assert membership.status == MembershipStatus.ACTIVE
         full_width = "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else c for c in number)
         for typed in (number, full_width, f" {number[:6]} {number[6:]} ", number.lower()):
-            with unchanged(), pytest.raises(DomainError) as exc:
+            with unchanged_but_looked_up(), pytest.raises(DomainError) as exc:
                 enrol(actors["town_cadre"], tree[E123], name="张三", number=typed)
             assert exc.value.code == "already_member"
         assert Person.objects.count() == 1
@@ -342,7 +347,7 @@ class TestJoinApplications:
         assert application.note == "希望入会"
         assert application.membership is None
         assert Membership.objects.count() == 0
-        assert sorted(audit_actions()) == ["join_application.submit", "person.create"]
+        assert audit_actions() == ["person.create", "join_application.submit", "member.search_by_number"]
         event = AuditEvent.objects.get(action="join_application.submit")
         assert event.details == {"source": "cadre", "already_member_elsewhere": False}
         assert PHONE not in audit_text()
@@ -432,16 +437,25 @@ class TestJoinApplications:
 
     def test_duplicate_pending_application_refused(self, tree, actors):
         submit(actors["grassroots_cadre"], tree[E12])
-        for actor, code in (("grassroots_cadre", E12), ("town_cadre", E123)):
-            with unchanged(), pytest.raises(DomainError) as exc:
-                submit(actors[actor], tree[code])
-            assert exc.value.code == "duplicate_application"
+        for actor in ("grassroots_cadre", "town_cadre"):
+            with unchanged_but_looked_up(), pytest.raises(DomainError) as exc:
+                submit(actors[actor], tree[E12])
+            assert (exc.value.code, exc.value.message) == (
+                "duplicate_application",
+                "该人员已有一份向本会提交的待审核入会申请，请直接审核该申请",
+            )
         assert JoinApplication.objects.count() == 1
+        # An application pending with one union does not stop another union entering its own.
+        submit(actors["town_cadre"], tree[E123])
+        assert sorted(JoinApplication.objects.values_list("org__code", "status")) == [
+            (E12, "pending"),
+            (E123, "pending"),
+        ]
 
     def test_member_of_same_union_cannot_apply(self, tree, actors):
         number = resident_id(BIRTH, 41)
         enrol(actors["grassroots_cadre"], tree[E12], name="李四", number=number)
-        with unchanged(), pytest.raises(DomainError) as exc:
+        with unchanged_but_looked_up(), pytest.raises(DomainError) as exc:
             submit(actors["grassroots_cadre"], tree[E12], doc_number=number)
         assert exc.value.code == "already_member"
 
@@ -880,7 +894,7 @@ class TestMembershipChanges:
         with unchanged(), pytest.raises(CaseMovedOn):
             membership_reserve(actor=actors["grassroots_cadre"], membership=membership, reason="再保留")
         # A reserved member still holds membership: no second enrolment.
-        with unchanged(), pytest.raises(DomainError) as exc:
+        with unchanged_but_looked_up(), pytest.raises(DomainError) as exc:
             enrol(actors["town_cadre"], tree[E123], name="张三")
         assert exc.value.code == "already_member"
 
@@ -930,9 +944,9 @@ class TestMembershipChanges:
         history = person_history(actor=actors["town_cadre"], person=second.person)
         assert [m.id for m in history["memberships"]] == [second.id, first.id]
         assert [m.status for m in history["memberships"]] == [MembershipStatus.ACTIVE, MembershipStatus.LEFT]
-        # The union the person left still sees its own past member.
+        # The union the person left still sees its own past member, and nothing of the union they joined since.
         history = person_history(actor=actors["grassroots_cadre"], person=first.person)
-        assert len(history["memberships"]) == 2
+        assert [m.id for m in history["memberships"]] == [first.id]
         with pytest.raises(NotFound):
             person_history(actor=actors["other_district_cadre"], person=first.person)
 

@@ -23,7 +23,7 @@ from gonghui.members.selectors import (
     join_application_get,
     join_applications_visible_to,
     membership_get,
-    membership_holding,
+    membership_holding_named_for,
     person_history,
     transfer_get,
     transfers_awaiting,
@@ -44,7 +44,7 @@ from gonghui.members.services import (
     membership_leave,
     membership_reserve,
     membership_restore,
-    person_reveal,
+    membership_reveal,
     person_update,
     transfer_accept,
     transfer_refuse,
@@ -350,8 +350,8 @@ def _person_fields(body: Schema, *, exclude: set[str]) -> dict:
 
 @router.post(
     "/members",
-    response={201: MemberOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
-    summary="干部录入会员",
+    response={201: MemberOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    summary="干部录入会员（按证件号码查找登记记录，与号码查询同计频次、记入审计日志）",
 )
 def members_enrol(request, body: EnrolIn):
     actor = request.actor
@@ -377,7 +377,7 @@ class RevealOut(Schema):
 )
 def members_reveal(request, membership_id: UUID, body: RevealIn):
     membership = membership_get(actor=request.actor, membership_id=membership_id)
-    value = person_reveal(actor=request.actor, person=membership.person, field=body.field, reason=body.reason)
+    value = membership_reveal(actor=request.actor, membership=membership, field=body.field, reason=body.reason)
     return {"field": body.field, "value": value}
 
 
@@ -461,8 +461,9 @@ class ApplicationOut(Schema):
     already_member_of: str
 
 
-def application_out(application: JoinApplication) -> dict:
-    holding = membership_holding(application.person)
+def application_out(actor, application: JoinApplication) -> dict:
+    """`already_member_of` names the union only when it lies in the actor's subtree ("其他工会" otherwise)."""
+    holding, union_name = membership_holding_named_for(actor=actor, person=application.person)
     elsewhere = holding is not None and holding.org_id != application.org_id and application.status == "pending"
     return {
         "id": application.id,
@@ -478,7 +479,7 @@ def application_out(application: JoinApplication) -> dict:
         "decided_by": application.decided_by,
         "decision_reason": application.decision_reason,
         "membership_id": application.membership_id,
-        "already_member_of": holding.org.name if elsewhere else "",
+        "already_member_of": union_name if elsewhere else "",
     }
 
 
@@ -495,7 +496,7 @@ def applications_list(request, params: Query[ApplicationListQuery]):
         applications = applications.filter(status=params.status)
     if params.overdue:
         applications = applications.filter(status="pending", due_on__lt=timezone.localdate())
-    return Shaped(applications.order_by("due_on", "submitted_at"), application_out)
+    return Shaped(applications.order_by("due_on", "submitted_at"), lambda item: application_out(request.actor, item))
 
 
 class ApplicationIn(EnrolIn):
@@ -504,15 +505,15 @@ class ApplicationIn(EnrolIn):
 
 @router.post(
     "/join-applications",
-    response={201: ApplicationOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
-    summary="代为提交入会申请（干部录入）",
+    response={201: ApplicationOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    summary="代为提交入会申请（干部录入；按证件号码查找登记记录，与号码查询同计频次、记入审计日志）",
 )
 def applications_submit(request, body: ApplicationIn):
     actor = request.actor
     org = org_get(actor=actor, org_id=body.org_id)
     fields = _person_fields(body, exclude={"org_id", "joined_on"})
     application = join_application_submit(actor=actor, org=org, **fields)
-    return 201, application_out(application)
+    return 201, application_out(actor, application)
 
 
 class DecisionIn(Schema):
@@ -537,7 +538,7 @@ def applications_decide(
         join_application_convert_to_transfer(actor=actor, application=application, reason=body.reason)
     else:
         join_application_withdraw(actor=actor, application=application)
-    return application_out(join_application_get(actor=actor, application_id=application_id))
+    return application_out(actor, join_application_get(actor=actor, application_id=application_id))
 
 
 # ---------------------------------------------------------------- transfers

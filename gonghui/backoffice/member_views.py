@@ -32,8 +32,9 @@ from gonghui.members.search import MemberQuery, member_search
 from gonghui.members.selectors import (
     join_application_get,
     membership_get,
-    membership_holding,
+    membership_holding_named_for,
     person_history,
+    person_profile_in_scope,
     transfer_get,
     union_directory_get,
     union_directory_search,
@@ -50,7 +51,7 @@ from gonghui.members.services import (
     membership_leave,
     membership_reserve,
     membership_restore,
-    person_reveal,
+    membership_reveal,
     person_update,
     transfer_accept,
     transfer_refuse,
@@ -81,8 +82,8 @@ def member_detail(request, membership_id: str):
         try:
             if action == "reveal":
                 field = request.POST.get("field", "")
-                revealed[field] = person_reveal(
-                    actor=actor, person=membership.person, field=field, reason=request.POST.get("reason", "")
+                revealed[field] = membership_reveal(
+                    actor=actor, membership=membership, field=field, reason=request.POST.get("reason", "")
                 )
             else:
                 message = _membership_action(actor, membership, action, request.POST)
@@ -102,8 +103,9 @@ def member_detail(request, membership_id: str):
         revealed=revealed,
         revealable=REVEALABLE,
         can_manage=actor.can(Perm.MEMBERS_MANAGE) and membership.is_holding,
-        can_unmask=actor.can(Perm.MEMBERS_UNMASK),
-        portal_account=member_account_of(membership.person),
+        can_unmask=actor.can(Perm.MEMBERS_UNMASK) and membership.is_holding,
+        # A union the member has left does not learn how they sign in now.
+        portal_account=None if membership.seen_at_end else member_account_of(membership.person),
         open_transfer=next(
             (t for t in history["transfers"] if t.status in ("pending_release", "pending_accept")), None
         ),
@@ -338,14 +340,22 @@ def join_application_detail(request, application_id: str):
         except DomainError as exc:
             report_domain_error(request, exc)
         application = or_404(join_application_get, actor=actor, application_id=application_id)
-    holding = membership_holding(application.person)
+    holding, union_name = membership_holding_named_for(actor=actor, person=application.person)
+    elsewhere = holding is not None and holding.org_id != application.org_id
     return render_page(
         request,
         "入会申请",
         "backoffice/members/application_detail.html",
         application=application,
         person=application.person,
-        member_elsewhere=holding if holding and holding.org_id != application.org_id else None,
+        # The record's phone, work unit and union are shown only to a subtree that holds (or will hold) it.
+        profile_in_scope=person_profile_in_scope(actor=actor, person=application.person, application=application),
+        member_elsewhere=elsewhere,
+        elsewhere_message=(
+            f"申请人目前是“{union_name}”的会员，不能直接批准入会，请改为会员接转。"
+            if elsewhere and actor.covers_path(holding.org.path)
+            else "该人员已是其他工会会员，可发起会员接转。"
+        ),
         can_manage=actor.can(Perm.MEMBERS_MANAGE) and application.status == "pending",
     )
 

@@ -170,6 +170,9 @@ class Membership(models.Model):
     card_number = models.CharField("会员卡号", max_length=20)  # unique: see Meta (no LIKE index beside it)
     ended_on = models.DateField("会籍终止日期", null=True, blank=True)
     end_reason = models.CharField("终止/变更原因", max_length=200, blank=True)
+    # The person's profile (masked numbers only) as this union held it when the membership ended: what the union
+    # keeps reading afterwards, instead of the record other unions go on to change. Null while held.
+    profile_at_end = models.JSONField("会籍终止时的个人信息", null=True, blank=True, editable=False)
     previous = models.ForeignKey(
         "self",
         verbose_name="转出前会籍",
@@ -202,6 +205,10 @@ class Membership(models.Model):
             models.Index(fields=["org", "status"], name="membership_org_status_idx"),
             models.Index(fields=["previous"], condition=Q(previous__isnull=False), name="membership_previous_idx"),
         ]
+
+    # Set by the registry's selectors when the reader sees the person as they were at the end of this membership
+    # (the person has moved on beyond the reader's subtree); `person` is then a display-only stand-in.
+    seen_at_end = False
 
     def __str__(self) -> str:
         return f"{self.person.name}（{self.card_number}）"
@@ -260,10 +267,19 @@ class JoinApplication(models.Model):
     class Meta:
         verbose_name = "入会申请"
         verbose_name_plural = "入会申请"
+        # One pending application per person and union, and one of the person's own (online). An application a
+        # cadre enters never stops the person applying themself elsewhere.
         constraints = [
             models.UniqueConstraint(
-                fields=["person"], condition=Q(status="pending"), name="join_application_one_pending_per_person"
-            )
+                fields=["person", "org"],
+                condition=Q(status="pending"),
+                name="join_application_one_pending_per_union",
+            ),
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(status="pending", source="online"),
+                name="join_application_one_own_pending",
+            ),
         ]
         indexes = [models.Index(fields=["org", "status"], name="join_app_org_status_idx")]
 

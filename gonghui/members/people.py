@@ -181,6 +181,47 @@ def clean_phone(value: str | None) -> str:
         raise ValidationFailed({"phone": str(exc)}) from None
 
 
+# What a union holds of a member, kept on the membership when it ends (Membership.profile_at_end): a union the
+# member has left reads the record as it was then, never what other unions wrote later.
+SNAPSHOT_FIELDS = (
+    "name",
+    "doc_type",
+    "doc_masked",
+    "phone_masked",
+    "sex",
+    "region_code",
+    *(field for field in PROFILE_FIELDS if field != "name"),
+)
+
+
+def profile_snapshot(person: Person) -> dict[str, Any]:
+    """The record's profile with masked numbers only (never a ciphertext), in JSON-ready form."""
+    snapshot: dict[str, Any] = {field: getattr(person, field) for field in SNAPSHOT_FIELDS}
+    snapshot["birth_date"] = person.birth_date.isoformat() if person.birth_date else None
+    return snapshot
+
+
+def person_from_snapshot(person_id, snapshot: dict[str, Any] | None, *, name_masked: str) -> Person:
+    """An unsaved stand-in for the person as a union held them when the membership ended, for display only. Without
+    a snapshot (memberships ended before snapshots were kept) only the masked name is shown. It carries no
+    ciphertext, and it is marked as not yet in the database, so saving it by mistake fails instead of overwriting
+    the real record."""
+    person = Person(id=person_id)
+    if snapshot is None:
+        person.name = name_masked
+    else:
+        for field in SNAPSHOT_FIELDS:
+            if field in snapshot:
+                setattr(person, field, snapshot[field])
+        birth = snapshot.get("birth_date")
+        person.birth_date = date.fromisoformat(birth) if birth else None
+    person.doc_number_enc = b""
+    person.phone_enc = None
+    person._state.adding = True
+    person._state.db = None
+    return person
+
+
 def quality_flags(person: Person, *, today: date) -> int:
     """The person's own checks (see QualityFlag). Decrypts the numbers to re-validate them under today's rules."""
     flags = 0

@@ -21,6 +21,7 @@ from gonghui.members.selectors import memberships_visible_to
 from gonghui.orgs.models import Organisation
 
 SEARCHES_PER_MINUTE = 30
+SEARCHES_LIMITED_MESSAGE = "查询过于频繁，请一分钟后再试"
 PAGE_SIZE_MAX = 100
 
 
@@ -64,12 +65,7 @@ def member_search(*, actor: Actor, query: MemberQuery) -> QuerySet[Membership]:
     memberships = memberships_visible_to(actor)
     if query.is_empty:
         raise ValidationFailed({"query": "请至少输入一个查询条件"})
-    rate_limit_require(
-        f"member-search:{actor.kind}:{actor.id or actor.label}",
-        limit=SEARCHES_PER_MINUTE,
-        window_seconds=60,
-        message="查询过于频繁，请一分钟后再试",
-    )
+    search_allowance_require(actor)
     filters: dict = {}
     audit_criteria: dict = {}
     if query.doc_number:
@@ -104,15 +100,63 @@ def member_search(*, actor: Actor, query: MemberQuery) -> QuerySet[Membership]:
             raise ValidationFailed({"status": "会籍状态不正确"})
         filters["status"] = query.status
     if query.by_personal_number:
-        audit_record(
-            actor=actor,
-            action="member.search_by_number",
-            object_type="membership",
-            object_org_path=query.org.path if query.org else actor.scope_path,
-            details={"criteria": audit_criteria},
+        audit_search_by_number(
+            actor, org_path=query.org.path if query.org else actor.scope_path, criteria=audit_criteria
         )
     ordering = ("name_key", "id") if name_order is not None else ("-created_at",)
     return memberships.filter(**filters).order_by(*ordering)
+
+
+def search_allowance_require(actor: Actor) -> None:
+    """Count one search against the actor's SEARCHES_PER_MINUTE (every way of looking a member up shares it)."""
+    rate_limit_require(
+        f"member-search:{actor.kind}:{actor.id or actor.label}",
+        limit=SEARCHES_PER_MINUTE,
+        window_seconds=60,
+        message=SEARCHES_LIMITED_MESSAGE,
+    )
+
+
+def audit_search_by_number(actor: Actor, *, org_path: str, criteria: dict, purpose: str = "") -> None:
+    audit_record(
+        actor=actor,
+        action="member.search_by_number",
+        object_type="membership",
+        object_org_path=org_path,
+        details={"criteria": criteria} | ({"purpose": purpose} if purpose else {}),
+    )
+
+
+@dataclass
+class RegistryLookup:
+    """A cadre's lookup of a document number in the whole registry while enrolling a member or entering an
+    application. The answer says whether the person is registered (and, with the right name, a member elsewhere),
+    so it counts against the search limit when it starts, and is audited as a search by number once the number has
+    actually been looked up (`looked_up`), whatever the outcome."""
+
+    actor: Actor
+    org_path: str
+    purpose: str
+    criteria: dict | None = None
+
+    def looked_up(self, number: str) -> None:
+        self.criteria = {"doc": mask_document_number(number)}
+
+
+def registry_lookup_start(*, actor: Actor, org: Organisation, purpose: str) -> RegistryLookup | None:
+    """Count the lookup (RateLimited past the actor's SEARCHES_PER_MINUTE, shared with the search). The platform's
+    own actor (demo data, commands) is not limited; a member applying in the portal has the portal's own limits."""
+    if actor.kind not in ("user", "token"):
+        return None
+    search_allowance_require(actor)
+    return RegistryLookup(actor=actor, org_path=org.path, purpose=purpose)
+
+
+def registry_lookup_record(lookup: RegistryLookup | None) -> None:
+    """Audit a lookup that happened. Called after the service's transaction, so that a refusal (which rolls that
+    transaction back) is still on the trail."""
+    if lookup is not None and lookup.criteria is not None:
+        audit_search_by_number(lookup.actor, org_path=lookup.org_path, criteria=lookup.criteria, purpose=lookup.purpose)
 
 
 def _name_in_code_point_order(memberships: QuerySet[Membership]):

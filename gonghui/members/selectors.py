@@ -1,17 +1,23 @@
 """Reads of the member registry. Every function starts from the actor's subtree: a membership is visible when its
 union lies in the actor's subtree; a person when one of their memberships, a pending application or an open
-transfer into the subtree is. Anything else is reported exactly like a missing record (NotFound)."""
+transfer into the subtree is. Anything else is reported exactly like a missing record (NotFound).
+
+A union reads a member it has lost as it held them: an ended membership whose person holds no membership in the
+actor's subtree carries the person's profile as it was when the membership ended (`profile_at_end`), not the
+record that other unions go on to change, and a transfer's destination outside the subtree is "another union"."""
 
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.query import ModelIterable
 from django.utils import timezone
 
 from gonghui.common.actor import Actor
 from gonghui.common.errors import NotFound
 from gonghui.common.ids import parse_public_id
+from gonghui.common.masking import mask_name
 from gonghui.common.roles import Perm
 from gonghui.members.models import (
     HOLDING_STATUSES,
@@ -23,10 +29,13 @@ from gonghui.members.models import (
     JoinApplication,
     MemberAccount,
     Membership,
+    MembershipSource,
+    MembershipStatus,
     Person,
     TransferRequest,
     TransferStatus,
 )
+from gonghui.members.people import person_from_snapshot
 from gonghui.orgs.models import GRASSROOTS_TYPES, Organisation, OrgStatus
 
 
@@ -37,9 +46,70 @@ def _parse(value: UUID | str) -> UUID:
     return parsed
 
 
+OTHER_UNION = "其他工会"
+TRANSFERRED_ELSEWHERE = "已转出至其他工会"
+_SEEN_BATCH = 500
+
+
+class _MembershipsSeenFrom(QuerySet):
+    """Memberships as a subtree sees them (see the module docstring). The scope travels with every clone, so each
+    list, page, search, `get` or `iterator` built on `memberships_visible_to` yields the rows already shaped,
+    batch by batch (one query per batch, none when every row is held)."""
+
+    seen_from: str = ""
+
+    def _clone(self):
+        clone = super()._clone()
+        clone.seen_from = self.seen_from
+        return clone
+
+
+class _SeenFromIterable(ModelIterable):
+    def __iter__(self):
+        batch: list[Membership] = []
+        for membership in super().__iter__():
+            batch.append(membership)
+            if len(batch) == _SEEN_BATCH:
+                yield from memberships_as_seen_from(self.queryset.seen_from, batch)
+                batch = []
+        yield from memberships_as_seen_from(self.queryset.seen_from, batch)
+
+
+def memberships_as_seen_from(scope_path: str, memberships: list[Membership]) -> list[Membership]:
+    """Shape loaded memberships for a viewer whose subtree is `scope_path`, in place: an ended membership of a
+    person who holds no membership in the subtree gets the person as they were at its end (an unsaved stand-in),
+    and `seen_at_end` set; a transfer out to a union outside the subtree reads "已转出至其他工会". Held
+    memberships are left as they are."""
+    ended = [m for m in memberships if m.status not in HOLDING_STATUSES]
+    if not ended:
+        return memberships
+    held_here = set(
+        Membership.objects.filter(
+            person_id__in={m.person_id for m in ended}, status__in=HOLDING_STATUSES, org__path__startswith=scope_path
+        ).values_list("person_id", flat=True)
+    )
+    moved = [m.id for m in ended if m.status == MembershipStatus.TRANSFERRED_OUT]
+    destination = dict(
+        Membership.objects.filter(previous_id__in=moved).values_list("previous_id", "org__path") if moved else []
+    )
+    for membership in ended:
+        moved_out_of_sight = not destination.get(membership.id, "~").startswith(scope_path)
+        if membership.status == MembershipStatus.TRANSFERRED_OUT and moved_out_of_sight:
+            membership.end_reason = TRANSFERRED_ELSEWHERE
+        membership.seen_at_end = membership.person_id not in held_here
+        if membership.seen_at_end:
+            membership.person = person_from_snapshot(
+                membership.person_id, membership.profile_at_end, name_masked=mask_name(membership.person.name)
+            )
+    return memberships
+
+
 def memberships_visible_to(actor: Actor) -> QuerySet[Membership]:
     actor.require(Perm.MEMBERS_VIEW)
-    return Membership.objects.filter(org__path__startswith=actor.scope_path).select_related("person", "org")
+    memberships = _MembershipsSeenFrom(model=Membership).filter(org__path__startswith=actor.scope_path)
+    memberships.seen_from = actor.scope_path
+    memberships._iterable_class = _SeenFromIterable
+    return memberships.select_related("person", "org")
 
 
 def membership_get(*, actor: Actor, membership_id: UUID | str) -> Membership:
@@ -75,13 +145,44 @@ def person_get(*, actor: Actor, person_id: UUID | str) -> Person:
 
 
 def person_history(*, actor: Actor, person: Person) -> dict:
-    """All memberships, applications and transfers of a visible person, newest first."""
+    """The memberships, applications and transfers of a visible person that lie in the actor's subtree, newest
+    first. A union outside it is named only as "其他工会" (`from_label`, `to_label` of a transfer)."""
     person_get(actor=actor, person_id=person.id)
+    memberships = memberships_visible_to(actor).filter(person_id=person.id)
+    applications = join_applications_visible_to(actor).filter(person_id=person.id)
+    transfers = list(transfers_visible_to(actor).filter(person_id=person.id).order_by("-requested_at"))
+    for transfer in transfers:
+        transfer.from_label = transfer.from_org.name if actor.covers_path(transfer.from_org.path) else OTHER_UNION
+        transfer.to_label = transfer.to_org.name if actor.covers_path(transfer.to_org.path) else OTHER_UNION
     return {
-        "memberships": list(person.memberships.select_related("org").order_by("-joined_on", "-created_at")),
-        "applications": list(person.applications.select_related("org").order_by("-submitted_at")),
-        "transfers": list(person.transfers.select_related("from_org", "to_org").order_by("-requested_at")),
+        "memberships": list(memberships.order_by("-joined_on", "-created_at")),
+        "applications": list(applications.order_by("-submitted_at")),
+        "transfers": transfers,
     }
+
+
+def person_profile_in_scope(*, actor: Actor, person: Person, application: JoinApplication | None = None) -> bool:
+    """Whether the actor may read the person's current profile (phone, work unit, ...) beside a case such as a
+    join application: the person holds a membership in the actor's subtree; or holds none and nothing of the
+    record (no membership, no application) lies outside the subtree; or the person applied to this union
+    themself. A record another union holds or has held is not shown to a cadre who typed its number."""
+    scope = actor.scope_path
+    holding = Membership.objects.filter(person=person, status__in=HOLDING_STATUSES).select_related("org").first()
+    if holding is not None:
+        return actor.covers_path(holding.org.path)
+    if application is not None and application.source == MembershipSource.ONLINE:
+        return True
+    outside = Q(person=person) & ~Q(org__path__startswith=scope)
+    return not (Membership.objects.filter(outside).exists() or JoinApplication.objects.filter(outside).exists())
+
+
+def membership_holding_named_for(*, actor: Actor, person: Person) -> tuple[Membership | None, str]:
+    """The person's current membership and the name of its union as the actor may read it: the union's name when
+    it lies in the actor's subtree, else "其他工会"."""
+    holding = membership_holding(person)
+    if holding is None:
+        return None, ""
+    return holding, holding.org.name if actor.covers_path(holding.org.path) else OTHER_UNION
 
 
 # ---------------------------------------------------------------- join applications

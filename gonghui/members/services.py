@@ -53,16 +53,21 @@ from gonghui.members.people import (
     document_index,
     document_number_of,
     phone_of,
+    profile_snapshot,
     quality_flags,
     seal_document,
     seal_phone,
 )
+from gonghui.members.search import RegistryLookup, registry_lookup_record, registry_lookup_start
 from gonghui.orgs.figures import figures_declared_set
 from gonghui.orgs.models import Organisation, OrgStatus
 
 JOIN_DECISION_WORKING_DAYS = 15
 TRANSFER_STEP_WORKING_DAYS = 10
 REASON_MAX = 500
+# The answer to a name that does not go with a registered document number. It says nothing of the record (neither
+# that the number is registered nor under which name), and the lookup is counted and audited as a search.
+NAME_MISMATCH_MESSAGE = "姓名与证件号码不符，请核对证件原件后重新填写"
 
 
 class CaseMovedOn(DomainError):
@@ -172,11 +177,20 @@ def _create_membership(
     try:
         with transaction.atomic():
             membership.save()
-    except IntegrityError:
-        holding = Membership.objects.filter(person=person, status__in=HOLDING_STATUSES).select_related("org").first()
-        where = f"“{holding.org.name}”" if holding else "其他工会"
-        raise DomainError(f"该人员已是{where}的会员，请办理会员接转", code="already_member") from None
+    except IntegrityError:  # the person joined another union at the same moment
+        raise DomainError(ALREADY_MEMBER_ELSEWHERE, code="already_member") from None
     return membership
+
+
+ALREADY_MEMBER_ELSEWHERE = "该人员已是其他工会会员，可发起会员接转"
+
+
+def _already_member_message(actor: Actor, holding: Membership) -> str:
+    """A member of a union outside the actor's subtree is a member of "another union": the registry does not say
+    which union holds a person to a cadre whose subtree does not."""
+    if actor.covers_path(holding.org.path):
+        return f"该人员已是“{holding.org.name}”的会员，可发起会员接转"
+    return ALREADY_MEMBER_ELSEWHERE
 
 
 # ---------------------------------------------------------------- people
@@ -187,10 +201,17 @@ def _find_person(doc_type: str, number: str) -> Person | None:
 
 
 def _person_from_input(
-    *, doc_type: str, doc_number: str, phone: str | None, profile: dict[str, Any], today: date
+    *,
+    doc_type: str,
+    doc_number: str,
+    phone: str | None,
+    profile: dict[str, Any],
+    today: date,
+    lookup: RegistryLookup | None = None,
 ) -> tuple[Person, bool]:
     """The registry's record for this document (found, or built and saved). An existing record is not overwritten
-    by what an applicant typed; a different name for the same document is refused."""
+    by what an applicant typed; a different name for the same document is refused without saying whether the
+    number is registered. `lookup` notes that the registry was searched (for the caller's audit)."""
     errors: dict[str, str] = {}
     document = None
     clean: dict[str, Any] = {}
@@ -219,10 +240,12 @@ def _person_from_input(
     if errors:
         raise ValidationFailed(errors)
 
+    if lookup is not None:
+        lookup.looked_up(document.number)
     existing = _find_person(document.doc_type, document.number)
     if existing is not None:
         if existing.name != clean["name"]:
-            raise ValidationFailed({"name": "姓名与该证件号码已登记的姓名不一致，请核对"})
+            raise ValidationFailed({"name": NAME_MISMATCH_MESSAGE})
         return existing, False
     person = Person(**clean)
     if document.doc_type == DocType.PASSPORT or document.doc_type == DocType.FOREIGN_PERMANENT:
@@ -239,7 +262,7 @@ def _person_from_input(
         if existing is None:
             raise
         if existing.name != clean["name"]:
-            raise ValidationFailed({"name": "姓名与该证件号码已登记的姓名不一致，请核对"}) from None
+            raise ValidationFailed({"name": NAME_MISMATCH_MESSAGE}) from None
         return existing, False
     return person, True
 
@@ -372,10 +395,18 @@ def person_reveal(*, actor: Actor, person: Person, field: str, reason: str) -> s
     return value
 
 
+def membership_reveal(*, actor: Actor, membership: Membership, field: str, reason: str) -> str:
+    """查看完整号码 from a member's page: only through a membership the person still holds. A union the member has
+    left reads the record as it was then, and never their numbers now."""
+    actor.require(Perm.MEMBERS_UNMASK)
+    if not membership.is_holding:
+        raise PermissionDenied(f"该会籍{membership.get_status_display()}，不能查看完整号码")
+    return person_reveal(actor=actor, person=membership.person, field=field, reason=reason)
+
+
 # ---------------------------------------------------------------- enrolment by a cadre (or an import)
 
 
-@transaction.atomic
 def member_enrol(
     *,
     actor: Actor,
@@ -387,21 +418,52 @@ def member_enrol(
     source: str = MembershipSource.CADRE,
     **profile: Any,
 ) -> Membership:
-    """干部录入 / 批量导入: register a person straight into a union the actor manages (no application step)."""
+    """干部录入 / 批量导入: register a person straight into a union the actor manages (no application step). The
+    registry lookup is counted and audited as a search by number, whatever the outcome (see RegistryLookup)."""
     _require_manage(actor, org)
+    lookup = registry_lookup_start(actor=actor, org=org, purpose="member.enrol")
+    try:
+        return _member_enrol(
+            actor=actor,
+            org=org,
+            doc_type=doc_type,
+            doc_number=doc_number,
+            phone=phone,
+            joined_on=joined_on,
+            source=source,
+            lookup=lookup,
+            **profile,
+        )
+    finally:
+        registry_lookup_record(lookup)
+
+
+@transaction.atomic
+def _member_enrol(
+    *,
+    actor: Actor,
+    org: Organisation,
+    doc_type: str,
+    doc_number: str,
+    phone: str | None,
+    joined_on: date | None,
+    source: str,
+    lookup: RegistryLookup | None,
+    **profile: Any,
+) -> Membership:
     _require_open_union(org)
     if source not in (MembershipSource.CADRE, MembershipSource.IMPORT):
         raise ValidationFailed({"source": "直接录入的来源只能是干部录入或批量导入"})
     today = timezone.localdate()
     joined = _clean_date(joined_on, field="joined_on", label="入会日期", today=today)
     person, created = _person_from_input(
-        doc_type=doc_type, doc_number=doc_number, phone=phone, profile=profile, today=today
+        doc_type=doc_type, doc_number=doc_number, phone=phone, profile=profile, today=today, lookup=lookup
     )
     holding = Membership.objects.filter(person=person, status__in=HOLDING_STATUSES).select_related("org").first()
+    if holding is not None and holding.org_id == org.id:
+        raise DomainError("该人员已是本会的会员", code="already_member")
     if holding is not None:
-        where = "本会" if holding.org_id == org.id else f"“{holding.org.name}”"
-        advice = "" if holding.org_id == org.id else "，请办理会员接转"
-        raise DomainError(f"该人员已是{where}的会员{advice}", code="already_member")
+        raise DomainError(_already_member_message(actor, holding), code="already_member")
     if JoinApplication.objects.filter(person=person, org=org, status=ApplicationStatus.PENDING).exists():
         raise DomainError("该人员有一份待审核的入会申请，请直接审核该申请", code="duplicate_application")
     if person.birth_date and joined < sixteenth_birthday(person.birth_date):
@@ -417,7 +479,6 @@ def member_enrol(
 # ---------------------------------------------------------------- join applications
 
 
-@transaction.atomic
 def join_application_submit(
     *,
     actor: Actor,
@@ -431,25 +492,70 @@ def join_application_submit(
     **profile: Any,
 ) -> JoinApplication:
     """入会申请. A cadre enters it for a union they manage; the portal submits it for the worker (source online,
-    consent required). An applicant already holding membership elsewhere is told so; the application is kept and
-    the union may turn it into a transfer."""
-    if source == MembershipSource.ONLINE:
-        if not consent:
-            raise ValidationFailed({"consent": "请阅读并同意个人信息保护说明后提交"})
-    else:
+    consent required). An applicant already holding membership elsewhere is kept as an application that the union
+    may turn into a transfer; its page does not say which union holds the person unless the cadre's subtree does.
+    A cadre's entry is a registry lookup, counted and audited as a search by number (see RegistryLookup)."""
+    if source == MembershipSource.ONLINE and not consent:
+        raise ValidationFailed({"consent": "请阅读并同意个人信息保护说明后提交"})
+    lookup = None
+    if source != MembershipSource.ONLINE:
         _require_manage(actor, org)
+        lookup = registry_lookup_start(actor=actor, org=org, purpose="join_application.submit")
+    try:
+        return _join_application_submit(
+            actor=actor,
+            org=org,
+            doc_type=doc_type,
+            doc_number=doc_number,
+            phone=phone,
+            note=note,
+            source=source,
+            consent=consent,
+            lookup=lookup,
+            **profile,
+        )
+    finally:
+        registry_lookup_record(lookup)
+
+
+DUPLICATE_HERE_MESSAGE = "该人员已有一份向本会提交的待审核入会申请，请直接审核该申请"
+DUPLICATE_OWN_MESSAGE = "该人员已有一份待审核的入会申请，请等待审核结果"
+
+
+@transaction.atomic
+def _join_application_submit(
+    *,
+    actor: Actor,
+    org: Organisation,
+    doc_type: str,
+    doc_number: str,
+    phone: str | None,
+    note: str,
+    source: str,
+    consent: bool,
+    lookup: RegistryLookup | None,
+    **profile: Any,
+) -> JoinApplication:
     _require_open_union(org)
     if len(note or "") > REASON_MAX:
         raise ValidationFailed({"note": f"申请说明不能超过{REASON_MAX}个字"})
     today = timezone.localdate()
     person, created = _person_from_input(
-        doc_type=doc_type, doc_number=doc_number, phone=phone, profile=profile, today=today
+        doc_type=doc_type, doc_number=doc_number, phone=phone, profile=profile, today=today, lookup=lookup
     )
     holding = Membership.objects.filter(person=person, status__in=HOLDING_STATUSES).first()
     if holding is not None and holding.org_id == org.id:
         raise DomainError("该人员已是本会会员，无需再次申请", code="already_member")
-    if JoinApplication.objects.filter(person=person, status=ApplicationStatus.PENDING).exists():
-        raise DomainError("该人员已有一份待审核的入会申请，请等待审核结果", code="duplicate_application")
+    pending = JoinApplication.objects.filter(person=person, status=ApplicationStatus.PENDING)
+    if pending.filter(org=org).exists():
+        # Only this union's own pending application is mentioned: one pending with another union is not a
+        # cadre's business, and one entered by a cadre never stops the person applying themself.
+        raise DomainError(
+            DUPLICATE_HERE_MESSAGE if source != MembershipSource.ONLINE else DUPLICATE_OWN_MESSAGE,
+            code="duplicate_application",
+        )
+    if source == MembershipSource.ONLINE and pending.filter(source=MembershipSource.ONLINE).exists():
+        raise DomainError(DUPLICATE_OWN_MESSAGE, code="duplicate_application")
     if created:
         _audit_person_created(actor, person, org)
     try:
@@ -464,7 +570,7 @@ def join_application_submit(
                 note=(note or "").strip(),
             )
     except IntegrityError:  # another application for this person was submitted at the same moment
-        raise DomainError("该人员已有一份待审核的入会申请，请等待审核结果", code="duplicate_application") from None
+        raise DomainError(DUPLICATE_OWN_MESSAGE, code="duplicate_application") from None
     audit_application(
         actor, "join_application.submit", application, {"source": source, "already_member_elsewhere": bool(holding)}
     )
@@ -507,7 +613,8 @@ def join_application_approve(*, actor: Actor, application: JoinApplication, comm
     holding = Membership.objects.filter(person=application.person, status__in=HOLDING_STATUSES).select_related("org")
     current = holding.first()
     if current is not None:
-        raise DomainError(f"申请人已是“{current.org.name}”的会员，不能直接批准，请改为会员接转", code="already_member")
+        where = f"“{current.org.name}”的" if actor.covers_path(current.org.path) else "其他工会"
+        raise DomainError(f"申请人已是{where}会员，不能直接批准，请改为会员接转", code="already_member")
     membership = _create_membership(
         person=application.person,
         org=application.org,
@@ -695,6 +802,7 @@ def transfer_accept(*, actor: Actor, transfer: TransferRequest) -> Membership:
     old.status = MembershipStatus.TRANSFERRED_OUT
     old.ended_on = today
     old.end_reason = f"转入“{to_org.name}”"
+    old.profile_at_end = _profile_at_end(old)
     old.save()
     new = _create_membership(
         person=transfer.person, org=to_org, joined_on=old.joined_on, source=MembershipSource.TRANSFER_IN, previous=old
@@ -763,6 +871,12 @@ def transfers_escalate_overdue(*, actor: Actor, today: date | None = None) -> in
 # ---------------------------------------------------------------- leave, reserve, restore, cancel
 
 
+def _profile_at_end(membership: Membership) -> dict:
+    """The record as the union held it when the membership ends, read under the person's row lock so that a
+    correction committing at the same moment is either in it or waits."""
+    return profile_snapshot(Person.objects.select_for_update().get(pk=membership.person_id))
+
+
 def _lock_membership_for_change(actor: Actor, membership: Membership, *, expected) -> Membership:
     _require_manage(actor, membership.org)
     locked = Membership.objects.select_for_update(of=("self",)).select_related("person", "org").get(pk=membership.pk)
@@ -786,6 +900,7 @@ def _end_membership(actor, membership, *, status, reason, on, action, expected=H
     locked.status = status
     locked.ended_on = ended
     locked.end_reason = reason
+    locked.profile_at_end = _profile_at_end(locked)
     locked.save()
     _audit_membership(actor, action, locked, {"reason": reason, "on": ended.isoformat()})
     figures_record([membership_ended(locked, held_as=held_as)])

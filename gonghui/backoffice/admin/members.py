@@ -11,10 +11,9 @@ from unfold.decorators import display
 from gonghui.backoffice.base import ScopedModelAdmin, request_actor, require_actor
 from gonghui.backoffice.site import backoffice_site
 from gonghui.common.errors import NotFound
-from gonghui.common.ratelimit import rate_limit_require
 from gonghui.common.roles import Perm
 from gonghui.members.models import CorrectionRequest, DeclaredTotal, JoinApplication, Membership, TransferRequest
-from gonghui.members.search import SEARCHES_PER_MINUTE
+from gonghui.members.search import search_allowance_require
 from gonghui.members.selectors import (
     corrections_visible_to,
     declared_totals_visible_to,
@@ -37,13 +36,7 @@ class _DetailPageAdmin(ScopedModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         if search_term:
-            actor = require_actor(request)
-            rate_limit_require(
-                f"member-search:{actor.kind}:{actor.id}",
-                limit=SEARCHES_PER_MINUTE,
-                window_seconds=60,
-                message="查询过于频繁，请一分钟后再试",
-            )
+            search_allowance_require(require_actor(request))
         return super().get_search_results(request, queryset, search_term)
 
     def changelist_view(self, request, extra_context=None):
