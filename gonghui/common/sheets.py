@@ -149,8 +149,12 @@ def _unreadable_workbook() -> SheetUnreadable:
 
 _DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension\s[^>]*?\bref\s*=\s*[\"']([^\"']+)[\"']")
 _SHEET_DATA = re.compile(rb"<(?:([\w.-]+):)?sheetData[\s>/]")
-_ANY_CELL = re.compile(rb"<(?:[\w.-]+:)?c[\s>/]")
-_CELL_REF = re.compile(rb"<(?:[\w.-]+:)?c\s[^>]*?\sr\s*=\s*[\"']([A-Z]{1,3})([0-9]{1,7})[\"'][^>]*?(/?)>")
+_PREFIXED_CELL = re.compile(rb"<[\w.-]+:c[\s>/]")
+# The form every common writer uses (`<c r="B7" …>`): a literal start the regex engine finds fast. Any other form
+# (a prefix, attributes in another order, no reference) makes the counts differ and takes the general path.
+_CELL_REF = re.compile(rb'<c r="[A-Z]{1,3}[0-9]{1,7}"[^>/]*/?>')
+_FILLED_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})[0-9]{1,7}"[^>/]*>')  # not self-closing: holds a value
+_FILLED_ROW = re.compile(rb'<c r="[A-Z]{1,3}([0-9]{1,7})"[^>/]*>')
 _ROW_OR_CELL = re.compile(rb"<(?:[\w.-]+:)?(row|c)(?=[\s>/])([^>]*?)(/?)>")
 _R_ATTRIBUTE = re.compile(rb"\sr\s*=\s*[\"']([A-Z]{0,3})([0-9]{1,7})[\"']")
 _ROW_END = re.compile(rb"</(?:[\w.-]+:)?row\s*>|<(?:[\w.-]+:)?row\s[^>]*/>")
@@ -250,24 +254,26 @@ class _SheetScan:
                 return
             self.in_data = True
             self.prefix = found.group(1) + b":" if found.group(1) else b""
-        cells = _CELL_REF.findall(buffer)
-        if len(cells) == len(_ANY_CELL.findall(buffer)):
-            self._fast(cells)
+        every = buffer.count(b"<c ") + buffer.count(b"<c>") + buffer.count(b"<c/>")
+        if len(_CELL_REF.findall(buffer)) == every and _PREFIXED_CELL.search(buffer) is None:
+            self._fast(buffer)
         else:
             self._slow(buffer)
         _check_extent(self.extent, self.limits)
         self._keep(buffer)
 
-    def _fast(self, cells: list[tuple[bytes, bytes, bytes]]) -> None:
+    def _fast(self, buffer: bytes) -> None:
         """Every cell carries its reference (what Excel, WPS and LibreOffice write): no per-cell Python code."""
-        if not cells:
-            return
-        filled = [(letters, digits) for letters, digits, empty in cells if not empty]
-        if filled:
-            widest = max({letters for letters, _ in filled}, key=lambda letters: (len(letters), letters))
-            lowest = max(int(digits) for digits in {digits for _, digits in filled})
-            self.extent.add(lowest, _column_number(widest), len(filled))
-        self.row, self.column = int(cells[-1][1]), _column_number(cells[-1][0])
+        columns = _FILLED_COLUMN.findall(buffer)
+        if columns:
+            widest = max(set(columns), key=lambda column: (len(column), column))
+            lowest = max(map(int, set(_FILLED_ROW.findall(buffer))))
+            self.extent.add(lowest, _column_number(widest), len(columns))
+        last = buffer.rfind(b'<c r="')
+        if last >= 0:
+            reference = _A1.match(buffer[last + 6 : last + 16].decode("ascii", "replace"))
+            if reference:
+                self.row, self.column = int(reference.group(2)), _column_number(reference.group(1).encode())
 
     def _slow(self, buffer: bytes) -> None:
         """Some cells or rows leave out their reference: they follow the one before."""
