@@ -4,6 +4,7 @@ lookup counts against the search limit and is audited as a search by number, an 
 record held outside the subtree, and a cadre's application never stops the person applying themself."""
 
 import json
+import re
 from datetime import date
 
 import pytest
@@ -14,6 +15,7 @@ from django.urls import reverse
 from gonghui.audit.models import AuditEvent
 from gonghui.common.errors import DomainError, ValidationFailed
 from gonghui.common.ratelimit import RateLimited
+from gonghui.common.sms import MemorySmsSender
 from gonghui.members.member_accounts import member_account_bind, phone_code_send, phone_code_sign_in
 from gonghui.members.models import ApplicationStatus, JoinApplication, Membership
 from gonghui.members.search import SEARCHES_PER_MINUTE, MemberQuery, member_search
@@ -355,3 +357,27 @@ def test_a_cadres_application_does_not_stop_the_persons_own(elsewhere, tree, act
     with pytest.raises(DomainError) as refused:
         join_application_approve(actor=actors["grassroots_cadre"], application=entered)
     assert refused.value.message == "申请人已是其他工会会员，不能直接批准，请改为会员接转"
+
+
+def test_the_portal_application_still_works_after_a_cadres_entry_elsewhere(tree, actors):
+    """A cadre of another district entered an application in the worker's name (no phone given); the worker signs
+    in to the portal and applies to the union of their choice with the union's link."""
+    number = resident_id(BIRTH, 420)
+    join_application_submit(
+        actor=actors["other_district_cadre"], org=tree[WZE1], doc_type="resident_id", doc_number=number, name="李新工"
+    )
+    client = Client()
+    phone = "13912345678"
+    client.post(reverse("portal:login"), {"phone": phone, "action": "send"})
+    [text] = [text for to, text in MemorySmsSender.outbox if to == phone][-1:]
+    client.post(reverse("portal:login"), {"phone": phone, "code": re.search(r"\d{6}", text).group(0)})
+
+    response = client.post(
+        reverse("portal:join_union", args=[tree[E12].id]),
+        {"name": "李新工", "doc_type": "resident_id", "doc_number": number, **COMPLETE_PROFILE, "consent": "on"},
+    )
+
+    own = JoinApplication.objects.get(org=tree[E12])
+    assert (response.status_code, response["Location"]) == (302, reverse("portal:application", args=[own.id]))
+    assert (own.source, own.status) == ("online", ApplicationStatus.PENDING)
+    assert JoinApplication.objects.get(org=tree[WZE1]).status == ApplicationStatus.PENDING

@@ -1267,8 +1267,8 @@ class TestConcurrency:
             assert Membership.objects.filter(person_id=membership.person_id).count() == 1
 
     def test_two_cadres_submit_for_the_same_known_person(self, tree, actors, monkeypatch):
-        """Both pass the "no pending application" check before either inserts: the loser must be told the
-        application exists (a DomainError), not hit the database constraint as an unhandled IntegrityError."""
+        """Both pass the "no pending application to this union" check before either inserts: the loser must be told
+        the application exists (a DomainError), not hit the database constraint as an unhandled IntegrityError."""
         number = resident_id(BIRTH, 151)
         withdrawn = submit(actors["grassroots_cadre"], tree[E12], doc_number=number)
         join_application_withdraw(actor=actors["grassroots_cadre"], application=withdrawn)
@@ -1285,14 +1285,17 @@ class TestConcurrency:
         monkeypatch.setattr(services, "add_working_days", after_the_check)
         results = race(
             lambda: submit(actors["grassroots_cadre"], tree[E12], doc_number=number),
-            lambda: submit(actors["town_cadre"], tree[E123], doc_number=number),
+            lambda: submit(actors["town_cadre"], tree[E12], doc_number=number),
         )
         winners, losers = split(results, JoinApplication)
         assert len(winners) == 1, results
         assert JoinApplication.objects.filter(status="pending").count() == 1
         assert len(losers) == 1
         assert isinstance(losers[0], DomainError), f"expected DomainError, got {losers[0]!r}"
-        assert losers[0].code == "duplicate_application"
+        assert (losers[0].code, losers[0].message) == (
+            "duplicate_application",
+            "该人员已有一份向本会提交的待审核入会申请，请直接审核该申请",
+        )
 
 
 # ---------------------------------------------------------------- 8. e-member cards

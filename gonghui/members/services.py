@@ -570,7 +570,8 @@ def _join_application_submit(
                 note=(note or "").strip(),
             )
     except IntegrityError:  # another application for this person was submitted at the same moment
-        raise DomainError(DUPLICATE_OWN_MESSAGE, code="duplicate_application") from None
+        message = DUPLICATE_OWN_MESSAGE if source == MembershipSource.ONLINE else DUPLICATE_HERE_MESSAGE
+        raise DomainError(message, code="duplicate_application") from None
     audit_application(
         actor, "join_application.submit", application, {"source": source, "already_member_elsewhere": bool(holding)}
     )
