@@ -1,7 +1,7 @@
 """Input that used to answer 500 answers 4xx with a Chinese message, and changes nothing: page windows of any size
-(API `limit`/`offset`, back-office `page`), a lone surrogate ("\\ud800") in any JSON text, an unreadable JSON body,
-and ids that cannot be ids ("a/b") in the admin's record URLs. (A union whose name cannot be a sheet name is in
-test_export_safety.)"""
+(API `limit`/`offset`, back-office `page`), a lone surrogate ("\\ud800") in any JSON text, a NUL anywhere in API
+text (PostgreSQL cannot store it), an unreadable JSON body, and ids that cannot be ids ("a/b") in the admin's record
+URLs. (A union whose name cannot be a sheet name is in test_export_safety.)"""
 
 import json
 from datetime import date
@@ -12,7 +12,7 @@ from django.urls import URLPattern, reverse
 
 from gonghui.api.pagination import MAX_OFFSET, MAX_PAGE_SIZE
 from gonghui.audit.models import AuditEvent
-from gonghui.common.validators import UNREADABLE_TEXT, lone_surrogate_at
+from gonghui.common.validators import UNREADABLE_TEXT, unreadable_text_at
 from gonghui.members.services import join_application_submit, transfer_request
 from tests.members_factories import enrol, registry_state, resident_id
 from tests.test_api import create_token
@@ -141,6 +141,31 @@ def test_a_lone_surrogate_in_a_json_body_is_refused_before_anything_is_read_or_w
     assert AuditEvent.objects.count() == events
 
 
+@pytest.mark.parametrize(
+    ("method", "url", "data", "field"),
+    [
+        ("get", "/api/v1/orgs/search", {"q": "双塔\x00"}, "q"),
+        ("get", "/api/v1/members", {"name": "张\x00"}, "name"),
+        ("get", "/api/v1/unions/directory", {"q": "\x00"}, "q"),
+        ("post", "/api/v1/members/imports", {"org_code": "SZ\x00", "mode": "add"}, "org_code"),
+    ],
+)
+def test_a_nul_in_a_query_string_or_a_form_is_refused(reg, cadre, method, url, data, field):
+    before, events = registry_state(), AuditEvent.objects.count()
+    response = getattr(cadre, method)(url, data)
+    assert response.status_code == 422, response.content
+    refusal = {"code": "validation_failed", "message": UNREADABLE_TEXT, "errors": {field: UNREADABLE_TEXT}}
+    assert response.json() == refusal
+    assert registry_state() == before
+    assert AuditEvent.objects.count() == events
+
+
+def test_a_nul_in_a_json_body_is_refused(reg, cadre):
+    body = json.dumps({"name": "张\u0000三"})
+    response = cadre.post("/api/v1/members/search", data=body, content_type="application/json")
+    assert (response.status_code, response.json()["errors"]) == (422, {"name": UNREADABLE_TEXT})
+
+
 def test_an_unreadable_json_body_is_a_chinese_400(reg, cadre):
     response = cadre.post("/api/v1/members/search", data=b'{"name": ', content_type="application/json")
     assert (response.status_code, response.json()) == (
@@ -160,10 +185,13 @@ def test_an_unreadable_json_body_is_a_chinese_400(reg, cadre):
         ({SURROGATE: 1}, ""),
         ({"a": {SURROGATE: 1}}, "a"),
         ([1, 2.5, None, True], None),
+        ("a\x00b", ""),
+        ({"a": ["\x00"]}, "a.0"),
+        ("a\x01b", None),
     ],
 )
-def test_lone_surrogate_at(value, where):
-    assert lone_surrogate_at(value) == where
+def test_unreadable_text_at(value, where):
+    assert unreadable_text_at(value) == where
 
 
 # ---------------------------------------------------------------- admin record URLs

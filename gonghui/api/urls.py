@@ -10,20 +10,26 @@ from gonghui.api.orgs import router as orgs_router
 from gonghui.api.stations import router as stations_router
 from gonghui.api.stats import router as stats_router
 from gonghui.common.errors import DomainError, ValidationFailed
-from gonghui.common.validators import UNREADABLE_TEXT, lone_surrogate_at
+from gonghui.common.validators import UNREADABLE_TEXT, unreadable_text_at
+
+
+def _refuse_unreadable(data):
+    where = unreadable_text_at(data)
+    if where is not None:
+        raise ValidationFailed({where or "request": UNREADABLE_TEXT})
+    return data
 
 
 class TextParser(Parser):
-    """JSON bodies whose text is all characters: a lone surrogate ("\\ud800") is refused here, before any schema,
-    service, blind index or database sees it. (Query strings and form fields cannot carry one: Django decodes them
-    with replacement characters.)"""
+    """Request text that can be stored: a lone surrogate ("\\ud800", which only JSON can carry; Django decodes query
+    strings and forms with replacement characters) or a NUL in a JSON body, a query string or a form is refused here,
+    before any schema, service, blind index or database sees it."""
 
     def parse_body(self, request):
-        data = super().parse_body(request)
-        where = lone_surrogate_at(data)
-        if where is not None:
-            raise ValidationFailed({where or "request": UNREADABLE_TEXT})
-        return data
+        return _refuse_unreadable(super().parse_body(request))
+
+    def parse_querydict(self, data, list_fields, request):
+        return _refuse_unreadable(super().parse_querydict(data, list_fields, request))
 
 
 api = NinjaAPI(

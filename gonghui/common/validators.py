@@ -93,28 +93,29 @@ def normalise_cn_phone(value: str) -> str:
     return re.sub(r"\D", "", national)
 
 
-# A lone UTF-16 surrogate (U+D800–U+DFFF) is not a character: JSON can carry one as "\ud800", but it cannot be
-# encoded to UTF-8, so it would fail in the blind index, the cipher and the database driver. Refused at the edge.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-UNREADABLE_TEXT = "含有无法识别的字符（不完整的 Unicode 编码），请删除后重新输入"
+# Text no store can keep: a lone UTF-16 surrogate (U+D800–U+DFFF) is not a character (JSON can carry one as
+# "\ud800", but it cannot be encoded to UTF-8, so it would fail in the blind index, the cipher and the database
+# driver), and PostgreSQL text cannot hold NUL. Refused at the edge, before anything reads the value.
+_UNREADABLE = re.compile("[\ud800-\udfff\x00]")
+UNREADABLE_TEXT = "含有无法识别的字符（不完整的 Unicode 编码或空字符），请删除后重新输入"
 
 
-def lone_surrogate_at(value: object, path: str = "") -> str | None:
-    """Where in `value` (text, or dicts and lists of them, keys included) a lone surrogate sits, as a dotted path
-    ("name", "items.0.name"; "" for `value` itself or a top-level key), or None when there is none."""
+def unreadable_text_at(value: object, path: str = "") -> str | None:
+    """Where in `value` (text, or dicts and lists of them, keys included) a lone surrogate or a NUL sits, as a dotted
+    path ("name", "items.0.name"; "" for `value` itself or a top-level key), or None when there is none."""
     if isinstance(value, str):
-        return path if _LONE_SURROGATE.search(value) else None
+        return path if _UNREADABLE.search(value) else None
     if isinstance(value, dict):
         for key, item in value.items():
-            if isinstance(key, str) and _LONE_SURROGATE.search(key):
+            if isinstance(key, str) and _UNREADABLE.search(key):
                 return path  # the key itself is not repeated back
             inner = f"{path}.{key}" if path else str(key)
-            found = lone_surrogate_at(item, inner)
+            found = unreadable_text_at(item, inner)
             if found is not None:
                 return found
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            found = lone_surrogate_at(item, f"{path}.{index}" if path else str(index))
+            found = unreadable_text_at(item, f"{path}.{index}" if path else str(index))
             if found is not None:
                 return found
     return None
