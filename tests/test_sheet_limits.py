@@ -349,3 +349,66 @@ def test_the_column_specs_are_the_imports_own():
     # The hostile files carry every import's required headings, so a refusal is the caps', never "no header".
     for spec in (ROSTER_COLUMNS, ORG_COLUMNS, STATION_COLUMNS, DEMAND_COLUMNS):
         assert {spec.field_of(h) for h in _HEADER_CELLS} >= set(spec.required)
+
+
+# Through the interfaces a person or a system uses: the back-office upload pages and the API upload. The refusal is
+# shown in Chinese on the page (or as the API's 422 message) and nothing is written.
+
+INTERFACE_FILES = ["far.xlsx", "bomb.xlsx", "one-line.csv"]
+
+
+def _upload(hostile, name: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, hostile[name].read_bytes())
+
+
+def _page_text(response) -> str:
+    from html import unescape
+
+    return unescape(response.content.decode())
+
+
+@pytest.mark.parametrize("name", INTERFACE_FILES)
+def test_the_back_office_uploads_show_the_refusal_and_write_nothing(tree, login, hostile, name, settings, tmp_path):
+    from django.urls import reverse
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    cadre = login("city_cadre")
+    before = _written()
+    pages = [
+        (
+            reverse("admin:roster_import"),
+            {"org_code": "SZ-GS-T01-12", "mode": "add"},
+            ROSTER_LIMITS,
+        ),
+        (reverse("admin:org_import"), {}, ORG_LIMITS),
+        (reverse("admin:station_import"), {}, STATION_LIMITS),
+        (reverse("admin:demand_import") + "?org=SZ-GS-T01", {}, DEMAND_LIMITS),
+    ]
+    for url, fields, limits in pages:
+        response = cadre.post(url, {**fields, "file": _upload(hostile, name)})
+        assert response.status_code == 200, url
+        assert expected(name, limits) in _page_text(response), url
+    assert _written() == before
+    assert not (tmp_path / "media").exists()
+
+
+@pytest.mark.parametrize("name", INTERFACE_FILES)
+def test_the_api_upload_answers_422_with_the_refusal_and_writes_nothing(
+    tree, system, hostile, name, settings, tmp_path
+):
+    from django.test import Client
+
+    from gonghui.accounts.services import api_token_create
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    _token, raw = api_token_create(actor=system, org=tree["SZ-GS-T01"], name="人事系统", allow_roster_import=True)
+    before = _written()
+    response = Client(headers={"Authorization": f"Bearer {raw}"}).post(
+        "/api/v1/members/imports", {"file": _upload(hostile, name), "org_code": "SZ-GS-T01-12", "mode": "add"}
+    )
+    assert response.status_code == 422
+    assert response.json()["message"] == expected(name, ROSTER_LIMITS)
+    assert _written() == before
+    assert not (tmp_path / "media").exists()
