@@ -17,7 +17,7 @@ from django.core.files.storage import default_storage
 
 from gonghui.audit.models import AuditEvent
 from gonghui.common.errors import DomainError, ValidationFailed
-from gonghui.common.sheets import HEADER_SEARCH_ROWS, SheetLimits, read_table
+from gonghui.common.sheets import HEADER_SEARCH_ROWS, SheetLimits, SheetUnreadable, read_raw, read_table
 from gonghui.jobs.models import JobRun, JobStatus
 from gonghui.jobs.services import job_create
 from gonghui.members.imports import ROSTER_LIMITS, roster_import_request, roster_import_run
@@ -412,3 +412,61 @@ def test_the_api_upload_answers_422_with_the_refusal_and_writes_nothing(
     assert response.json()["message"] == expected(name, ROSTER_LIMITS)
     assert _written() == before
     assert not (tmp_path / "media").exists()
+
+
+# A NUL character: PostgreSQL text cannot hold one (the roster's COPY failed with "invalid byte sequence"), and no
+# real cell has one. It is refused with the line it sits on, before anything is stored, in the request and the job.
+
+NUL_MESSAGE = "第3行含有空字符（NUL），文件可能已损坏，或不是 UTF-8、GBK 编码的 CSV，请检查该行后重新保存"
+
+
+def _roster_with_nul() -> tuple[bytes, bytes]:
+    """The same three-line roster (heading, a clean row, a row with a NUL in the name) as CSV and as .xls."""
+    rows = [["姓名", "证件号码"], ["张三", "110101199003070011"], ["李\x00四", "110101199003070038"]]
+    csv_data = "".join(",".join(row) + "\r\n" for row in rows).encode()
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("名册")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return csv_data, buffer.getvalue()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xls"])
+def test_a_nul_in_a_cell_is_refused_with_its_line_and_nothing_is_stored(tree, system, suffix, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    data = dict(zip((".csv", ".xls"), _roster_with_nul(), strict=True))[suffix]
+    with pytest.raises(SheetUnreadable) as refused:
+        read_raw(data, "名册" + suffix)
+    assert refused.value.message == NUL_MESSAGE
+    before = _written()
+    with pytest.raises(ValidationFailed) as refused:
+        roster_import_request(
+            actor=system, org=tree["SZ-GS-T01-12"], filename="名册" + suffix, content=data, mode="add",
+            enqueue=lambda job_id: None,
+        )  # fmt: skip
+    assert refused.value.errors == {"file": NUL_MESSAGE}
+    with pytest.raises(DomainError) as refused:
+        org_tree_import(actor=system, data=data, filename="组织" + suffix, dry_run=False)
+    assert refused.value.message == NUL_MESSAGE
+    assert _written() == before
+    assert not (tmp_path / "media").exists()
+
+
+def test_a_roster_job_given_a_nul_fails_with_the_refusal_and_imports_nothing(tree, system, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    org = tree["SZ-GS-T01-12"]
+    stored = default_storage.save("imports/名册.csv", io.BytesIO(_roster_with_nul()[0]))
+    job = job_create(
+        actor=system,
+        kind="roster_import",
+        title="导入会员名册",
+        params={"org_id": str(org.id), "mode": "add", "upload": stored, "filename": "名册.csv", "sha256": ""},
+        enqueue=lambda job_id: None,
+    )
+    roster_import_run(str(job.id))
+    job.refresh_from_db()
+    assert (job.status, job.error) == (JobStatus.FAILED, NUL_MESSAGE)
+    assert (Person.objects.count(), Membership.objects.count()) == (0, 0)

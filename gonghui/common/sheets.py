@@ -688,6 +688,26 @@ def _frame_from_rows(rows: list[list], width: int) -> pl.DataFrame:
     return pl.DataFrame(columns)
 
 
+# PostgreSQL text cannot hold NUL (a COPY or an INSERT of one fails), and no name, number or address has one: a NUL
+# means a damaged file, or text in an encoding the import does not read (UTF-16). Refused before anything is stored.
+def _nul_refusal(row: int) -> SheetUnreadable:
+    return SheetUnreadable(
+        f"第{row}行含有空字符（NUL），文件可能已损坏，或不是 UTF-8、GBK 编码的 CSV，请检查该行后重新保存"
+    )
+
+
+def _refuse_nul_bytes(data: bytes) -> None:
+    at = data.find(b"\x00")  # in UTF-8 and GB18030 the byte 0x00 is only ever the NUL character
+    if at >= 0:
+        raise _nul_refusal(data.count(b"\n", 0, at) + 1)
+
+
+def _refuse_nul_cells(frame: pl.DataFrame) -> None:
+    rows = [hits[0] for name in frame.columns if len(hits := frame[name].str.contains("\x00", literal=True).arg_true())]
+    if rows:
+        raise _nul_refusal(min(rows) + 1)
+
+
 def _cell_or_none(value) -> str | None:
     return None if value is None else value if type(value) is str else cell_text(value)
 
@@ -749,9 +769,13 @@ def read_raw(
         with _without_cyclic_gc():
             rows = _rows_from_workbook(data)[:limit]
             width = max((len(r) for r in rows), default=0)
-            return _frame_from_rows(rows, width), ""
+            frame = _frame_from_rows(rows, width)
+        if data[:8] == _OLE_MAGIC:  # .xlsx and .ods are XML, which cannot hold a NUL; an .xls string can
+            _refuse_nul_cells(frame)
+        return frame, ""
     if suffix in CSV_SUFFIXES:
         lines = _check_csv_lines(data, limits)
+        _refuse_nul_bytes(data)
         if limit is not None and len(data) > HEAD_BYTES:
             # Cut at a line break (byte 0x0A is never part of a UTF-8 or GB18030 character), so the head decodes
             # as the whole file would. Lines are shorter than the cap, so the head holds whole lines.
