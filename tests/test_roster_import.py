@@ -234,7 +234,7 @@ def test_gbk_csv_with_title_row_blank_and_ragged_rows(gbk_import, tree, today):
         (12, "error"),
     ]
     by_row = {r["row"]: r["reason"] for r in payload["rows"]}
-    assert ELSEWHERE_NAME in by_row[7]
+    assert by_row[7].startswith("该人员已是其他工会会员（证件号码 ") and ELSEWHERE_NAME not in by_row[7]
     assert "第3、8行" in by_row[8] and "只导入第3行" in by_row[8]
     assert by_row[9] == BEYOND_HEADER
     assert by_row[12] == doc_reason(gbk_import["wrong_check"], today)
@@ -515,14 +515,28 @@ def test_dry_run_writes_nothing_and_predicts_the_real_run(mixed_registry, tree, 
     assert real.result["summary"] == preview.result["summary"]
     for line in (3, 5, 12, 13):
         assert reasons(real)[line] == reasons(preview)[line]
-    assert "改名前" in reasons(real)[5]
-    assert ELSEWHERE_NAME in reasons(real)[3]
+    # w3 is registered in another union under another name, w1 is another union's member: neither the name on
+    # record nor the union is told to this union.
+    assert reasons(real)[5] == "姓名与证件号码不符，请核对证件原件后重新填写"
+    masked = person_by_number(w[1].doc_number).doc_masked
+    assert reasons(real)[3] == f"该人员已是其他工会会员（证件号码 {masked}），如已调入本单位，请发起会员接转"
     # The returning member (w2) has a new membership here next to the ended one.
     returning = person_by_number(w[2].doc_number)
     assert sorted(returning.memberships.values_list("status", flat=True)) == ["active", "left"]
     assert set(members_of(tree[HERE])) == {x.doc_number for x in (w[0], w[2], w[4], w[5], w[6], w[7], w[8], w[9])}
     assert "第7、12行" in reasons(real)[12]
     assert_no_person_twice()
+
+
+def test_only_the_union_s_own_member_is_told_the_name_on_record(tree, system, today):
+    w = workers(23, today, 2)
+    enrol(system, tree[HERE], name="旧名", number=w[0].doc_number)
+    enrol(system, tree[ELSEWHERE], name="他名", number=w[1].doc_number)
+    job = run_import(system, tree[HERE], "roster.csv", roster_csv([roster_row(1, w[0]), roster_row(2, w[1])]))
+    assert reasons(job) == {
+        2: "姓名与该证件号码已登记的姓名（旧名）不一致，请核对；如确需更正姓名，请在会员详情页办理",
+        3: "姓名与证件号码不符，请核对证件原件后重新填写",
+    }
 
 
 def test_people_registered_after_the_lookup_are_refused_by_the_database(tree, system, today, monkeypatch):

@@ -45,7 +45,12 @@ from gonghui.members.models import (
 )
 from gonghui.members.people import DOC_CONTEXT, PHONE_CONTEXT
 from gonghui.members.roster import PROFILE_COLUMNS, ROSTER_COLUMNS, mark_duplicates, quality_flags_expr, validate_roster
-from gonghui.members.services import card_serials_reserve, require_import_target, transfer_request_incoming
+from gonghui.members.services import (
+    NAME_MISMATCH_MESSAGE,
+    card_serials_reserve,
+    require_import_target,
+    transfer_request_incoming,
+)
 from gonghui.orgs.models import Organisation
 from gonghui.orgs.selectors import org_get
 
@@ -403,19 +408,23 @@ def merge_chunk(
         here = classified.filter(pl.col("_kind") == "here")
         new_people = classified.filter(pl.col("_kind") == "new")
         returning = classified.filter(pl.col("_kind") == "returning")
+        # Only this union's own member shows the name on record: for anyone else the report would answer, for any
+        # number typed into a sheet, who is registered under which name and in which union.
         outcomes.append(
             name_clash.select(
                 LINE, pl.lit("error").alias("status"),
-                pl.format("姓名与该证件号码已登记的姓名（{}）不一致，请核对；如确需更正姓名，请在会员详情页办理",
-                          pl.col("_registered_name")).alias("reason"),
+                pl.when(pl.col("_holding_org") == str(org.id))
+                .then(pl.format("姓名与该证件号码已登记的姓名（{}）不一致，请核对；如确需更正姓名，请在会员详情页办理",
+                                pl.col("_registered_name")))
+                .otherwise(pl.lit(NAME_MISMATCH_MESSAGE)).alias("reason"),
                 "name", "person_id", _null_uuid("holding_id"),
             )
         )  # fmt: skip
         outcomes.append(
             conflict.select(
                 LINE, pl.lit("conflict").alias("status"),
-                pl.format("该人员已是“{}”的会员（证件号码 {}），如已调入本单位，请发起会员接转",
-                          pl.col("_holding_org_name"), pl.col("_masked")).alias("reason"),
+                pl.format("该人员已是其他工会会员（证件号码 {}），如已调入本单位，请发起会员接转",
+                          pl.col("_masked")).alias("reason"),
                 "name", "person_id", "holding_id",
             )
         )  # fmt: skip
