@@ -17,7 +17,7 @@ from gonghui.members.models import (
     Person,
     TransferRequest,
 )
-from gonghui.members.services import member_enrol
+from gonghui.members.services import join_application_submit, member_enrol, transfer_request
 
 # Every field the quality checks require, besides name, birth date and sex (which the resident ID carries).
 COMPLETE_PROFILE = {
@@ -120,3 +120,20 @@ def unchanged_but_looked_up(count: int = 1):
     added = AuditEvent.objects.exclude(id__in=seen).order_by("at", "id")
     assert list(added.values_list("action", flat=True)) == ["member.search_by_number"] * count
     assert {**after, "audit_events": after["audit_events"] - count} == before
+
+
+def registry_sample(tree, actors, system) -> dict:
+    """A member of 十二号公司工会 (SZ-GS-T01-12), a pending join application to it entered by the town cadre, and a
+    transfer requested into it of a member of the neighbouring union (SZ-GS-T01-123)."""
+    union = tree["SZ-GS-T01-12"]
+    member = enrol(system, union, name="张三", seq=11)
+    other = enrol(system, tree["SZ-GS-T01-123"], name="李四", seq=13)
+    application = join_application_submit(
+        actor=actors["town_cadre"],
+        org=union,
+        doc_type="resident_id",
+        doc_number=resident_id(date(1988, 3, 9), 21),
+        name="王五",
+    )
+    transfer = transfer_request(actor=actors["town_cadre"], membership=other, to_org=union, reason="工作调动")
+    return {"member": member, "application": application, "transfer": transfer}

@@ -2,8 +2,6 @@
 system with a bearer token, as a signed-in cadre (the session, with its CSRF token) and signed out, and no answer may
 be a server error. Generation is derandomised and bounded so the run is the same on every machine and short."""
 
-from datetime import date
-
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -15,8 +13,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 
 from gonghui.api.urls import api
-from gonghui.members.services import join_application_submit, transfer_request
-from tests.members_factories import enrol, resident_id
+from tests.members_factories import registry_sample
 from tests.test_api import create_token
 
 SCHEMA = schemathesis.openapi.from_dict(api.get_openapi_schema(path_prefix="/api/v1/"))
@@ -54,23 +51,13 @@ def wsgi_in_test_transaction():
 def known_ids(tree, actors, system):
     """Ids of real objects in scope, which the examples substitute for generated ids half of the time, so that the
     fuzzing reaches the handlers behind the look-up and not only the 404."""
-    union = tree["SZ-GS-T01-12"]
-    member = enrol(system, union, name="张三", seq=11)
-    other = enrol(system, tree["SZ-GS-T01-123"], name="李四", seq=13)
-    application = join_application_submit(
-        actor=actors["town_cadre"],
-        org=union,
-        doc_type="resident_id",
-        doc_number=resident_id(date(1988, 3, 9), 21),
-        name="王五",
-    )
-    transfer = transfer_request(actor=actors["town_cadre"], membership=other, to_org=union, reason="工作调动")
+    sample = registry_sample(tree, actors, system)
     return {
         "org_id": str(tree["SZ-GS-T01"].id),
-        "membership_id": str(member.id),
-        "application_id": str(application.id),
-        "transfer_id": str(transfer.id),
-        "to_org_id": str(union.id),
+        "membership_id": str(sample["member"].id),
+        "application_id": str(sample["application"].id),
+        "transfer_id": str(sample["transfer"].id),
+        "to_org_id": str(tree["SZ-GS-T01-12"].id),
     }
 
 

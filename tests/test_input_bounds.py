@@ -13,8 +13,7 @@ from django.urls import URLPattern, reverse
 from gonghui.api.pagination import MAX_OFFSET, MAX_PAGE_SIZE
 from gonghui.audit.models import AuditEvent
 from gonghui.common.validators import UNREADABLE_TEXT, unreadable_text_at
-from gonghui.members.services import join_application_submit, transfer_request
-from tests.members_factories import enrol, registry_state, resident_id
+from tests.members_factories import registry_sample, registry_state, resident_id
 from tests.test_api import create_token
 
 HUGE = 10**20  # beyond a 64-bit integer: SQLite and PostgreSQL both refuse it as an OFFSET or LIMIT
@@ -23,18 +22,7 @@ SURROGATE = "\ud800"
 
 @pytest.fixture
 def reg(tree, actors, system):
-    union = tree["SZ-GS-T01-12"]
-    member = enrol(system, union, name="张三", seq=11)
-    other = enrol(system, tree["SZ-GS-T01-123"], name="李四", seq=13)
-    application = join_application_submit(
-        actor=actors["town_cadre"],
-        org=union,
-        doc_type="resident_id",
-        doc_number=resident_id(date(1988, 3, 9), 21),
-        name="王五",
-    )
-    transfer = transfer_request(actor=actors["town_cadre"], membership=other, to_org=union, reason="工作调动")
-    return {"tree": tree, "member": member, "application": application, "transfer": transfer}
+    return {"tree": tree, **registry_sample(tree, actors, system)}
 
 
 @pytest.fixture

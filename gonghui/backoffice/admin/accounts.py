@@ -24,7 +24,7 @@ from gonghui.accounts.services import (
     api_token_revoke,
     role_choices_for,
 )
-from gonghui.backoffice.base import ScopedModelAdmin, report_domain_error, require_actor
+from gonghui.backoffice.base import ScopedModelAdmin, or_404, report_domain_error, require_actor
 from gonghui.backoffice.site import backoffice_site
 from gonghui.backoffice.views import confirm_page
 from gonghui.common.errors import DomainError, NotFound
@@ -154,10 +154,7 @@ class AccountAdmin(ScopedModelAdmin):
     def _run(self, request, object_id, apply, *, title, intro):
         """GET shows what will happen and a 确认 button; only the POST (with its CSRF token) acts."""
         actor = require_actor(request)
-        try:
-            user = account_get(actor=actor, user_id=object_id)
-        except NotFound:
-            raise Http404 from None
+        user = or_404(account_get, actor=actor, user_id=object_id)
         account_page = reverse("admin:accounts_user_change", args=[object_id])
         if request.method != "POST":
             return confirm_page(
@@ -214,10 +211,7 @@ class AccountAdmin(ScopedModelAdmin):
     def approve_role(self, request, object_id):
         """A second person decides a pending audit administrator role: GET shows the request, the POST decides."""
         actor = require_actor(request)
-        try:
-            user = account_get(actor=actor, user_id=object_id)
-        except NotFound:
-            raise Http404 from None
+        user = or_404(account_get, actor=actor, user_id=object_id)
         account_page = reverse("admin:accounts_user_change", args=[object_id])
         form = RoleDecisionForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -254,10 +248,7 @@ class AccountAdmin(ScopedModelAdmin):
     @action(description="重置密码", icon="password", url_path="reset-password")
     def reset_password(self, request, object_id):
         actor = require_actor(request)
-        try:
-            user = account_get(actor=actor, user_id=object_id)
-        except NotFound:
-            raise Http404 from None
+        user = or_404(account_get, actor=actor, user_id=object_id)
         form = PasswordResetForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:

@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from unfold.decorators import action, display
 
-from gonghui.backoffice.base import ScopedModelAdmin, report_domain_error, require_actor
+from gonghui.backoffice.base import ScopedModelAdmin, or_404, report_domain_error, require_actor
 from gonghui.backoffice.site import backoffice_site
 from gonghui.backoffice.views import confirm_page
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
@@ -220,10 +220,7 @@ class OrganisationAdmin(ScopedModelAdmin):
 
     def _structure_form(self, request, object_id, *, title, form_class, intro, apply):
         actor = require_actor(request)
-        try:
-            org = org_get(actor=actor, org_id=object_id)
-        except NotFound:
-            raise Http404 from None
+        org = or_404(org_get, actor=actor, org_id=object_id)
         form = form_class(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -267,10 +264,7 @@ class OrganisationAdmin(ScopedModelAdmin):
     def reveal_phone(self, request, object_id):
         """As for a member's number: a stated reason, the union in scope, one audit row per look."""
         actor = require_actor(request)
-        try:
-            org = org_get(actor=actor, org_id=object_id)
-        except NotFound:
-            raise Http404 from None
+        org = or_404(org_get, actor=actor, org_id=object_id)
         actor.require(Perm.MEMBERS_UNMASK)
         org_page = reverse("admin:orgs_organisation_change", args=[org.id])
         form = RevealReasonForm(request.POST or None)
@@ -350,10 +344,7 @@ class OrganisationAdmin(ScopedModelAdmin):
     @action(description="导出组织名册", icon="download", url_path="export", permissions=["export"])
     def export_roster(self, request, object_id):
         actor = require_actor(request)
-        try:
-            org = org_get(actor=actor, org_id=object_id)
-        except NotFound:
-            raise Http404 from None
+        org = or_404(org_get, actor=actor, org_id=object_id)
         if request.method != "POST":
             return confirm_page(
                 request,
