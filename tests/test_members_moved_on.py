@@ -327,6 +327,28 @@ def test_a_transfer_within_the_subtree_still_names_the_destination(tree, actors,
 # ---------------------------------------------------------------- the migration's backfill
 
 
+def test_a_pending_correction_moves_with_the_member(tree, actors, system):
+    """A correction the member asked of the old union is the new union's to decide after the transfer: the old
+    union neither lists it nor reads the record through it."""
+    from datetime import date
+
+    from gonghui.members.models import CorrectionRequest
+    from gonghui.members.selectors import corrections_pending
+
+    old = enrol(system, tree[E12], name=OLD_NAME, number=resident_id(date(1991, 6, 1), 311))
+    asked = CorrectionRequest.objects.create(person=old.person, org=tree[E12], changes={"work_unit": NEW_UNIT})
+    assert list(corrections_pending(actor=actors["grassroots_cadre"])) == [asked]
+    transfer = transfer_request(actor=system, membership=old, to_org=tree[WZE1], reason="工作调动")
+    transfer_release(actor=system, transfer=transfer)
+    transfer_accept(actor=system, transfer=transfer)
+    asked.refresh_from_db()
+    assert (asked.org_id, asked.status) == (tree[WZE1].id, "pending")
+    assert list(corrections_pending(actor=actors["grassroots_cadre"])) == []
+    assert list(corrections_pending(actor=actors["other_district_cadre"])) == [asked]
+    accepted = AuditEvent.objects.get(action="transfer.accept", object_id=str(transfer.id))
+    assert accepted.details["corrections_moved"] == 1
+
+
 def test_the_backfill_keeps_profiles_only_where_no_union_has_held_the_record_since(moved, tree, actors):
     left = enrol(actors["grassroots_cadre"], tree[E12], name="赵六", seq=304, phone=OLD_PHONE)
     membership_leave(actor=actors["grassroots_cadre"], membership=left, reason="本人申请")

@@ -813,7 +813,13 @@ def transfer_accept(*, actor: Actor, transfer: TransferRequest) -> Membership:
     transfer.decided_by = actor.label
     transfer.new_membership = new
     transfer.save()
-    _audit_transfer(actor, "transfer.accept", transfer, to_org, {"card_number": new.card_number})
+    # A correction the member asked of the old union is now the new union's to decide: the old one no longer holds
+    # the record and must not read it through the request.
+    moved = CorrectionRequest.objects.filter(
+        person_id=transfer.person_id, org_id=old.org_id, status=CorrectionStatus.PENDING
+    ).update(org=to_org)
+    details = {"card_number": new.card_number, **({"corrections_moved": moved} if moved else {})}
+    _audit_transfer(actor, "transfer.accept", transfer, to_org, details)
     figures_record([membership_ended(old, held_as=held_as), membership_started(new, on=today)])
     return new
 
