@@ -30,6 +30,12 @@ from gonghui.orgs.services import org_create
 PASSWORD = "Test#Pass2026"
 
 
+def pytest_collection_modifyitems(items):
+    """Tests marked `long` run first (the sort is stable, so everything else keeps its order): under pytest-xdist the
+    other worker takes the rest of the suite meanwhile, instead of one worker finishing a long test alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @pytest.fixture(autouse=True)
 def _fast_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1012,6 +1012,7 @@ def _outcome_statuses(payload: dict) -> dict[int, str]:
     not is_postgres(),
     reason="the killed worker is a separate process; SQLite's test database is in memory and cannot be shared",
 )
+@pytest.mark.long
 @pytest.mark.django_db(transaction=True)
 def test_killed_import_resumes_without_gaps_or_duplicates(tree, system, today, tmp_path):
     content = _big_roster(today, system, tree[ELSEWHERE])
