@@ -221,7 +221,7 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-CSRF_FAILURE_VIEW = "gonghui.portal.views.csrf_failure"
+CSRF_FAILURE_VIEW = "gonghui.error_pages.csrf_failure"
 
 OTP_TOTP_ISSUER = "数字工会平台"
 

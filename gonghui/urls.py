@@ -10,5 +10,6 @@ urlpatterns = [
     path("", include("gonghui.portal.urls")),
 ]
 
-handler404 = "gonghui.portal.views.not_found"
-handler500 = "gonghui.portal.views.server_error"
+handler404 = "gonghui.error_pages.not_found"
+handler403 = "gonghui.error_pages.forbidden"
+handler500 = "gonghui.error_pages.server_error"

@@ -63,6 +63,7 @@ from gonghui.casework.services import (
 )
 from gonghui.common.actor import system_actor
 from gonghui.common.sms import MemorySmsSender
+from gonghui.error_pages import FORBIDDEN
 from gonghui.members.member_accounts import member_account_bind, phone_code_send, phone_code_sign_in
 from gonghui.members.models import MemberAccount, Membership
 from gonghui.members.services import membership_leave
@@ -82,7 +83,7 @@ CARD_REFUSED = "未找到该会员卡号，请核对（只能为本级及下级�
 ORG_CODE_REFUSED = "未找到该组织代码，或不在您的管辖范围内"
 FINANCIAL_CONSENT = "办理此项服务需要核实家庭经济状况，请阅读并同意家庭经济信息使用说明"
 HEALTH_CONSENT = "办理此项服务需要使用健康信息（病情、住院、伤残等），请阅读并同意健康信息使用说明"
-FORBIDDEN_MARK = b"<h1>403 Forbidden</h1><p></p>"
+FORBIDDEN_MARK = f"<h1>{FORBIDDEN[0]}</h1>".encode()  # the project's 403 page
 ALL_CONSENT = Consent(health=True, financial=True)
 
 

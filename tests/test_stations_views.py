@@ -49,6 +49,7 @@ from gonghui.audit.models import AuditEvent
 from gonghui.common.actor import system_actor
 from gonghui.common.geo import gcj02_to_wgs84, wgs84_to_gcj02
 from gonghui.common.sms import MemorySmsSender
+from gonghui.error_pages import FORBIDDEN
 from gonghui.members.member_accounts import member_account_bind, phone_code_send, phone_code_sign_in
 from gonghui.stations.models import DemandPoint, Station, StationRating
 from gonghui.stations.services import (
@@ -65,7 +66,7 @@ SZ, GS, T01, C1 = "SZ", "SZ-GS", "SZ-GS-T01", "SZ-GS-T01-C1"
 E12, E123, WZ, WZT01 = "SZ-GS-T01-12", "SZ-GS-T01-123", "SZ-WZ", "SZ-WZ-T01"
 MISSING_CODE = "SZ-NOPE-99"
 P = {"lat": "31.3", "lng": "120.6"}
-FORBIDDEN_MARK = b"<h1>403 Forbidden</h1><p></p>"
+FORBIDDEN_MARK = f"<h1>{FORBIDDEN[0]}</h1>".encode()  # the project's 403 page
 NOT_FOUND = {"code": "not_found", "message": "对象不存在或无权访问"}
 PERMISSION_DENIED = {"code": "permission_denied", "message": "当前角色无权执行此操作"}
 ADMINISTRATORS = ("sysadmin", "secadmin", "auditor")

@@ -40,6 +40,7 @@ from python_calamine import CalamineWorkbook
 
 from gonghui.audit.models import AuditEvent
 from gonghui.backoffice import stats_views
+from gonghui.error_pages import FORBIDDEN
 from gonghui.members import services as members
 from gonghui.members.figures import failing_refresh
 from gonghui.orgs.services import employer_create
@@ -50,7 +51,7 @@ NOW = datetime(2026, 5, 20, 4, 0, tzinfo=UTC)  # 12:00 in Asia/Shanghai
 SZ, GS, T01, T02, WZ = "SZ", "SZ-GS", "SZ-GS-T01", "SZ-GS-T02", "SZ-WZ"
 C1, E12, E123, T2E1, WZE1 = "SZ-GS-T01-C1", "SZ-GS-T01-12", "SZ-GS-T01-123", "SZ-GS-T02-E1", "SZ-WZ-T01-E1"
 MISSING_CODE = "SZ-NOPE-99"
-FORBIDDEN_MARK = b"<h1>403 Forbidden</h1><p></p>"
+FORBIDDEN_MARK = f"<h1>{FORBIDDEN[0]}</h1>".encode()  # the project's 403 page
 NOT_FOUND = {"code": "not_found", "message": "对象不存在或无权访问"}
 PERMISSION_DENIED = {"code": "permission_denied", "message": "当前角色无权执行此操作"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

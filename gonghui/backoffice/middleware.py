@@ -1,10 +1,10 @@
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.views.defaults import permission_denied
 
 from gonghui.accounts.second_factor import sign_in_step
 from gonghui.common.errors import PermissionDenied
+from gonghui.error_pages import forbidden
 
 STEP_PAGES = {"verify": "admin:otp_verify", "password": "admin:password_change", "setup": "admin:otp_setup"}
 
@@ -41,5 +41,5 @@ class RoleRefusalMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, PermissionDenied) and request.path.startswith("/admin/"):
-            return permission_denied(request, DjangoPermissionDenied(exception.message))
+            return forbidden(request, DjangoPermissionDenied(exception.message))
         return None

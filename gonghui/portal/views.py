@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.masking import mask_name
+from gonghui.error_pages import not_found
 from gonghui.members.cards import CARD_TOKEN_SECONDS, card_issued_at, card_qr_svg
 from gonghui.members.documents import DOC_TYPE_LABELS, DocumentInvalid, normalise_document
 from gonghui.members.member_accounts import (
@@ -126,33 +127,6 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
-
-
-def not_found(request, exception=None):
-    return render(
-        request,
-        "portal/error.html",
-        {"title": "页面不存在", "message": "您访问的页面不存在或您无权查看。"},
-        status=404,
-    )
-
-
-def server_error(request):
-    return render(
-        request,
-        "portal/error.html",
-        {"title": "系统繁忙", "message": "系统暂时无法处理您的请求，请稍后再试。"},
-        status=500,
-    )
-
-
-def csrf_failure(request, reason=""):
-    return render(
-        request,
-        "portal/error.html",
-        {"title": "页面已过期", "message": "页面已过期或来源不明，请返回后刷新页面再试。"},
-        status=403,
-    )
 
 
 # ---------------------------------------------------------------- sign-in
