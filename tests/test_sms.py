@@ -93,3 +93,17 @@ def test_sign_in_code_goes_through_the_gateway(gateway):
 
     (request,) = gateway.received
     assert f"您的登录验证码为{sent.code}" in json.loads(request["body"])["text"]
+
+
+def test_the_console_sender_never_logs_the_code(settings, caplog, db):
+    """Development and the demo log the message instead of sending it: the phone and the code are masked."""
+    from gonghui.members.member_accounts import phone_code_send
+
+    settings.SMS_BACKEND = "gonghui.common.sms.ConsoleSmsSender"
+    with caplog.at_level("INFO", logger="gonghui.sms"):
+        sent = phone_code_send(phone="13912345678")
+    (record,) = [r for r in caplog.records if r.name == "gonghui.sms"]
+    logged = record.getMessage()
+    assert sent.code not in logged and "13912345678" not in logged
+    assert logged.startswith("SMS to 139****5678: ")
+    assert "您的登录验证码为" + "*" * len(sent.code) in logged

@@ -3,7 +3,7 @@
 `SMS_BACKEND` names a class with a `send(*, phone, text)` method that raises `SmsNotSent` when the message could
 not be handed over. Three are provided:
 
-- `ConsoleSmsSender` (development and the demo): writes the message to the log instead of sending it.
+- `ConsoleSmsSender` (development and the demo): writes the message to the log, its code masked, instead of sending it.
 - `MemorySmsSender` (tests): keeps the messages in `outbox`, newest last.
 - `HttpSmsSender` (production): posts a signed JSON request to the HTTP gateway configured by `SMS_GATEWAY_URL`,
   `SMS_GATEWAY_KEY_ID`, `SMS_GATEWAY_SECRET` and `SMS_SIGN_NAME`. A vendor whose API differs is supported by a
@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 import urllib.error
 import urllib.request
@@ -36,11 +37,20 @@ class SmsSender(Protocol):
     def send(self, *, phone: str, text: str) -> None: ...
 
 
+_DIGIT_RUN = re.compile(r"\d{4,}")
+
+
+def masked_message(text: str) -> str:
+    """The message as a log may hold it: every run of four or more digits (a sign-in code) becomes asterisks."""
+    return _DIGIT_RUN.sub(lambda match: "*" * len(match.group()), text)
+
+
 class ConsoleSmsSender:
-    """Logs the message (phone masked) instead of sending it. The demo shows the code on the page instead."""
+    """Logs the message (phone masked, codes masked) instead of sending it: a code is never written to a log. The
+    demo shows the code on the page instead."""
 
     def send(self, *, phone: str, text: str) -> None:
-        logger.info("SMS to %s: %s", mask_phone(phone), text)
+        logger.info("SMS to %s: %s", mask_phone(phone), masked_message(text))
 
 
 class MemorySmsSender:
