@@ -113,7 +113,8 @@ def test_status_page_and_download(exported):
     status = client.get(f"/admin/jobs/{job.id}/status/")
     assert status.status_code == 200
     page = status.content.decode()
-    assert "已完成" in page
+    assert '<p><span class="gh-badge">已完成</span></p>' in page  # the phase says the same: shown once
+    assert page.count("已完成") == 1
     assert "已处理 4 / 4（100%）" in page
     assert f"/admin/jobs/{job.id}/download/" in page
 
