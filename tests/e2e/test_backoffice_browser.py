@@ -133,9 +133,10 @@ def test_grassroots_cadre_gets_404_for_the_neighbouring_union(browser_page: Page
     # ...the one whose code merely extends it ("123") does not exist as far as this account can tell.
     response = page.goto(f"{base}/admin/orgs/tree/?org={tree['SZ-GS-T01-123'].id}")
     assert response.status == 404
-    expect(page).to_have_title(f"{NOT_FOUND_TITLE} - 数字工会平台")
+    expect(page).to_have_title(f"{NOT_FOUND_TITLE} | 数字工会平台")  # the back office's own page, not the portal's
     expect(page.locator("h1")).to_have_text(NOT_FOUND_TITLE)
     expect(page.get_by_text(NOT_FOUND_MESSAGE, exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="返回工作台")).to_have_attribute("href", "/admin/")
     expect(page.get_by_text("一二三")).to_have_count(0)
 
 
