@@ -500,7 +500,7 @@ def test_going_back_through_union_searches_restores_the_whole_page(phone_page: P
         "document.addEventListener('htmx:historyRestore', event => { window.__restored = event.detail; }, {once: true})"
     )
     page.evaluate("history.back()")
-    page.wait_for_function("window.__restored !== undefined")
+    page.wait_for_function("() => window.__restored !== undefined")  # a bare expression would be eval-ed: CSP
     assert page.evaluate("window.__restored.cacheMiss") is True  # fetched from the server, and swapped in
     page.wait_for_url(re.compile(r"[?&]q=%E6%9C%A8%E6%B8%8E%E5%85%89%E7%94%B5$"))
 
