@@ -146,7 +146,7 @@ def test_a_rider_finds_the_nearest_open_stations_from_the_phone(located_phone: P
 def test_a_tap_on_the_map_asks_for_the_stations_near_that_point(located_phone: Page, live_server, stations):
     page = located_phone
     page.goto(f"{live_server.url}/map/")
-    page.wait_for_function(DOTS + " === 4")
+    page.wait_for_function("() => " + DOTS + " === 4")  # a function: a bare expression would be eval-ed
     box = page.locator("#station-map").bounding_box()
 
     with page.expect_response(lambda response: "/map/nearest/" in response.url) as asked:
