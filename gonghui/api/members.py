@@ -671,6 +671,8 @@ class QualityOut(Schema):
     passing: int
     coverage_rate: float | None
     accuracy_rate: float | None
+    stale_unions: int
+    coverage_flag: str
 
 
 @router.get("/orgs/{org_id}/quality", response={200: QualityOut, 404: ErrorOut}, summary="入库率与准确率")

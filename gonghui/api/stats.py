@@ -43,10 +43,12 @@ class PeriodOut(Schema):
 
 
 class RatesOut(Schema):
-    coverage: Decimal | None
+    coverage: Decimal | None = Field(description="入库率（%），不超过100；实有会员数待更新时为空")
     registered_in_declared: int
     declared_total: int
     declared_unions: int
+    stale_unions: int = Field(description="入库会员多于实有会员数的基层工会数")
+    coverage_flag: str = Field(description="“实有会员数待更新”或空")
     accuracy: Decimal | None
     passing: int
     checked_at: str | None
