@@ -375,7 +375,9 @@ def transfer_detail(request, transfer_id: str):
                 messages.success(request, "已同意转出，等待转入工会接收")
             elif action == "accept":
                 transfer_accept(actor=actor, transfer=transfer)
-                messages.success(request, "已接收，会员已转入本会")
+                # Said by the receiving union's own cadre it is 本会; said by a federation above it, the union is named.
+                received_by = "本会" if actor.org_id == transfer.to_org_id else f"“{transfer.to_org.name}”"
+                messages.success(request, f"已接收，会员已转入{received_by}")
             elif action == "refuse":
                 transfer_refuse(actor=actor, transfer=transfer, reason=request.POST.get("reason", ""))
                 messages.success(request, "已拒绝该接转")
