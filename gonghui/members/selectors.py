@@ -262,10 +262,13 @@ def union_directory_search(*, query: str, limit: int = 20) -> list[Organisation]
     if len(text) < 2:
         return []
     limit = max(1, min(limit, 50))
-    found = Organisation.objects.filter(org_type__in=GRASSROOTS_TYPES, status=OrgStatus.ACTIVE).filter(
+    return list(_union_directory_matches(text).order_by("name")[:limit])
+
+
+def _union_directory_matches(text: str) -> QuerySet[Organisation]:
+    return Organisation.objects.filter(org_type__in=GRASSROOTS_TYPES, status=OrgStatus.ACTIVE).filter(
         Q(name__icontains=text) | Q(code__iexact=text)
     )
-    return list(found.order_by("name")[:limit])
 
 
 def union_directory_get(*, org_id: UUID | str) -> Organisation:
@@ -391,9 +394,21 @@ def unions_for_employer_search(*, query: str, limit: int = 20) -> list[Organisat
     if len(text) < 2:
         return []
     limit = max(1, min(limit, 50))
-    found = Organisation.objects.filter(
+    return list(_unions_for_employer_matches(text).order_by("name")[:limit])
+
+
+def _unions_for_employer_matches(text: str) -> QuerySet[Organisation]:
+    return Organisation.objects.filter(
         org_type__in=GRASSROOTS_TYPES,
         status=OrgStatus.ACTIVE,
         employers_covered__name__icontains=text,
     ).distinct()
-    return list(found.order_by("name")[:limit])
+
+
+def union_search_match_count(*, query: str, by_employer: bool = False) -> int:
+    """How many unions the directory search (by_employer: the employer search) matches in all, so that a page
+    showing the first ones can say how many there are."""
+    text = (query or "").strip()
+    if len(text) < 2:
+        return 0
+    return (_unions_for_employer_matches if by_employer else _union_directory_matches)(text).count()
