@@ -303,7 +303,9 @@ def member_search_view(request):
             results = list(member_search(actor=actor, query=query)[:100])
         except DomainError as exc:
             report_domain_error(request, exc, form)
-        # The page shows numbers only masked: the numbers just searched for are not written back into the form.
+    if results is not None:
+        # The answer shows numbers only masked: the numbers just searched for are not written back into the form.
+        # A refused search (a mistyped number, the rate limit) keeps them, so that they can be corrected.
         form.data = form.data.copy()
         form.data["doc_number"] = ""
         form.data["phone"] = ""
