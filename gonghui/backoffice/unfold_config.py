@@ -20,6 +20,10 @@ UNFOLD = {
     "SITE_SUBHEADER": "管理后台",
     "SITE_URL": "/",
     "SITE_SYMBOL": "groups",
+    # The union-red emblem, shared with the portal (gonghui/common/static/common/favicon.svg).
+    "SITE_FAVICONS": [
+        {"rel": "icon", "type": "image/svg+xml", "href": lambda request: static("common/favicon.svg")},
+    ],
     "SHOW_HISTORY": False,
     "SHOW_VIEW_ON_SITE": False,
     "SHOW_BACK_BUTTON": True,
