@@ -15,9 +15,12 @@ from gonghui.common.roles import Perm
 from gonghui.jobs.models import JobRun
 from gonghui.jobs.selectors import job_get, jobs_of
 from gonghui.members.imports import (
+    IMPORT_MODES,
     MODES,
     import_rows_of,
+    preview_importable,
     roster_import_cancel,
+    roster_import_from_preview,
     roster_import_request,
     roster_import_transfers,
 )
@@ -85,10 +88,31 @@ def roster_import_detail(request, job_id: str):
     rows = []
     if job.is_finished or request.GET.get("rows"):
         rows = list(import_rows_of(job, status=request.GET.get("status", ""))[:ROWS_SHOWN])
-    context = {"job": job, "rows": rows, "rows_shown": ROWS_SHOWN, "summary": job.result.get("summary", {})}
+    context = {
+        "job": job,
+        "rows": rows,
+        "rows_shown": ROWS_SHOWN,
+        "summary": job.result.get("summary", {}),
+        "importable": preview_importable(job, actor=actor) and actor.can(Perm.MEMBERS_IMPORT),
+        "import_modes": {mode: MODES[mode] for mode in IMPORT_MODES},
+    }
     if request.htmx:
         return TemplateResponse(request, "backoffice/members/_import_progress.html", context)
     return _page(request, job.title, "backoffice/members/import_detail.html", **context)
+
+
+def roster_import_from_preview_view(request, job_id: str):
+    """POST 导入此文件 on a preview's page: import the previewed file (no second upload) and go to the import."""
+    actor = require_actor(request)
+    if request.method != "POST":
+        raise Http404
+    preview = _import_job(actor, job_id)
+    try:
+        job = roster_import_from_preview(actor=actor, preview=preview, mode=request.POST.get("mode", ""))
+    except DomainError as exc:
+        report_domain_error(request, exc)
+        return redirect(reverse("admin:roster_import_detail", args=[preview.id]))
+    return redirect(reverse("admin:roster_import_detail", args=[job.id]))
 
 
 def roster_import_cancel_view(request, job_id: str):

@@ -56,6 +56,11 @@ class BackOfficeSite(UnfoldAdminSite):
                 name="roster_import_cancel",
             ),
             path(
+                "registry/import/<str:job_id>/import/",
+                self.admin_view(import_views.roster_import_from_preview_view),
+                name="roster_import_from_preview",
+            ),
+            path(
                 "registry/import/<str:job_id>/transfers/",
                 self.admin_view(import_views.roster_import_transfers_view),
                 name="roster_import_transfers",

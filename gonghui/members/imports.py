@@ -14,7 +14,7 @@ import logging
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
@@ -63,6 +63,9 @@ MAX_UPLOAD_BYTES = 300 * 1024 * 1024
 # and the job read the file under the same caps.
 ROSTER_LIMITS = SheetLimits(rows=1_048_576, columns=64, cells=32_000_000)
 COUNT_KEYS = ("added", "updated", "unchanged", "conflict", "duplicate", "error")
+# A preview keeps its file this long, so that the same file can be imported from the preview's page.
+PREVIEW_KEEP = timedelta(hours=24)
+IMPORT_MODES = ("add", "upsert")
 REPORT_EXTRA = ("原行号", "问题说明")
 
 
@@ -108,6 +111,71 @@ def roster_import_request(
             params={"org_id": str(org.id), "mode": mode, "upload": stored, "filename": filename, "sha256": digest},
             enqueue=enqueue or (lambda job_id: roster_import.enqueue(job_id)),
         )
+
+
+def preview_importable(job: JobRun, *, actor: Actor) -> bool:
+    """Whether `actor` may import the file of the preview `job` from its page: their own finished preview, whose file
+    is still kept (within PREVIEW_KEEP, not imported from it yet)."""
+    return (
+        job.kind == "roster_import"
+        and job.params.get("mode") == "dry-run"
+        and job.status == JobStatus.SUCCEEDED
+        and job.requested_by_id == actor.id
+        and bool(job.result.get("upload_kept"))
+        and not job.result.get("imported_as")
+        and job.finished_at is not None
+        and timezone.now() - job.finished_at < PREVIEW_KEEP
+    )
+
+
+def roster_import_from_preview(*, actor: Actor, preview: JobRun, mode: str, enqueue=None) -> JobRun:
+    """导入此文件: import the file a preview read, without uploading it again. The request is checked as an upload is
+    (scope, union, mode, header); the preview then refers to the import, and its kept file is removed."""
+    if mode not in IMPORT_MODES:
+        raise ValidationFailed({"mode": "导入方式只能是：仅新增、新增并更新"})
+    with transaction.atomic():
+        locked = JobRun.objects.select_for_update().get(pk=preview.pk)
+        if locked.kind != "roster_import" or locked.params.get("mode") != "dry-run":
+            raise DomainError("只能从预览结果导入文件", code="not_preview")
+        if locked.requested_by_id != actor.id:
+            raise DomainError("只能导入自己预览的文件", code="not_yours")
+        if locked.result.get("imported_as"):
+            raise DomainError("该预览的文件已经导入，请查看那次导入的结果", code="already_imported")
+        if not preview_importable(locked, actor=actor) or not default_storage.exists(locked.params["upload"]):
+            raise DomainError("预览的文件已不再保留（超过24小时），请重新上传", code="preview_expired")
+        content = default_storage.open(locked.params["upload"]).read()
+        org = Organisation.objects.get(id=locked.params["org_id"])
+        job = roster_import_request(
+            actor=actor, org=org, filename=locked.params["filename"], content=content, mode=mode, enqueue=enqueue
+        )
+        locked.result = {**locked.result, "imported_as": str(job.id), "upload_kept": False}
+        locked.save(update_fields=["result"])
+        audit_record(
+            actor=actor,
+            action="member.import_from_preview",
+            object_type="organisation",
+            object_id=org.id,
+            object_label=f"{org.name}（{org.code}）",
+            object_org_path=org.path,
+            details={"preview": str(locked.id), "job": str(job.id), "mode": mode, "file": locked.params["filename"]},
+        )
+        upload = locked.params["upload"]
+        transaction.on_commit(lambda: default_storage.delete(upload))
+    return job
+
+
+def previews_expired_purge(now: datetime | None = None) -> int:
+    """Remove the kept files of previews older than PREVIEW_KEEP (run as each import finishes). Returns how many."""
+    now = now or timezone.now()
+    expired = JobRun.objects.filter(
+        kind="roster_import", result__upload_kept=True, finished_at__lt=now - PREVIEW_KEEP
+    ).only("id", "params", "result")
+    purged = 0
+    for job in expired:
+        default_storage.delete(job.params["upload"])
+        JobRun.objects.filter(pk=job.pk).update(result={**job.result, "upload_kept": False})
+        purged += 1
+    return purged
 
 
 def roster_import_cancel(*, actor: Actor, job: JobRun) -> JobRun:
@@ -324,6 +392,8 @@ def _finish(job: JobRun, *, actor: Actor, org: Organisation, table: Table) -> No
     result = dict(job.result)
     result["changed"] = job.params["mode"] != "dry-run" and bool(summary["added"] or summary["updated"])
     result["message"] = _summary_message(summary, job.params["mode"], previous)
+    preview = job.params["mode"] == "dry-run"
+    result["upload_kept"] = preview  # a preview keeps its file for 导入此文件
     _resync_figures(job, org, strict=True)
     problems = summary["error"] + summary["duplicate"] + summary["conflict"]
     content = error_report_xlsx(job, table) if problems else None
@@ -343,7 +413,9 @@ def _finish(job: JobRun, *, actor: Actor, org: Organisation, table: Table) -> No
             object_org_path=org.path,
             details={"job": str(job.id), "mode": job.params["mode"], "file": job.params["filename"], **summary},
         )
-    default_storage.delete(job.params["upload"])
+    if not preview:
+        default_storage.delete(job.params["upload"])
+    previews_expired_purge()
 
 
 def _summary_message(summary: dict, mode: str, previous: JobRun | None) -> str:

@@ -457,11 +457,13 @@ def validate_roster(table: Table, *, today: date) -> pl.DataFrame:
 
 def mark_duplicates(rows: pl.DataFrame) -> pl.DataFrame:
     """People listed more than once: the first valid row of each document is imported, the later ones are marked
-    "duplicate" with every line of the group named."""
+    "duplicate" with every line of the group named. Rows with one document number but different names are not the
+    same person as far as the file can tell: every row of such a group is an error naming the line and the name it
+    disagrees with (one of them carries a wrong number or a wrong name; none is imported until it is checked)."""
     valid = rows.filter(pl.col("status") == "ok")
     groups = (
         valid.group_by("doc_type", "doc_number")
-        .agg(pl.col(LINE).sort().alias("_lines"))
+        .agg(pl.col(LINE).sort().alias("_lines"), pl.col("name").sort_by(LINE).alias("_names"))
         .filter(pl.col("_lines").list.len() > 1)
     )
     if not groups.height:
@@ -473,9 +475,33 @@ def mark_duplicates(rows: pl.DataFrame) -> pl.DataFrame:
             pl.col("_lines").list.first(),
         ).alias("_dup_reason"),
         pl.col("_lines").list.first().alias("_first"),
+        (pl.col("_names").list.n_unique() > 1).alias("_names_differ"),
     )
-    dup = valid.join(groups, on=["doc_type", "doc_number"]).filter(pl.col(LINE) != pl.col("_first"))
-    patch = dup.select(LINE, pl.lit("duplicate").alias("status"), pl.col("_dup_reason").alias("reason"))
+    members = valid.join(groups, on=["doc_type", "doc_number"])
+    same = members.filter(~pl.col("_names_differ") & (pl.col(LINE) != pl.col("_first")))
+    patch = same.select(LINE, pl.lit("duplicate").alias("status"), pl.col("_dup_reason").alias("reason"))
+    differ = members.filter(pl.col("_names_differ"))
+    if differ.height:
+        # Each row against the first row of its group with another name.
+        others = (
+            differ.select(LINE, "name", "_lines", "_names")
+            .explode("_lines", "_names")
+            .filter(pl.col("_names") != pl.col("name"))
+            .group_by(LINE)
+            .agg(pl.col("_lines").first().alias("_other_line"), pl.col("_names").first().alias("_other_name"))
+        )
+        conflicts = differ.join(others, on=LINE).select(
+            LINE,
+            pl.lit("error").alias("status"),
+            pl.format(
+                "第{}行与第{}行证件号码相同但姓名不同（{}／{}），请核对",
+                pl.col(LINE),
+                pl.col("_other_line"),
+                pl.col("name"),
+                pl.col("_other_name"),
+            ).alias("reason"),
+        )
+        patch = pl.concat([patch, conflicts])
     return rows.update(patch, on=LINE)
 
 
