@@ -497,3 +497,75 @@ class CorrectionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person.name} 的资料更正申请"
+
+
+class NoticeKind(models.TextChoices):
+    JOIN_APPROVED = "join_approved", "入会申请已通过"
+    JOIN_REJECTED = "join_rejected", "入会申请未通过"
+    JOIN_CONVERTED = "join_converted", "入会申请已改为会员接转"
+    JOIN_OVERDUE = "join_overdue", "入会申请超期未审核"
+    TRANSFER_REQUESTED = "transfer_requested", "工会发起会员接转"
+    TRANSFER_RELEASED = "transfer_released", "原工会已同意转出"
+    TRANSFER_COMPLETED = "transfer_completed", "会员接转已完成"
+    TRANSFER_REFUSED = "transfer_refused", "会员接转未通过"
+    TRANSFER_WITHDRAWN = "transfer_withdrawn", "会员接转已撤回"
+    TRANSFER_OVERDUE = "transfer_overdue", "会员接转超期上报"
+    CASE_ACCEPTED = "case_accepted", "服务申请已受理"
+    CASE_REJECTED = "case_rejected", "服务申请不予受理"
+    CASE_STARTED = "case_started", "服务申请办理中"
+    CASE_CLOSED = "case_closed", "服务申请已办结"
+    CASE_WITHDRAWN = "case_withdrawn", "服务申请已撤回"
+    CASE_OVERDUE = "case_overdue", "服务申请超期上报"
+
+
+class NoticeSubject(models.TextChoices):
+    """What a notice is about; the portal links each to its page."""
+
+    JOIN_APPLICATION = "join_application", "入会申请"
+    TRANSFER = "transfer", "会员接转"
+    SERVICE_CASE = "service_case", "服务申请"
+
+
+class NoticeSms(models.TextChoices):
+    NONE = "none", "未发送（无手机号码）"
+    QUEUED = "queued", "待发送"
+    SENDING = "sending", "发送中"
+    SENT = "sent", "已发送"
+    FAILED = "failed", "发送失败"
+
+
+class Notice(models.Model):
+    """A message in a person's inbox (消息): a union decided on their application, transfer or service case, or a
+    deadline passed. Shown in the portal; also sent as a short SMS to the phone on file (the status of that SMS is
+    kept here). `dedupe_key` makes a notice that must be sent once (one per case per deadline) unique per person."""
+
+    id = models.UUIDField(primary_key=True, default=new_public_id, editable=False)
+    person = models.ForeignKey(
+        Person, verbose_name="收件人", on_delete=models.PROTECT, related_name="notices", db_index=False
+    )
+    kind = models.CharField("类型", max_length=24, choices=NoticeKind.choices)
+    title = models.CharField("标题", max_length=60)
+    body = models.CharField("内容", max_length=1000)
+    subject_type = models.CharField("关联事项", max_length=20, choices=NoticeSubject.choices)
+    subject_id = models.UUIDField("关联事项编号")
+    dedupe_key = models.CharField("去重键", max_length=120, blank=True, editable=False)
+    created_at = models.DateTimeField("发送时间", auto_now_add=True)
+    read_at = models.DateTimeField("阅读时间", null=True, blank=True)
+    sms_status = models.CharField("短信", max_length=10, choices=NoticeSms.choices, default=NoticeSms.NONE)
+    sms_at = models.DateTimeField("短信发送时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "消息"
+        verbose_name_plural = "消息"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "dedupe_key"], condition=~Q(dedupe_key=""), name="notice_once_per_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["person", "-created_at"], name="notice_person_latest_idx"),
+            models.Index(fields=["person"], condition=Q(read_at__isnull=True), name="notice_person_unread_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
