@@ -43,6 +43,17 @@ from gonghui.members.models import (
     TransferRequest,
     TransferStatus,
 )
+from gonghui.members.notices import (
+    notice_join_approved,
+    notice_join_converted,
+    notice_join_rejected,
+    notice_transfer_completed,
+    notice_transfer_overdue,
+    notice_transfer_refused,
+    notice_transfer_released,
+    notice_transfer_requested,
+    notice_transfer_withdrawn,
+)
 from gonghui.members.people import (
     DOC_CONTEXT,
     PROFILE_FIELDS,
@@ -628,6 +639,7 @@ def join_application_approve(*, actor: Actor, application: JoinApplication, comm
     )
     audit_application(actor, "join_application.approve", application, {"card_number": membership.card_number})
     figures_record([membership_started(membership, on=membership.joined_on)])
+    notice_join_approved(application, membership)
     return membership
 
 
@@ -637,6 +649,7 @@ def join_application_reject(*, actor: Actor, application: JoinApplication, reaso
     application = _lock_pending_application(actor, application)
     close_application(actor, application, status=ApplicationStatus.REJECTED, reason=reason)
     audit_application(actor, "join_application.reject", application, {"reason": reason})
+    notice_join_rejected(application)
     return application
 
 
@@ -670,6 +683,7 @@ def join_application_convert_to_transfer(
         actor, application, status=ApplicationStatus.CONVERTED, reason="申请人已是其他工会会员，已改为会员接转"
     )
     audit_application(actor, "join_application.convert", application, {"transfer": str(transfer.id)})
+    notice_join_converted(application, transfer)
     return transfer
 
 
@@ -726,7 +740,9 @@ def transfer_request_incoming(
     roster import); the member's union still decides on the release."""
     _require_manage(actor, to_org)
     reason = clean_reason(reason, label="接转原因")
-    return _open_transfer(actor=actor, membership=membership, to_org=to_org, reason=reason, by_member=False)
+    transfer = _open_transfer(actor=actor, membership=membership, to_org=to_org, reason=reason, by_member=False)
+    notice_transfer_requested(transfer)
+    return transfer
 
 
 @transaction.atomic
@@ -746,7 +762,9 @@ def transfer_request(*, actor: Actor, membership: Membership, to_org: Organisati
     """A cadre of the member's union (or above) asks to move the member to any union in the tree."""
     _require_manage(actor, membership.org)
     reason = clean_reason(reason, label="接转原因")
-    return _open_transfer(actor=actor, membership=membership, to_org=to_org, reason=reason, by_member=False)
+    transfer = _open_transfer(actor=actor, membership=membership, to_org=to_org, reason=reason, by_member=False)
+    notice_transfer_requested(transfer)
+    return transfer
 
 
 def _lock_transfer(transfer: TransferRequest, *, expected: tuple[str, ...]) -> TransferRequest:
@@ -784,6 +802,7 @@ def transfer_release(*, actor: Actor, transfer: TransferRequest) -> TransferRequ
     transfer.escalated_at = None
     transfer.save()
     _audit_transfer(actor, "transfer.release", transfer, transfer.from_org)
+    notice_transfer_released(transfer)
     return transfer
 
 
@@ -821,6 +840,7 @@ def transfer_accept(*, actor: Actor, transfer: TransferRequest) -> Membership:
     details = {"card_number": new.card_number, **({"corrections_moved": moved} if moved else {})}
     _audit_transfer(actor, "transfer.accept", transfer, to_org, details)
     figures_record([membership_ended(old, held_as=held_as), membership_started(new, on=today)])
+    notice_transfer_completed(transfer, new)
     return new
 
 
@@ -839,6 +859,7 @@ def transfer_refuse(*, actor: Actor, transfer: TransferRequest, reason: str) -> 
     current.decided_by = actor.label
     current.save()
     _audit_transfer(actor, "transfer.refuse", current, org, {"side": side, "reason": reason})
+    notice_transfer_refused(current)
     return current
 
 
@@ -852,6 +873,7 @@ def transfer_withdraw(*, actor: Actor, transfer: TransferRequest) -> TransferReq
     current.decided_by = actor.label
     current.save()
     _audit_transfer(actor, "transfer.withdraw", current, current.from_org)
+    notice_transfer_withdrawn(current)
     return current
 
 
@@ -872,6 +894,7 @@ def transfers_escalate_overdue(*, actor: Actor, today: date | None = None) -> in
         _audit_transfer(
             actor, "transfer.escalate", transfer, transfer.common_parent, {"to": transfer.common_parent.code}
         )
+        notice_transfer_overdue(transfer)
     return len(overdue)
 
 
