@@ -515,6 +515,7 @@ class NoticeKind(models.TextChoices):
     CASE_STARTED = "case_started", "服务申请办理中"
     CASE_CLOSED = "case_closed", "服务申请已办结"
     CASE_WITHDRAWN = "case_withdrawn", "服务申请已撤回"
+    CASE_PROGRESS = "case_progress", "服务申请进展"
     CASE_OVERDUE = "case_overdue", "服务申请超期上报"
 
 
