@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gonghui.portal import service_views, station_views, views
+from gonghui.portal import notice_views, service_views, station_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -29,6 +29,9 @@ urlpatterns = [
     path("stations/<str:station_id>/", station_views.station_detail, name="station_detail"),
     path("stations/<str:station_id>/rate/", station_views.station_rate_view, name="station_rate"),
     path("stations/photos/<str:photo_id>/", station_views.station_photo, name="station_photo"),
+    path("messages/", notice_views.messages, name="messages"),
+    path("messages/read-all/", notice_views.messages_read_all, name="messages_read_all"),
+    path("messages/<str:notice_id>/", notice_views.message, name="message"),
     path("services/", service_views.services, name="services"),
     path("services/apply/<str:kind>/", service_views.service_apply, name="service_apply"),
     path("services/cases/<str:case_id>/", service_views.service_case, name="service_case"),
