@@ -1,6 +1,8 @@
 """The demo federation: deterministic for a seed, valid codes, a consistent tree and the published sign-ins."""
 
 import io
+import re
+from datetime import date
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -25,7 +27,7 @@ from gonghui.casework.models import (
 )
 from gonghui.common.geo import region_bounds
 from gonghui.demo.federation import ROOT, build_federation
-from gonghui.demo.logins import DEMO_LOGINS, DEMO_PASSWORD
+from gonghui.demo.logins import DEMO_LOGINS, DEMO_MEMBER, DEMO_PASSWORD
 from gonghui.members.documents import normalise_document
 from gonghui.members.models import (
     CardSerial,
@@ -174,9 +176,41 @@ def test_demo_login_signs_in(seeded):
     assert client.get("/admin/").status_code == 200
 
 
+def test_seed_says_what_it_is_doing_as_it_goes(seeded):
+    lines = seeded.splitlines()
+    steps = [line.split("] ", 1)[1] for line in lines[:-1]]
+    assert all(re.fullmatch(r"\[ *\d+\.\d 秒\] .+", line) for line in lines[:-1])
+    assert steps[0] == f"正在生成组织树（约 {ORGS} 个工会组织）和企业名录……"
+    assert steps[1] == f"已写入 {ORGS} 个工会组织、{Employer.objects.count()} 家企业/单位和演示账号。"
+    assert steps[2] == f"正在加载 {MEMBERS} 名会员……"
+    counts = [int(step.removeprefix("会员 ").split("/")[0]) for step in steps if step.startswith("会员 ")]
+    assert counts == sorted(counts) and counts[-1] == MEMBERS and 5 <= len(counts) <= 10
+    assert all(step.endswith(f"/{MEMBERS}") for step in steps if step.startswith("会员 "))
+    assert steps[-3:] == ["正在生成职工服务申请……", "正在生成服务站点……", "正在核查会员信息准确率……"]
+    assert lines[-1].startswith("已加载演示数据：")
+
+
+def test_every_demo_union_stands_for_someone(seeded):
+    """Each grassroots union covers an employer of its own, and each building federation has a union under it."""
+    grassroots = Organisation.objects.filter(org_type__in=["grassroots", "joint_grassroots"])
+    covering = set(Employer.objects.exclude(covering_union=None).values_list("covering_union__code", flat=True))
+    assert sorted(set(grassroots.values_list("code", flat=True)) - covering) == []
+    regionals = list(Organisation.objects.filter(org_type="regional").values_list("code", flat=True))
+    assert regionals
+    assert sorted(c for c in regionals if not grassroots.filter(code=f"{c}-J001").exists()) == []
+
+
+def test_the_demo_member_has_belonged_for_years_at_the_firm_her_union_covers(seeded):
+    membership = Membership.objects.select_related("person", "org").get(person__name=DEMO_MEMBER.name)
+    assert membership.joined_on == DEMO_MEMBER.joined_on == date(2016, 9, 1)
+    covered = set(Employer.objects.filter(covering_union=membership.org).values_list("name", flat=True))
+    assert membership.person.work_unit in covered
+
+
 def test_seed_output_and_audit(seeded):
     applications = JoinApplication.objects.count()
     transfers = TransferRequest.objects.count()
+    seeded = seeded.splitlines()[-1]
     assert seeded.startswith(
         f"已加载演示数据：{ORGS} 个工会组织，{Employer.objects.count()} 家企业/单位，{MEMBERS} 名会员、"
         f"{applications} 份待审核入会申请、{transfers} 件在办接转、{ServiceCase.objects.count()} 件职工服务申请，"

@@ -171,6 +171,7 @@ def build_federation(*, orgs: int = 3000, seed: int = 2023, today: date | None =
     add(root_code, "苏州工业园区总工会", f"{root_code}-SIP", OrgType.PARK, root_region)
     add(root_code, "苏州市教育工会", f"{root_code}-EDU", OrgType.INDUSTRY, root_region)
     towns: list[tuple[str, str, str]] = []  # (code, city name for companies, region)
+    regionals: list[tuple[str, str, str, str, str]] = []  # (code, town code, city name, region, place name)
     communities: list[tuple[str, str, str]] = []
     for district, short, region, town_word in DISTRICTS:
         dcode = f"{root_code}-{short}"
@@ -188,6 +189,7 @@ def build_federation(*, orgs: int = 3000, seed: int = 2023, today: date | None =
                 OrgType.REGIONAL,
                 region,
             )
+            regionals.append((f"{tcode}-R1", tcode, district[:2], region, town_name))
             for c in range(1, communities_per_town + 1):
                 ccode = f"{tcode}-C{c}"
                 kind = "村" if town_word == "镇" else "社区"
@@ -195,6 +197,10 @@ def build_federation(*, orgs: int = 3000, seed: int = 2023, today: date | None =
                 communities.append((ccode, district[:2], region))
     sip_towns = [(f"{root_code}-SIP", "苏州", root_region)]
     remaining = max(0, orgs - 1 - len(fed.specs))
+    # Each building federation holds a joint union of the small firms in its building (below), so that no union in
+    # the demo stands for nobody; it is taken from the budget when the budget allows.
+    building_unions = regionals if remaining >= 4 * len(regionals) else []
+    remaining -= len(building_unions)
     serial: dict[str, int] = {}
     homes = towns + sip_towns
     for i in range(remaining):
@@ -251,4 +257,25 @@ def build_federation(*, orgs: int = 3000, seed: int = 2023, today: date | None =
                 uscc=make_uscc(rng, region=region, kind="91", seen=usccs),
             )
         )
+    for code, town_code, city, region, place in building_unions:
+        add(
+            code,
+            f"{place}商务楼宇小微企业联合工会委员会",
+            f"{code}-J001",
+            OrgType.JOINT_GRASSROOTS,
+            region,
+            union_uscc=True,
+        )
+        for _ in range(rng.randint(3, 5)):
+            company, industry = names.company(city)
+            fed.employers.append(
+                dict(
+                    town=town_code,
+                    union=f"{code}-J001",
+                    name=company,
+                    staff=rng.randint(5, 40),
+                    industry=industry,
+                    uscc=make_uscc(rng, region=region, kind="91", seen=usccs),
+                )
+            )
     return fed

@@ -1,6 +1,7 @@
 """The demo federation's sign-ins, one per role at several levels. Shown on the login page only in demo mode."""
 
 from dataclasses import dataclass
+from datetime import date
 
 # Meets the password policy (≥8 characters, 3 classes) and is not in the common-password list.
 DEMO_PASSWORD = "Gonghui#2026"  # noqa: S105 (the published demo password)
@@ -36,9 +37,14 @@ class DemoMember:
     name: str
     doc_number: str
     union_code: str
+    joined_on: date
 
 
 # A valid resident ID (checksum computed by python-stdnum) for a person born 1992-08-16 in 姑苏区.
 DEMO_MEMBER = DemoMember(
-    phone="13800138000", name="周晓梅", doc_number="320508199208162003", union_code="SZ-GS-T01-E001"
+    phone="13800138000",
+    name="周晓梅",
+    doc_number="320508199208162003",
+    union_code="SZ-GS-T01-E001",
+    joined_on=date(2016, 9, 1),
 )

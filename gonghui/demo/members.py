@@ -4,6 +4,7 @@ has something to show, declared member totals a little above the registry, pendi
 overdue) and transfers at every step (some escalated)."""
 
 import random
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import transaction
@@ -65,7 +66,10 @@ def _shares(unions: list[Organisation], total: int, rng: random.Random) -> dict[
     return counts
 
 
-def seed_members(*, actor: Actor, members: int, seed: int) -> dict[str, int]:
+def seed_members(
+    *, actor: Actor, members: int, seed: int, progress: Callable[[int], None] | None = None
+) -> dict[str, int]:
+    """Loads `members` members over the grassroots unions; `progress(done)` is called at every tenth of the way."""
     rng = random.Random(seed + 7)
     today = timezone.localdate()
     factory = WorkerFactory(seed=seed + 11, today=today)
@@ -74,6 +78,7 @@ def seed_members(*, actor: Actor, members: int, seed: int) -> dict[str, int]:
         return {"members": 0, "applications": 0, "transfers": 0}
     counts = _shares(unions, members, rng)
     shared_phone = None
+    loaded = reported = 0
     with transaction.atomic():
         for union in unions:
             n = counts[union.code]
@@ -97,6 +102,10 @@ def seed_members(*, actor: Actor, members: int, seed: int) -> dict[str, int]:
             )
             declared = round(n * rng.uniform(1.0, 1.07))
             declared_total_record(actor=actor, org=union, total=declared, as_of=today.replace(day=1))
+            loaded += n
+            if progress and loaded * 10 // members > reported:
+                reported = loaded * 10 // members
+                progress(loaded)
         applications = _seed_applications(actor, unions, factory, rng, members)
         transfers = _seed_transfers(actor, unions, rng, members)
     return {"members": members, "applications": applications, "transfers": transfers}

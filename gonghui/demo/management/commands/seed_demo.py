@@ -38,7 +38,14 @@ class Command(BaseCommand):
                 return
             raise CommandError("The database already holds organisations; seed_demo only loads into an empty one.")
         started = time.perf_counter()
+
+        def say(text: str) -> None:
+            # A big demo takes minutes: each step says what it is doing, so a silent terminal never looks hung.
+            self.stdout.write(f"[{time.perf_counter() - started:6.1f} 秒] {text}")
+            self.stdout.flush()
+
         actor = system_actor("seed_demo")
+        say(f"正在生成组织树（约 {orgs} 个工会组织）和企业名录……")
         federation = build_federation(orgs=orgs, seed=seed)
         with transaction.atomic():
             name, code, region = ROOT
@@ -81,10 +88,19 @@ class Command(BaseCommand):
                     role=login.role,
                     password=DEMO_PASSWORD,
                 )
-        member_figures = seed_members(actor=actor, members=members, seed=seed) if members else None
+        say(f"已写入 {Organisation.objects.count()} 个工会组织、{Employer.objects.count()} 家企业/单位和演示账号。")
+        member_figures = None
+        if members:
+            say(f"正在加载 {members} 名会员……")
+            member_figures = seed_members(
+                actor=actor, members=members, seed=seed, progress=lambda done: say(f"会员 {done}/{members}")
+            )
+            say("正在生成职工服务申请……")
         service_figures = seed_services(actor=actor, union_code=FEATURED_UNION) if members else {"cases": 0}
+        say("正在生成服务站点……")
         station_figures = seed_stations(actor=actor, seed=seed)
         _enrol_demo_member(actor)
+        say("正在核查会员信息准确率……")
         failing_refresh()  # 准确率, as the nightly data-quality re-check would have left it
         members_text = (
             f"{member_figures['members']} 名会员、{member_figures['applications']} 份待审核入会申请、"
@@ -103,9 +119,10 @@ def _enrol_demo_member(actor) -> None:
     """The member the portal demo signs in as (README, `make run` output)."""
     from gonghui.members.services import member_enrol
 
+    union = Organisation.objects.get(code=DEMO_MEMBER.union_code)
     member_enrol(
         actor=actor,
-        org=Organisation.objects.get(code=DEMO_MEMBER.union_code),
+        org=union,
         doc_type="resident_id",
         doc_number=DEMO_MEMBER.doc_number,
         phone=DEMO_MEMBER.phone,
@@ -113,6 +130,8 @@ def _enrol_demo_member(actor) -> None:
         ethnicity="汉族",
         education="bachelor",
         employment_form="standard",
-        work_unit="苏州双塔精密制造有限公司",
+        # She works at the firm her union covers, and has belonged to it for years (not since the day of the demo).
+        work_unit=Employer.objects.filter(covering_union=union).order_by("name").values_list("name", flat=True)[0],
+        joined_on=DEMO_MEMBER.joined_on,
         post="质检员",
     )
