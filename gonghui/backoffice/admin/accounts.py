@@ -25,6 +25,7 @@ from gonghui.accounts.services import (
     role_choices_for,
 )
 from gonghui.backoffice.base import ScopedModelAdmin, or_404, report_domain_error, require_actor
+from gonghui.backoffice.exports import ListExportMixin
 from gonghui.backoffice.site import backoffice_site
 from gonghui.backoffice.views import confirm_page
 from gonghui.common.errors import DomainError, NotFound
@@ -82,8 +83,12 @@ class AccountForm(forms.ModelForm):
 
 
 @admin.register(User, site=backoffice_site)
-class AccountAdmin(ScopedModelAdmin):
+class AccountAdmin(ListExportMixin, ScopedModelAdmin):
     view_perm = Perm.ACCOUNTS_VIEW
+    # The administrators who keep accounts hold no EXPORT permission (a cadre's right); the account list holds no
+    # personal numbers, and seeing the list is what its export needs.
+    export_perm = Perm.ACCOUNTS_VIEW
+    export_title = "账号列表"
     change_perm = Perm.ACCOUNTS_MANAGE
     form = AccountForm
     list_display = ["username", "full_name", "role", "org", "active_label", "last_login"]
@@ -296,8 +301,10 @@ class ApiTokenForm(forms.ModelForm):
 
 
 @admin.register(ApiToken, site=backoffice_site)
-class ApiTokenAdmin(ScopedModelAdmin):
+class ApiTokenAdmin(ListExportMixin, ScopedModelAdmin):
     view_perm = Perm.API_TOKENS_MANAGE
+    export_perm = Perm.API_TOKENS_MANAGE
+    export_title = "API 令牌列表"
     change_perm = None
     add_perm = Perm.API_TOKENS_MANAGE
     form = ApiTokenForm

@@ -13,6 +13,7 @@ from django.urls import reverse
 from unfold.decorators import action, display
 
 from gonghui.backoffice.base import ScopedModelAdmin, or_404, report_domain_error, require_actor
+from gonghui.backoffice.exports import ListExportMixin
 from gonghui.backoffice.site import backoffice_site
 from gonghui.backoffice.views import confirm_page
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
@@ -135,7 +136,7 @@ class RevealReasonForm(forms.Form):
 
 
 @admin.register(Organisation, site=backoffice_site)
-class OrganisationAdmin(ScopedModelAdmin):
+class OrganisationAdmin(ListExportMixin, ScopedModelAdmin):
     view_perm = Perm.ORGS_VIEW
     change_perm = Perm.ORGS_EDIT
     add_perm = Perm.ORGS_STRUCTURE
@@ -157,6 +158,24 @@ class OrganisationAdmin(ScopedModelAdmin):
 
     def scoped_queryset(self, actor):
         return orgs_visible_to(actor)
+
+    export_title = "组织名册"
+
+    def export_workbook(self, request, *, rows, title, filters_text, exported_at):
+        """The organisation roster layout (the one the organisation import reads), with the rows of the list."""
+        from gonghui.orgs.exports import org_roster_xlsx
+        from gonghui.orgs.selectors import org_scope_root
+
+        actor = require_actor(request)
+        parents = list(orgs_visible_to(actor).filter(numchild__gt=0).values_list("path", "name", "code"))
+        return org_roster_xlsx(
+            root=org_scope_root(actor=actor),
+            orgs=rows,
+            parent_names={path: name for path, name, _code in parents},
+            parent_codes={path: code for path, _name, code in parents},
+            exported_at=exported_at,
+            exported_by=actor.label,
+        )
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -415,7 +434,7 @@ class EmployerForm(forms.ModelForm):
 
 
 @admin.register(Employer, site=backoffice_site)
-class EmployerAdmin(ScopedModelAdmin):
+class EmployerAdmin(ListExportMixin, ScopedModelAdmin):
     view_perm = Perm.EMPLOYERS_VIEW
     change_perm = Perm.EMPLOYERS_EDIT
     form = EmployerForm
@@ -427,6 +446,8 @@ class EmployerAdmin(ScopedModelAdmin):
 
     def scoped_queryset(self, actor):
         return employers_visible_to(actor)
+
+    export_title = "企业（单位）名录"
 
     @display(description="建会情况", label={"已建会": "success", "未建会": "warning"})
     def coverage(self, obj):

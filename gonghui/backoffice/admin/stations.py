@@ -7,6 +7,7 @@ from django.utils import timezone
 from unfold.decorators import display
 
 from gonghui.backoffice.base import ScopedModelAdmin, require_actor
+from gonghui.backoffice.exports import ListExportMixin
 from gonghui.backoffice.site import backoffice_site
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.roles import Perm
@@ -136,7 +137,7 @@ class StationForm(forms.ModelForm):
 
 
 @admin.register(Station, site=backoffice_site)
-class StationAdmin(ScopedModelAdmin):
+class StationAdmin(ListExportMixin, ScopedModelAdmin):
     view_perm = Perm.STATIONS_VIEW
     change_perm = Perm.STATIONS_MANAGE
     form = StationForm
