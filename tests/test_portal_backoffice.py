@@ -2,6 +2,7 @@
 members, and ending a member's portal binding. Scoped like every other page: out of scope answers 404."""
 
 import io
+import re
 from datetime import date
 
 import pytest
@@ -91,6 +92,7 @@ def test_org_page_links_to_the_join_code(tree, login):
 @pytest.mark.django_db
 def test_cadre_applies_a_members_correction(system, tree, login):
     membership, account = _member_account(system, tree["SZ-GS-T01-12"])
+    before_post = Person.objects.get(pk=membership.person_id).post
     correction = member_correction_request(account=account, changes={"education": "postgraduate", "post": "班组长"})
     client = login("grassroots_cadre")
     page = client.get(reverse("admin:correction_detail", args=[correction.id])).content.decode()
@@ -104,6 +106,12 @@ def test_cadre_applies_a_members_correction(system, tree, login):
     assert correction.status == CorrectionStatus.APPLIED and correction.decided_by == "grassroots_cadre"
     assert AuditEvent.objects.filter(action="person.correct", object_id=str(person.id)).count() == 1
     assert AuditEvent.objects.filter(action="correction.apply", object_id=str(correction.id)).count() == 1
+    # Afterwards the page still says what the record held before: 更正前 → 更正为, not the new value twice.
+    assert correction.previous == {"education": "bachelor", "post": before_post}
+    after = client.get(reverse("admin:correction_detail", args=[correction.id])).content.decode()
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td><strong>(.*?)</strong></td></tr>", after)
+    assert "<th>更正前</th><th>更正为</th>" in after
+    assert rows == [("学历", "大学本科", "研究生"), ("岗位/职务", before_post or "—", "班组长")]
 
 
 @pytest.mark.django_db

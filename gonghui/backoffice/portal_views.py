@@ -89,10 +89,14 @@ def correction_detail(request, correction_id: str):
             report_domain_error(request, exc)
         correction = correction_get(actor=actor, correction_id=correction_id)
     person = correction.person
+    # Once applied, the record holds the new values: the page shows what it said before, kept at the time.
+    applied = correction.status == "applied"
     rows = [
         {
             "label": CORRECTABLE_FIELD_LABELS.get(field, field),
-            "current": _display(person, field),
+            "current": (
+                _display_value(person, field, correction.previous.get(field)) if applied else _display(person, field)
+            ),
             "wanted": _display_value(person, field, value),
         }
         for field, value in correction.changes.items()
@@ -103,6 +107,7 @@ def correction_detail(request, correction_id: str):
         "backoffice/members/correction_detail.html",
         correction=correction,
         rows=rows,
+        applied=applied,
         can_manage=actor.can(Perm.MEMBERS_MANAGE) and correction.status == "pending",
     )
 

@@ -5,6 +5,7 @@ Personal numbers are never stored in clear: the document number and the phone ar
 HMAC blind index for lookup and uniqueness, plus the masked form that lists show.
 """
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -478,6 +479,8 @@ class CorrectionRequest(models.Model):
         Organisation, verbose_name="处理工会", on_delete=models.PROTECT, related_name="correction_requests"
     )
     changes = models.JSONField("申请更正的内容")
+    # What the record said when the correction was applied: the page keeps showing 更正前 → 更正为 afterwards.
+    previous = models.JSONField("更正前的内容", default=dict, blank=True, encoder=DjangoJSONEncoder)
     note = models.CharField("说明", max_length=500, blank=True)
     status = models.CharField("状态", max_length=16, choices=CorrectionStatus.choices, default=CorrectionStatus.PENDING)
     submitted_at = models.DateTimeField("提交时间", auto_now_add=True)

@@ -1152,6 +1152,7 @@ def correction_request_apply(*, actor: Actor, correction: CorrectionRequest, com
     """采纳: the requested fields are written through the registry's correction service (validated again, audited
     with before/after)."""
     correction = _lock_pending_correction(actor, correction)
+    correction.previous = {field: getattr(correction.person, field) for field in correction.changes}
     person = person_update(actor=actor, person=correction.person, **correction.changes)
     _close_correction(
         actor,
