@@ -362,6 +362,62 @@ def join_application_detail(request, application_id: str):
     )
 
 
+BULK_APPROVE_MAX = 200
+
+
+def join_applications_bulk_approve(request, queryset):
+    """批量通过 from the application list: a confirmation page of the selected applications, then one call of the
+    approve service per item (each checked for scope and state, each audited by the service) and a report of which
+    were approved and which refused, with the reason. `queryset` is the list's scoped queryset (for "select all")."""
+    from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+
+    actor = require_actor(request)
+    actor.require(Perm.MEMBERS_MANAGE)
+    if request.POST.get("select_across") == "1":
+        ids = [str(pk) for pk in queryset.filter(status="pending").values_list("pk", flat=True)[: BULK_APPROVE_MAX + 1]]
+    else:
+        ids = list(dict.fromkeys(request.POST.getlist(ACTION_CHECKBOX_NAME)))
+    if len(ids) > BULK_APPROVE_MAX:
+        messages.error(request, f"一次最多批量通过 {BULK_APPROVE_MAX} 件申请，请缩小筛选范围或分批选择")
+        return redirect(request.get_full_path())
+    items = []
+    for number, application_id in enumerate(ids, start=1):
+        try:
+            items.append((number, application_id, join_application_get(actor=actor, application_id=application_id)))
+        except NotFound:
+            items.append((number, application_id, None))
+    if request.POST.get("post") != "yes":
+        return render_page(
+            request,
+            "批量通过入会申请",
+            "backoffice/members/bulk_approve.html",
+            items=items,
+            pending=sum(1 for _n, _id, a in items if a is not None and a.status == "pending"),
+            back_url=request.get_full_path(),
+        )
+    comment = request.POST.get("comment", "")
+    approved, refused = [], []
+    for number, _application_id, application in items:
+        if application is None:
+            refused.append({"number": number, "application": None, "reason": "申请不存在，或不在您的管辖范围内"})
+            continue
+        try:
+            membership = join_application_approve(actor=actor, application=application, comment=comment)
+        except DomainError as exc:
+            refused.append({"number": number, "application": application, "reason": exc.message})
+        else:
+            approved.append({"number": number, "application": application, "membership": membership})
+    return render_page(
+        request,
+        "批量通过结果",
+        "backoffice/members/bulk_approve.html",
+        report=True,
+        approved=approved,
+        refused=refused,
+        back_url=request.get_full_path(),
+    )
+
+
 # ---------------------------------------------------------------- transfers
 
 
