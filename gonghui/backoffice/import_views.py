@@ -2,6 +2,7 @@
 error report, cancel, transfers for members of other unions) and the template download. Thin: build the actor,
 call one selector or service, render."""
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
@@ -12,8 +13,9 @@ from gonghui.backoffice.base import report_domain_error, require_actor
 from gonghui.backoffice.views import _page as views_page
 from gonghui.common.errors import DomainError, NotFound
 from gonghui.common.roles import Perm
-from gonghui.jobs.models import JobRun
+from gonghui.jobs.models import JobRun, JobStatus
 from gonghui.jobs.selectors import job_get, jobs_of
+from gonghui.members.figures import declared_behind
 from gonghui.members.imports import (
     IMPORT_MODES,
     MODES,
@@ -25,6 +27,7 @@ from gonghui.members.imports import (
     roster_import_transfers,
 )
 from gonghui.members.roster_template import roster_template_xlsx
+from gonghui.members.services import declared_total_record
 from gonghui.orgs.selectors import org_get, org_get_by_code, org_scope_root
 
 ROWS_SHOWN = 200
@@ -96,6 +99,8 @@ def roster_import_detail(request, job_id: str):
         "importable": preview_importable(job, actor=actor) and actor.can(Perm.MEMBERS_IMPORT),
         "import_modes": {mode: MODES[mode] for mode in IMPORT_MODES},
     }
+    if job.status == JobStatus.SUCCEEDED and job.params.get("mode") != "dry-run":
+        context["declared_behind"] = _declared_behind(actor, job)
     if request.htmx:
         return TemplateResponse(request, "backoffice/members/_import_progress.html", context)
     return _page(request, job.title, "backoffice/members/import_detail.html", **context)
@@ -113,6 +118,53 @@ def roster_import_from_preview_view(request, job_id: str):
         report_domain_error(request, exc)
         return redirect(reverse("admin:roster_import_detail", args=[preview.id]))
     return redirect(reverse("admin:roster_import_detail", args=[job.id]))
+
+
+def _declared_behind(actor, job: JobRun):
+    try:
+        org = org_get(actor=actor, org_id=job.params["org_id"])
+    except NotFound:
+        return None
+    return declared_behind(actor=actor, org=org)
+
+
+def roster_import_declared_view(request, job_id: str):
+    """After an import that took a union past its declared 实有会员数: record the new figure (POST, confirmed on the
+    form; a GET shows the confirmation page)."""
+    from gonghui.backoffice.views import confirm_page
+
+    actor = require_actor(request)
+    job = _import_job(actor, job_id)
+    behind = _declared_behind(actor, job) if job.status == JobStatus.SUCCEEDED else None
+    back = reverse("admin:roster_import_detail", args=[job.id])
+    if behind is None:
+        messages.info(request, "本会实有会员数无需更新")
+        return redirect(back)
+    form = DeclaredForm(request.POST or None, initial={"total": behind.held})
+    if request.method == "POST" and form.is_valid():
+        if not form.cleaned_data["confirmed"]:
+            form.add_error("confirmed", "请确认实有会员数已核对")
+        else:
+            try:
+                declared_total_record(actor=actor, org=behind.org, total=form.cleaned_data["total"])
+            except DomainError as exc:
+                report_domain_error(request, exc, form)
+            else:
+                messages.success(request, f"{behind.org.name}实有会员数已更新为 {form.cleaned_data['total']:,} 人")
+                return redirect(back)
+    return confirm_page(
+        request,
+        title="更新实有会员数",
+        intro=f"{behind.org.name}现有入库会员 {behind.held:,} 人，多于填报的实有会员数 {behind.declared:,} 人。"
+        "请按本会台账核对后填写实有会员数。",
+        cancel_url=back,
+        form=form,
+    )
+
+
+class DeclaredForm(forms.Form):
+    total = forms.IntegerField(label="实有会员数（人）", min_value=0, max_value=1_000_000)
+    confirmed = forms.BooleanField(label="我已按本会台账核对，实有会员数以此为准", required=False)
 
 
 def roster_import_cancel_view(request, job_id: str):

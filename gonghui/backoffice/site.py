@@ -61,6 +61,11 @@ class BackOfficeSite(UnfoldAdminSite):
                 name="roster_import_from_preview",
             ),
             path(
+                "registry/import/<str:job_id>/declared/",
+                self.admin_view(import_views.roster_import_declared_view),
+                name="roster_import_declared",
+            ),
+            path(
                 "registry/import/<str:job_id>/transfers/",
                 self.admin_view(import_views.roster_import_transfers_view),
                 name="roster_import_transfers",

@@ -17,6 +17,8 @@ from django.db.models import Case, Count, DateField, F, IntegerField, OuterRef, 
 from django.db.models.functions import ExtractYear, TruncMonth
 from django.utils import timezone
 
+from gonghui.common.actor import Actor
+from gonghui.common.roles import Perm
 from gonghui.members.models import (
     HOLDING_STATUSES,
     NEW_EMPLOYMENT_FORMS,
@@ -328,3 +330,28 @@ def resync_after_import(org: Organisation, *, updated_people: list[UUID]) -> Non
 def failing_refresh() -> None:
     """准确率: records failing a data-quality check per union, summed up the tree (run by the daily re-check)."""
     figures_failing_replace(failing_by_union(), checked_at=timezone.now())
+
+
+# ---------------------------------------------------------------- a declaration to update
+
+
+@dataclass(frozen=True)
+class DeclaredBehind:
+    """A union holding more members than its latest declared 实有会员数 (入库率 would pass 100%)."""
+
+    org: Organisation
+    held: int
+    declared: int
+
+
+def declared_behind(*, actor: Actor, org: Organisation) -> DeclaredBehind | None:
+    """The offer to update `org`'s declared 实有会员数, for an actor who may record it (declared_total_record): when
+    the grassroots union `org` has declared one and now holds more members than it states; else None."""
+    if not actor.can(Perm.MEMBERS_MANAGE) or not actor.covers_path(org.path) or not org.is_grassroots:
+        return None
+    latest = DeclaredTotal.objects.filter(org=org).order_by("-as_of", "-recorded_at").values_list("total", flat=True)
+    declared = latest.first()
+    if declared is None:
+        return None
+    held = Membership.objects.filter(org=org, status__in=HOLDING_STATUSES).count()
+    return DeclaredBehind(org=org, held=held, declared=declared) if held > declared else None
