@@ -742,7 +742,7 @@ SUMMARY_HEADINGS = ["类别", "指标", "数值", "单位", "表述参考", "说
 # (section, name, value, unit, sentence, note) of the district's running year 2026 (to the end of May).
 GUSU_2026 = [
     ("会员发展", "会员总数", 7, "人", "截至5月20日共有会员 7 人，比上年同期增加 3 人", ""),
-    ("会员发展", "新增会员", 4, "人", "今年以来新增会员 4 人，截至5月20日共有会员 7 人", ""),
+    ("会员发展", "新增会员", 4, "人", "今年以来新增会员 4 人", ""),
     ("会员发展", "会员接转", 1, "人", "办理会员接转转入 1 人、转出 1 人", ""),
     ("会员发展", "退会及注销", 1, "人", "退会 1 人，注销会籍 0 人", ""),
     ("会员发展", "女职工会员", 3, "人", "女职工会员 3 人，占会员总数的 42.9%", ""),
@@ -763,7 +763,7 @@ GUSU_2026 = [
 # The first rows of the complete year 2025: at 31 December 2025 (A, D, E, H) beside 31 December 2024 (D, K).
 GUSU_2025_MEMBERS = [
     ("会员发展", "会员总数", 4, "人", "截至年底共有会员 4 人，比上年同期增加 2 人", ""),
-    ("会员发展", "新增会员", 3, "人", "全年新增会员 3 人，截至年底共有会员 4 人", ""),
+    ("会员发展", "新增会员", 3, "人", "全年新增会员 3 人", ""),
     ("会员发展", "会员接转", 0, "人", "办理会员接转转入 0 人、转出 0 人", ""),
     ("会员发展", "退会及注销", 1, "人", "退会 0 人，注销会籍 1 人", ""),
     ("会员发展", "女职工会员", 2, "人", "女职工会员 2 人，占会员总数的 50.0%", ""),
@@ -854,7 +854,7 @@ def test_the_annual_summary_as_a_word_document(data, login, tree):
         ("Normal", MADE),
     ]
     assert document.paragraphs[3].text == (
-        "截至5月20日共有会员 7 人，比上年同期增加 3 人；今年以来新增会员 4 人，截至5月20日共有会员 7 人；"
+        "截至5月20日共有会员 7 人，比上年同期增加 3 人；今年以来新增会员 4 人；"
         "办理会员接转转入 1 人、转出 1 人；退会 1 人，注销会籍 0 人；女职工会员 3 人，占会员总数的 42.9%；"
         "农民工会员 2 人，占会员总数的 28.6%；新就业形态劳动者会员 3 人。"
     )
@@ -928,6 +928,8 @@ def rates(coverage, registered, declared, unions, accuracy, passing, f25, e25c, 
         "registered_in_declared": registered,
         "declared_total": declared,
         "declared_unions": unions,
+        "stale_unions": 0,
+        "coverage_flag": "",
         "accuracy": accuracy,
         "passing": passing,
         "checked_at": CHECKED_AT,

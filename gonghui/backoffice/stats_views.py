@@ -106,6 +106,22 @@ def _rate(value) -> str:
     return "—" if value is None else f"{value}%"
 
 
+def coverage_text(rates) -> str:
+    """入库率 as shown: a share (never over 100%), 实有会员数待更新 in its place, or — when nothing is declared."""
+    if rates.coverage is None and rates.coverage_flag:
+        return rates.coverage_flag
+    return _rate(rates.coverage)
+
+
+def _coverage_note(r) -> str:
+    note = f"入库 {r.registered_in_declared:,} / 实有 {r.declared_total:,} 人（{r.declared_unions:,} 个工会填报）"
+    if r.stale_unions:
+        note += f"；{r.stale_unions:,} 个工会入库会员多于实有会员数，请更新实有会员数"
+        if r.coverage is not None:
+            note += "（这些工会按实有会员数计入）"
+    return note
+
+
 def _headline_cards(board) -> list[tuple[str, str, str]]:
     """(label, value, note) of each headline figure."""
     h, r, r_status = board.headline, board.rates, board.status
@@ -119,11 +135,7 @@ def _headline_cards(board) -> list[tuple[str, str, str]]:
             f"转入 {h.transferred_in:,}，转出 {h.transferred_out:,}，退会及注销 {h.left:,}",
         ),
         ("新就业形态会员", f"{h.new_employment:,} 人", _compared(h.new_employment, h.new_employment_before)),
-        (
-            "入库率",
-            _rate(r.coverage),
-            f"入库 {r.registered_in_declared:,} / 实有 {r.declared_total:,} 人（{r.declared_unions:,} 个工会填报）",
-        ),
+        ("入库率", coverage_text(r), _coverage_note(r)),
         ("准确率", _rate(r.accuracy), f"通过核查 {r.passing:,} 人；{checked}"),
         ("建会率（25人以上）", _rate(r.founding_25), f"已建会 {r.employers_25_covered:,} / {r.employers_25:,} 家"),
         ("建会率（100人以上）", _rate(r.founding_100), f"已建会 {r.employers_100_covered:,} / {r.employers_100:,} 家"),

@@ -91,8 +91,21 @@ class QualitySummary:
     registered_in_declared: int  # records held in the unions that declared
     registered: int  # records held in the whole subtree
     passing: int  # records passing every check
-    coverage_rate: Decimal | None  # 入库率 %, over the unions that declared
+    coverage_rate: Decimal | None  # 入库率 %, over the unions that declared; never over 100% (see below)
     accuracy_rate: Decimal | None  # 准确率 %
+    stale_unions: int = 0  # declared unions with more records held than their declared 实有会员数
+    coverage_flag: str = ""  # 实有会员数待更新 when there are such unions
+
+
+COVERAGE_STALE = "实有会员数待更新"
+
+
+def _coverage(registered: int, declared: int, excess: int) -> Decimal | None:
+    """入库率 never over 100%: None when the records outnumber the declared members on the whole; otherwise each
+    union counts at most its declared total (`excess`: the records beyond it)."""
+    if not declared or registered > declared:
+        return None
+    return _percent(registered - excess, declared)
 
 
 def quality_summary(*, actor: Actor, org: Organisation) -> QualitySummary:
@@ -112,7 +125,15 @@ def quality_summary(*, actor: Actor, org: Organisation) -> QualitySummary:
     )
     holding = _holding_in(org)
     registered = holding.count()
-    registered_in_declared = holding.filter(Exists(DeclaredTotal.objects.filter(org=OuterRef("org_id")))).count()
+    in_declared = holding.filter(Exists(DeclaredTotal.objects.filter(org=OuterRef("org_id"))))
+    held_by_union = dict(in_declared.values("org_id").annotate(n=Count("id")).values_list("org_id", "n").order_by())
+    registered_in_declared = sum(held_by_union.values())
+    declared_of = dict(unions.filter(id__in=list(held_by_union)).values_list("id", "declared"))
+    over = [
+        held - declared_of[union]
+        for union, held in held_by_union.items()
+        if declared_of.get(union) is not None and held > declared_of[union]
+    ]
     failing = _failing(holding).count()
     passing = registered - failing
     return QualitySummary(
@@ -123,8 +144,10 @@ def quality_summary(*, actor: Actor, org: Organisation) -> QualitySummary:
         registered_in_declared=registered_in_declared,
         registered=registered,
         passing=passing,
-        coverage_rate=_percent(registered_in_declared, union_figures["declared_total"]),
+        coverage_rate=_coverage(registered_in_declared, union_figures["declared_total"], sum(over)),
         accuracy_rate=_percent(passing, registered),
+        stale_unions=len(over),
+        coverage_flag=COVERAGE_STALE if over or registered_in_declared > union_figures["declared_total"] else "",
     )
 
 

@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Substr
 
 from gonghui.casework.models import OPEN_CASE_STATUSES, ServiceCase
 from gonghui.casework.selectors import KindFigures, case_figures
 from gonghui.common.actor import Actor
 from gonghui.common.errors import NotFound
+from gonghui.common.paths import STEPLEN
 from gonghui.common.roles import Perm
 from gonghui.members.models import (
     ApplicationStatus,
@@ -45,6 +47,61 @@ def percent(part: int, whole: int) -> Decimal | None:
     if not whole:
         return None
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+COVERAGE_STALE = "实有会员数待更新"
+
+
+@dataclass(frozen=True)
+class Stale:
+    """Declared unions whose registered members outnumber their declared 实有会员数 (a figure to update), and by
+    how many members in all."""
+
+    unions: int = 0
+    excess: int = 0
+
+
+NOTHING_STALE = Stale()
+
+
+def coverage_of(registered: int, declared: int, stale: Stale = NOTHING_STALE) -> Decimal | None:
+    """入库率, never over 100%: each union counts at most its declared total; None (shown as 实有会员数待更新) when
+    the registered members outnumber the declared ones on the whole, and when nothing is declared."""
+    if not declared or registered > declared:
+        return None
+    return percent(registered - stale.excess, declared)
+
+
+def stale_declarations(org: Organisation) -> Stale:
+    """The declared unions of `org`'s subtree (itself included) whose registered members exceed their declaration.
+    A grassroots union has no unions below it, so its registered_in_declared is its own."""
+    row = OrgFigures.objects.filter(
+        org__path__startswith=org.path, own_declared__isnull=False, registered_in_declared__gt=F("own_declared")
+    ).aggregate(unions=Count("org_id"), excess=Sum(F("registered_in_declared") - F("own_declared"), default=0))
+    return Stale(row["unions"], row["excess"])
+
+
+def stale_declarations_below(org: Organisation) -> dict:
+    """child id -> Stale of each organisation directly below `org` (only those with any): one grouped query over the
+    few declared unions that are over their declaration."""
+    step = len(org.path) + STEPLEN
+    rows = (
+        OrgFigures.objects.filter(
+            org__path__startswith=org.path,
+            org__depth__gt=org.depth,
+            own_declared__isnull=False,
+            registered_in_declared__gt=F("own_declared"),
+        )
+        .annotate(child_path=Substr("org__path", 1, step))
+        .values("child_path")
+        .annotate(unions=Count("org_id"), excess=Sum(F("registered_in_declared") - F("own_declared")))
+        .order_by()
+    )
+    by_path = {row["child_path"]: Stale(row["unions"], row["excess"]) for row in rows}
+    if not by_path:
+        return {}
+    ids = dict(Organisation.objects.filter(path__in=list(by_path)).values_list("path", "id"))
+    return {ids[path]: stale for path, stale in by_path.items() if path in ids}
 
 
 def require_figures(actor: Actor, org: Organisation) -> None:
@@ -96,12 +153,17 @@ def counts_at(org_ids: list, day: date, today: date, current: dict | None = None
 
 @dataclass(frozen=True)
 class Rates:
-    """入库率, 准确率, 建会率 (≥25 and ≥100 staff), with their numerators and denominators."""
+    """入库率, 准确率, 建会率 (≥25 and ≥100 staff), with their numerators and denominators. 入库率 is never over
+    100%: `coverage_flag` says 实有会员数待更新 when some declared union has more members registered than declared
+    (`stale_unions` of them); the rate is then left out if the registered members outnumber the declared ones on the
+    whole, and otherwise counts each union at most at its declared total."""
 
     coverage: Decimal | None
     registered_in_declared: int
     declared_total: int
     declared_unions: int
+    stale_unions: int
+    coverage_flag: str
     accuracy: Decimal | None
     passing: int
     checked_at: datetime | None
@@ -113,13 +175,18 @@ class Rates:
     employers_100: int
 
 
-def rates_of(row: dict) -> Rates:
+def rates_of(row: dict, stale: Stale = NOTHING_STALE) -> Rates:
+    """The rates of a row of figures; `stale` (the subtree's declarations that are over) refines 入库率."""
     passing = row["members"] - row["failing"] if row["failing_checked_at"] else 0
+    registered, declared = row["registered_in_declared"], row["declared_total"]
+    over = stale.unions > 0 or registered > declared
     return Rates(
-        coverage=percent(row["registered_in_declared"], row["declared_total"]),
-        registered_in_declared=row["registered_in_declared"],
-        declared_total=row["declared_total"],
+        coverage=coverage_of(registered, declared, stale),
+        registered_in_declared=registered,
+        declared_total=declared,
         declared_unions=row["declared_unions"],
+        stale_unions=stale.unions,
+        coverage_flag=COVERAGE_STALE if over and declared else "",
         accuracy=percent(passing, row["members"]) if row["failing_checked_at"] else None,
         passing=passing,
         checked_at=row["failing_checked_at"],
@@ -439,8 +506,9 @@ RANKING_STOCK = {
 }
 
 
-def _ranking_value(key: str, stock: dict, flow: dict):
-    """The value a child is ranked by: exactly what its ChildRow shows (ChildRow.value)."""
+def _ranking_value(key: str, stock: dict, flow: dict, stale: Stale = NOTHING_STALE):
+    """The value a child is ranked by: exactly what its ChildRow shows (ChildRow.value). A child whose 入库率 is
+    flagged 实有会员数待更新 instead of a number ranks after those with one."""
     if key == "members":
         return stock["members"] - flow["later_members"]
     if key == "new_employment":
@@ -452,6 +520,8 @@ def _ranking_value(key: str, stock: dict, flow: dict):
     if key == "accuracy":
         return percent(stock["members"] - stock["failing"], stock["members"]) if stock["failing_checked_at"] else None
     part, whole = RANKING_STOCK[key][1:]
+    if key == "coverage":
+        return coverage_of(stock[part], stock[whole], stale)
     return percent(stock[part], stock[whole])
 
 
@@ -470,6 +540,7 @@ def ranked_children(
     ended = period.until(today) < month_end(today)
     moved_all = key in ("joined", "net_change") or (ended and key in ("members", "new_employment"))
     moved = _child_movements(org, period, today) if moved_all else {}
+    stale = stale_declarations_below(org)
     ranked = []
     for child_id, path, status, *values in children:
         stock = {
@@ -478,14 +549,16 @@ def ranked_children(
         }
         if status != OrgStatus.ACTIVE and not stock["members"]:
             continue
-        value = _ranking_value(key, stock, moved.get(child_id, NOTHING_MOVED))
+        value = _ranking_value(key, stock, moved.get(child_id, NOTHING_MOVED), stale.get(child_id, NOTHING_STALE))
         ranked.append((value is None, -(value or 0), path, child_id))
     ranked.sort()
     shown = [child_id for *_, child_id in (ranked if top is None else ranked[:top])]
-    return _child_rows_of(org, shown, period, today, moved if moved_all else None), len(ranked)
+    return _child_rows_of(org, shown, period, today, moved if moved_all else None, stale), len(ranked)
 
 
-def _child_rows_of(org: Organisation, ids: list, period: Period, today: date, moved: dict | None) -> list[ChildRow]:
+def _child_rows_of(
+    org: Organisation, ids: list, period: Period, today: date, moved: dict | None, stale: dict | None = None
+) -> list[ChildRow]:
     """Full rows for the children `ids`, in that order."""
     if not ids:
         return []
@@ -499,6 +572,8 @@ def _child_rows_of(org: Organisation, ids: list, period: Period, today: date, mo
     }
     if moved is None:
         moved = _child_movements(org, period, today, None if whole else ids)
+    if stale is None:
+        stale = stale_declarations_below(org)
     rows = []
     for child_id in ids:
         current = stock.get(child_id, CHILD_ZERO)
@@ -510,7 +585,7 @@ def _child_rows_of(org: Organisation, ids: list, period: Period, today: date, mo
                 joined=flow["period_joined"],
                 net_change=flow["period_net_members"],
                 new_employment=current["new_employment"] - flow["later_new_employment"],
-                rates=rates_of(current),
+                rates=rates_of(current, stale.get(child_id, NOTHING_STALE)),
             )
         )
     return rows
@@ -579,7 +654,7 @@ def dashboard(
         compared=year_earlier_until(period, today),
         status={"active": current[org.id]["active"], "reserved": current[org.id]["reserved"]},
         headline=headlines([org.id], period, today, current)[org.id],
-        rates=rates_of(current[org.id]),
+        rates=rates_of(current[org.id], stale_declarations(org)),
         trend=monthly_trend(org, period, today, current),
         breakdowns=breakdowns(org, today, current),
         children=children,
@@ -630,6 +705,8 @@ def founding_table(*, actor: Actor, org: Organisation) -> tuple[list, tuple]:
         if children and (child := child_by_prefix.get(path[:step])):
             unions[child] += 1
 
+    stale = stale_declarations_below(org) | {org.id: stale_declarations(org)}
+
     def row(target):
         figures = current[target.id]
         return (
@@ -637,7 +714,7 @@ def founding_table(*, actor: Actor, org: Organisation) -> tuple[list, tuple]:
             unions[target.id],
             figures["employers"],
             figures["employers_covered"],
-            rates_of(figures),
+            rates_of(figures, stale.get(target.id, NOTHING_STALE)),
         )
 
     return [row(c) for c in children], row(org)

@@ -13,12 +13,14 @@ from gonghui.common.actor import Actor
 from gonghui.orgs.models import GRASSROOTS_TYPES, Organisation, OrgStatus
 from gonghui.stats.periods import Period, year_period
 from gonghui.stats.selectors import (
+    Rates,
     counts_at,
     current_figures,
     movements,
     percent,
     rates_of,
     require_figures,
+    stale_declarations,
     year_earlier_until,
 )
 
@@ -58,6 +60,20 @@ def _rate(value: Decimal | None) -> str:
     return "—" if value is None else f"{value}%"
 
 
+def _coverage_sentence(rates: Rates) -> str:
+    if rates.coverage is None and rates.coverage_flag:
+        return f"会员实名制入库会员 {_n(rates.registered_in_declared)} 人，{rates.coverage_flag}"
+    return f"会员实名制入库率 {_rate(rates.coverage)}"
+
+
+def _coverage_note(rates: Rates) -> str:
+    if rates.coverage_flag and rates.stale_unions:
+        return f"当前数；{rates.stale_unions:,} 个工会入库会员多于实有会员数，{rates.coverage_flag}"
+    if rates.coverage_flag:
+        return f"当前数；{rates.coverage_flag}"
+    return "当前数"
+
+
 def annual_summary(*, actor: Actor, org: Organisation, year: int, today: date) -> AnnualSummary:
     require_figures(actor, org)
     period = year_period(year)
@@ -67,7 +83,7 @@ def annual_summary(*, actor: Actor, org: Organisation, year: int, today: date) -
     end = counts_at(ids, reached, today, current)[org.id]
     before = counts_at(ids, year_earlier_until(period, today).end, today, current)[org.id]
     moved = movements(ids, period.start, reached)[org.id]
-    rates = rates_of(current[org.id])
+    rates = rates_of(current[org.id], stale_declarations(org))
     unions = Organisation.objects.filter(
         path__startswith=org.path, org_type__in=GRASSROOTS_TYPES, status=OrgStatus.ACTIVE
     ).count()
@@ -89,7 +105,7 @@ def annual_summary(*, actor: Actor, org: Organisation, year: int, today: date) -
             "新增会员",
             moved["joined"],
             "人",
-            f"{in_year}新增会员 {_n(moved['joined'])} 人，截至{as_of}共有会员 {_n(end['members'])} 人",
+            f"{in_year}新增会员 {_n(moved['joined'])} 人",
         ),
         SummaryItem(
             "会员发展",
@@ -150,8 +166,8 @@ def annual_summary(*, actor: Actor, org: Organisation, year: int, today: date) -
             "入库率",
             rates.coverage,
             "%",
-            f"会员实名制入库率 {_rate(rates.coverage)}",
-            "当前数",
+            _coverage_sentence(rates),
+            _coverage_note(rates),
         ),
         SummaryItem(
             "会员实名制",
