@@ -52,6 +52,7 @@ from gonghui.members.services import (
     membership_reserve,
     membership_restore,
     membership_reveal,
+    person_reveal,
     person_update,
     transfer_accept,
     transfer_refuse,
@@ -157,6 +158,83 @@ def union_directory(request):
     require_actor(request)
     results = union_directory_search(query=request.GET.get("q", ""), limit=15)
     return TemplateResponse(request, "backoffice/members/_union_results.html", {"results": results})
+
+
+# ---------------------------------------------------------------- printable 入会登记表
+
+
+def _print_reveal(request, *, may_reveal: bool, reveal) -> tuple[str, str]:
+    """A POST on a print page asks for the full document number on the paper: the same rule, reason and audit event
+    as 查看完整号码 on the detail page. Returns (the number or "", the refusal message or "")."""
+    if request.method != "POST" or not may_reveal:
+        return "", ""
+    try:
+        return reveal(request.POST.get("reason", "")), ""
+    except DomainError as exc:
+        return "", exc.message
+
+
+def _registration_form(request, **context) -> TemplateResponse:
+    return TemplateResponse(request, "backoffice/members/registration_form.html", context)
+
+
+def member_print(request, membership_id: str):
+    """入会登记表 of a member, to print and sign. Numbers masked unless the role may unmask and states a reason."""
+    actor = require_actor(request)
+    actor.require(Perm.MEMBERS_VIEW)
+    membership = or_404(membership_get, actor=actor, membership_id=membership_id)
+    may_reveal = actor.can(Perm.MEMBERS_UNMASK) and membership.is_holding
+    number, refusal = _print_reveal(
+        request,
+        may_reveal=may_reveal,
+        reveal=lambda reason: membership_reveal(actor=actor, membership=membership, field="doc_number", reason=reason),
+    )
+    return _registration_form(
+        request,
+        person=membership.person,
+        show_profile=True,
+        doc_number=number or membership.person.doc_masked,
+        revealed=bool(number),
+        refusal=refusal,
+        may_reveal=may_reveal,
+        union=membership.org,
+        applied_on=None,
+        joined_on=membership.joined_on,
+        card_number=membership.card_number,
+        status_label=membership.get_status_display(),
+        back_url=reverse("admin:member_detail", args=[membership.id]),
+    )
+
+
+def join_application_print(request, application_id: str):
+    """入会登记表 of a join application: what the applicant declared, to print, sign and keep with the decision."""
+    actor = require_actor(request)
+    actor.require(Perm.MEMBERS_VIEW)
+    application = or_404(join_application_get, actor=actor, application_id=application_id)
+    person = application.person
+    show_profile = person_profile_in_scope(actor=actor, person=person, application=application)
+    may_reveal = actor.can(Perm.MEMBERS_UNMASK) and show_profile
+    number, refusal = _print_reveal(
+        request,
+        may_reveal=may_reveal,
+        reveal=lambda reason: person_reveal(actor=actor, person=person, field="doc_number", reason=reason),
+    )
+    membership = application.membership
+    return _registration_form(
+        request,
+        person=person,
+        show_profile=show_profile,
+        doc_number=number or person.doc_masked,
+        revealed=bool(number),
+        refusal=refusal,
+        may_reveal=may_reveal,
+        union=application.org,
+        applied_on=application.submitted_at,
+        joined_on=membership.joined_on if membership else None,
+        card_number=membership.card_number if membership else "",
+        status_label=application.get_status_display(),
+        back_url=reverse("admin:join_application_detail", args=[application.id]),
+    )
 
 
 # ---------------------------------------------------------------- enrolment and correction

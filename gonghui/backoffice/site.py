@@ -81,6 +81,16 @@ class BackOfficeSite(UnfoldAdminSite):
                 name="member_correct",
             ),
             path(
+                "registry/members/<str:membership_id>/print/",
+                self.admin_view(member_views.member_print),
+                name="member_print",
+            ),
+            path(
+                "registry/applications/<str:application_id>/print/",
+                self.admin_view(member_views.join_application_print),
+                name="join_application_print",
+            ),
+            path(
                 "registry/members/<str:membership_id>/card/",
                 self.admin_view(member_views.member_card),
                 name="member_card",
