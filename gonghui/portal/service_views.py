@@ -47,6 +47,10 @@ APPLY_FIELDS = {
 }
 
 
+# The satisfaction rating: value and the label a screen reader says (the star itself is decoration).
+RATING_STARS = tuple((str(n), f"{n}星") for n in range(1, 6))
+
+
 def _service_status(account) -> str:
     """Why a signed-in worker cannot apply yet ("" when they can)."""
     person = own_person(account=account)
@@ -84,6 +88,9 @@ def service_apply(request, account, kind: str):
             health=request.POST.get("consent_health") == "on",
             financial=request.POST.get("consent_financial") == "on",
         )
+        # A refused application comes back with the consents as ticked, like every other field.
+        values["consent_health"] = consent.health
+        values["consent_financial"] = consent.financial
         try:
             case = member_case_apply(account=account, kind=kind, data=values, consent=consent, ip=client_ip(request))
             return redirect("portal:service_case", case_id=case.id)
@@ -152,8 +159,12 @@ def _case_steps(case) -> list[dict]:
 def service_case(request, account, case_id: str):
     case = _own_or_404(own_case_get, account=account, case_id=case_id)
     errors: dict[str, str] = {}
+    rating_values = {"rating": "", "comment": ""}
     if request.method == "POST":
         action = request.POST.get("action", "")
+        if action == "rate":
+            # Kept for the form when the rating is refused (say, no star chosen): the comment is not lost.
+            rating_values = {"rating": request.POST.get("rating", ""), "comment": request.POST.get("comment", "")}
         try:
             if action == "withdraw":
                 member_case_withdraw(account=account, case_id=case.id, ip=client_ip(request))
@@ -189,6 +200,8 @@ def service_case(request, account, case_id: str):
         steps=_case_steps(case),
         attachments=list(case.attachments.all()),
         errors=errors,
+        rating_values=rating_values,
+        stars=RATING_STARS,
         can_withdraw=case.status in (CaseStatus.SUBMITTED, CaseStatus.ACCEPTED),
         can_rate=case.status == CaseStatus.CLOSED and case.rating is None,
         can_attach=case.is_open,

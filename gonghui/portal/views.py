@@ -31,6 +31,7 @@ from gonghui.members.models import (
     Education,
     EmploymentForm,
     HukouType,
+    MembershipSource,
     PoliticalStatus,
     Sex,
     SkillLevel,
@@ -48,6 +49,7 @@ from gonghui.members.selectors import (
     own_transfers,
     union_directory_get,
     union_directory_search,
+    union_search_match_count,
     unions_for_employer_search,
 )
 from gonghui.members.self_service import (
@@ -89,6 +91,8 @@ SERVICE_TILES = (
 )
 # Tiles the benefits module fills; shown as "opening soon" until it exists.
 COMING_TILES = ("普惠服务",)
+# A union search shows this many results, and says how many matched when there are more.
+UNION_SEARCH_SHOWN = 20
 
 
 def _page(request, template: str, **context):
@@ -117,7 +121,7 @@ def home(request):
         person=person,
         name_masked=mask_name(person.name) if person else "",
         holding=membership_holding(person) if person else None,
-        pending=[a for a in own_applications(account=account) if a.status == ApplicationStatus.PENDING],
+        pending=_pending_applications(account),
         service_tiles=SERVICE_TILES,
         coming_tiles=COMING_TILES,
     )
@@ -214,10 +218,38 @@ def bind(request, account):
 # ---------------------------------------------------------------- joining
 
 
-def _union_search(query: str, by: str):
-    if by == "employer":
-        return unions_for_employer_search(query=query)
-    return union_directory_search(query=query)
+def _union_search(query: str, by: str) -> tuple[list, int]:
+    """The first UNION_SEARCH_SHOWN matches and how many there are in all."""
+    search = unions_for_employer_search if by == "employer" else union_directory_search
+    results = search(query=query, limit=UNION_SEARCH_SHOWN)
+    if len(results) < UNION_SEARCH_SHOWN:
+        return results, len(results)
+    return results, union_search_match_count(query=query, by_employer=by == "employer")
+
+
+def _pending_applications(account) -> list:
+    return [a for a in own_applications(account=account) if a.status == ApplicationStatus.PENDING]
+
+
+def _join_status(account) -> dict:
+    """Where a signed-in worker stands before choosing a union: already a member (and of which union), or waiting
+    for an application (which union, since when), so that the join pages say so before a second form is filled."""
+    if account is None:
+        return {"holding": None, "pending": []}
+    person = own_person(account=account)
+    return {
+        "holding": membership_holding(person) if person else None,
+        "pending": _pending_applications(account),
+    }
+
+
+def _blocking_application(pending: list, union):
+    """The pending application that stops an online application to this union, as the registry's join rules do
+    (one pending online application at a time, and one at a time per union whatever its source); None if none."""
+    for item in pending:
+        if item.org_id == union.id or item.source == MembershipSource.ONLINE:
+            return item
+    return None
 
 
 def _results_only(request) -> bool:
@@ -229,9 +261,20 @@ def join_find(request):
     """找工会: by the union's name or code, or by the employer's name."""
     query = request.GET.get("q", "").strip()
     by = "employer" if request.GET.get("by") == "employer" else "union"
-    results = _union_search(query, by) if query else []
+    results, total = _union_search(query, by) if query else ([], 0)
     template = "portal/_union_results.html" if _results_only(request) else "portal/join_find.html"
-    return _page(request, template, q=query, by=by, results=results, searched=bool(query), purpose="join")
+    return _page(
+        request,
+        template,
+        q=query,
+        by=by,
+        results=results,
+        total=total,
+        shown=UNION_SEARCH_SHOWN,
+        searched=bool(query),
+        purpose="join",
+        **_join_status(current_account(request)),
+    )
 
 
 def _union_or_404(org_id: str):
@@ -251,6 +294,9 @@ def join_union(request, org_id: str):
     holding = membership_holding(person) if person else None
     if holding is not None:
         return _page(request, "portal/join_member_already.html", union=union, holding=holding)
+    blocking = _blocking_application(_pending_applications(account), union)
+    if blocking is not None:
+        return _page(request, "portal/join_pending.html", union=union, application=blocking)
     context = {"values": {"doc_type": "resident_id"}, "errors": {}}
     if request.method == "POST":
         context["values"] = request.POST
@@ -385,12 +431,13 @@ def _application_steps(item) -> list[dict]:
 def card(request, account):
     person = own_person(account=account)
     holding = membership_holding(person) if person else None
+    # The member's own card shows her full name (she is signed in as herself); the QR code and the API's check
+    # of it carry only the masked name.
     return _page(
         request,
         "portal/card.html",
         person=person,
         holding=holding,
-        name_masked=mask_name(person.name) if person else "",
         qr=card_qr_svg(holding) if holding else "",
         issued_at=card_issued_at(),
         refresh_seconds=60,
@@ -424,9 +471,20 @@ def transfer(request, account):
     holding = membership_holding(person) if person else None
     query = request.GET.get("q", "").strip()
     by = "employer" if request.GET.get("by") == "employer" else "union"
-    results = [u for u in _union_search(query, by) if holding is None or u.id != holding.org_id] if query else []
+    results, total = _union_search(query, by) if query else ([], 0)
+    if holding is not None and any(u.id == holding.org_id for u in results):
+        results = [u for u in results if u.id != holding.org_id]
+        total -= 1
     if _results_only(request) and query:
-        return _page(request, "portal/_union_results.html", results=results, searched=True, purpose="transfer")
+        return _page(
+            request,
+            "portal/_union_results.html",
+            results=results,
+            total=total,
+            shown=UNION_SEARCH_SHOWN,
+            searched=True,
+            purpose="transfer",
+        )
     return _page(
         request,
         "portal/transfer.html",
@@ -435,6 +493,8 @@ def transfer(request, account):
         q=query,
         by=by,
         results=results,
+        total=total,
+        shown=UNION_SEARCH_SHOWN,
         searched=bool(query),
         transfers=own_transfers(account=account),
         open_statuses=(TransferStatus.PENDING_RELEASE, TransferStatus.PENDING_ACCEPT),
