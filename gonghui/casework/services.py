@@ -49,6 +49,7 @@ from gonghui.casework.models import (
     ServiceCase,
     StudentGrant,
 )
+from gonghui.casework.notices import notice_case_overdue, notice_case_step
 from gonghui.common.actor import Actor
 from gonghui.common.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from gonghui.common.masking import mask_document_number, mask_name
@@ -364,6 +365,7 @@ def case_accept(*, actor: Actor, case: ServiceCase, note: str = "") -> ServiceCa
     case.save()
     _event(case, actor, "accept", "已受理", _note(note) or f"请在 {case.due_on:%Y-%m-%d} 前开始办理")
     _audit(actor, "case.accept", case)
+    notice_case_step(case)
     return case
 
 
@@ -380,6 +382,7 @@ def case_reject(*, actor: Actor, case: ServiceCase, reason: str) -> ServiceCase:
     case.save()
     _event(case, actor, "reject", "不予受理", reason)
     _audit(actor, "case.reject", case, {"reason": reason})
+    notice_case_step(case, reason)
     return case
 
 
@@ -402,6 +405,7 @@ def case_start(*, actor: Actor, case: ServiceCase, note: str = "", lawyer: str =
     case.save()
     _event(case, actor, "start", "办理中", _note(note) or f"办理期限 {case.due_on:%Y-%m-%d}")
     _audit(actor, "case.start", case)
+    notice_case_step(case)
     return case
 
 
@@ -425,6 +429,7 @@ def case_close(*, actor: Actor, case: ServiceCase, result: str, outcome: dict[st
     money = f"，发放 {granted} 元" if granted else ""
     _event(case, actor, "close", "已办结", f"{result.rstrip('。．.；;，, ')}{money}")
     _audit(actor, "case.close", case, {"amount_granted": str(granted) if granted is not None else ""})
+    notice_case_step(case, f"{result.rstrip('。．.；;，, ')}{money}")
     return case
 
 
@@ -527,7 +532,9 @@ def case_withdraw(*, actor: Actor, case: ServiceCase, reason: str) -> ServiceCas
     """A cadre records the withdrawal the applicant asked for in person or by phone, with what they said."""
     reason = clean_reason(reason, label="撤回说明")
     case = _lock_for_cadre(actor, case, expected=(CaseStatus.SUBMITTED, CaseStatus.ACCEPTED))
-    return _withdraw(actor, case, reason)
+    case = _withdraw(actor, case, reason)
+    notice_case_step(case, reason)  # recorded by the union: the applicant is told
+    return case
 
 
 def _withdraw(actor: Actor, case: ServiceCase, note: str) -> ServiceCase:
@@ -663,6 +670,7 @@ def cases_escalate_overdue(*, actor: Actor, today: date | None = None) -> int:
             f"已超过{case.get_status_display()}期限，上报{case.escalated_to.name}督办",
         )
         _audit(actor, "case.escalate", case, {"to": case.escalated_to.code, "due_on": case.due_on.isoformat()})
+        notice_case_overdue(case)
         count += 1
     return count
 
