@@ -992,9 +992,25 @@ def test_the_circle_of_a_town_on_foot_with_two_suggested_sites(demand, login):
         ["工地", "31.32100, 120.60100", "15", "1338 米"],
         ["快递点", "31.35000, 120.65000", "10", "6581 米"],
     ]
+    # Each suggested site is named by its district (the shipped outlines) and, where a known place of that
+    # district is near, by the 街道 of that place's town union; the coordinates follow in small print.
     assert table_rows(card(page, "gh-suggestions")) == [
-        ["1", "31.320832, 120.599528", "40", "2", "90.9%"],
-        ["2", "31.351303, 120.649416", "10", "1", "100.0%"],
+        [
+            "1",
+            '姑苏区双塔街道<br><span class="gh-muted">依据：最近的站点“竹辉妈妈驿站”（相距 1.3 公里）；'
+            "坐标 31.32083, 120.59953</span>",
+            "40",
+            "2",
+            "90.9%",
+        ],
+        [
+            "2",
+            '相城区<br><span class="gh-muted">2 公里内没有已登记所属街道（镇）的站点或企业，仅能确定区县；'
+            "坐标 31.35130, 120.64942</span>",
+            "10",
+            "1",
+            "100.0%",
+        ],
     ]
     data = json_script(page, "gh-coverage-data")
     assert data["bounds"] == [[30.75, 119.9], [32.05, 121.35]]
@@ -1006,9 +1022,10 @@ def test_the_circle_of_a_town_on_foot_with_two_suggested_sites(demand, login):
         {"name": "快递点", "lat": 31.35, "lng": 120.65, "workers": 10},
     ]
     assert data["suggestions"] == [
-        {"lat": 31.320832, "lng": 120.599528, "adds": 40},
-        {"lat": 31.351303, "lng": 120.649416, "adds": 10},
+        {"lat": 31.320832, "lng": 120.599528, "adds": 40, "place": "姑苏区双塔街道"},
+        {"lat": 31.351303, "lng": 120.649416, "adds": 10, "place": "相城区"},
     ]
+    assert data["districts"] == "/static/stations/districts.geojson"
     # The open stations near the cells (木渎驿站 lies 5 km beyond them; paused and withdrawn ones never count).
     assert data["stations"] == [
         {"name": "双塔驿站", "lat": 31.3027, "lng": 120.6},
@@ -1072,8 +1089,18 @@ def test_the_circle_of_an_org_out_of_scope_is_the_missing_page(demand, login, us
 def nearest_items(page: str) -> list[tuple[str, str, str, str, str]]:
     """(link, name, type · open, distance and times, address) of each station of the nearest list."""
     return re.findall(
-        r'<li><a href="([^"]*)">\s*<strong>([^<]*)</strong>\s*<small>([^<]*)</small>\s*<small>([^<]*)</small>\s*'
+        r'<li data-lat="[0-9.]+" data-lng="[0-9.]+"><a href="([^"]*)">'
+        r"\s*<strong>([^<]*)</strong>\s*<small>([^<]*)</small>\s*<small>([^<]*)</small>\s*"
         r"<small>([^<]*)</small>\s*</a></li>",
+        page,
+    )
+
+
+def nav_links(page: str) -> list[tuple[str, str]]:
+    """(href, text) of the station page's walking-direction links."""
+    return re.findall(
+        r'<li><a class="btn btn-ghost btn-block" href="([^"]*)" rel="noopener noreferrer" target="_blank">'
+        r"([^<]*)</a></li>",
         page,
     )
 
@@ -1096,6 +1123,7 @@ def test_the_map_counts_the_open_stations_and_carries_them_for_the_script(layout
             for s in sorted((layout.shuangta, layout.zhuhui, layout.mudu), key=lambda s: s.name)
         ],
         "detail": "/stations/00000000-0000-0000-0000-000000000000/",
+        "districts": "/static/stations/districts.geojson",
     }
     assert "离您最近的站点" not in page
 
@@ -1109,21 +1137,21 @@ def test_the_nearest_stations_in_distance_order_with_walking_and_riding_times(la
             detail(layout.shuangta),
             "双塔驿站",
             "户外劳动者服务站点 · 开放中",
-            "距离 300 米 · 步行约 5 分钟 · 骑行约 2 分钟",
+            "距离 300 米 · 步行约5分钟 · 骑行约2分钟",
             "苏州市姑苏区双塔街道1号",
         ),
         (
             detail(layout.zhuhui),
             "竹辉妈妈驿站",
             "妈妈驿站 · 开放中",
-            "距离 1.0 公里 · 步行约 16 分钟 · 骑行约 6 分钟",
+            "距离 1.0 公里 · 步行约16分钟 · 骑行约6分钟",
             "竹辉路8号",
         ),
         (
             detail(layout.mudu),
             "木渎驿站",
             "户外劳动者服务站点 · 现在不开放",
-            "距离 5.6 公里 · 步行约 87 分钟 · 骑行约 29 分钟",
+            "距离 5.6 公里 · 步行约1个半小时 · 骑行约29分钟",
             "木渎镇中山路",
         ),
     ]
@@ -1175,10 +1203,10 @@ def test_the_nearest_fragment_is_the_list_alone(layout):
         (
             "双塔驿站",
             "户外劳动者服务站点 · 开放中",
-            "距离 300 米 · 步行约 5 分钟 · 骑行约 2 分钟",
+            "距离 300 米 · 步行约5分钟 · 骑行约2分钟",
             "苏州市姑苏区双塔街道1号",
         ),
-        ("竹辉妈妈驿站", "妈妈驿站 · 开放中", "距离 1.0 公里 · 步行约 16 分钟 · 骑行约 6 分钟", "竹辉路8号"),
+        ("竹辉妈妈驿站", "妈妈驿站 · 开放中", "距离 1.0 公里 · 步行约16分钟 · 骑行约6分钟", "竹辉路8号"),
     ]
     assert '<p class="muted">距离为直线距离，步行、骑行时间按道路绕行估算，仅供参考。</p>' in page
     assert Client().get(reverse("portal:station_nearest")).content.strip() == b""
@@ -1198,10 +1226,30 @@ def test_a_station_page_shows_hours_holidays_facilities_navigation_and_distance(
     assert "<h1>竹辉妈妈驿站</h1>" in page
     assert '<p class="muted">妈妈驿站 · 竹辉社区工会管理 · <a href="/map/">返回地图</a></p>' in page
     assert '<p class="ok">现在开放</p>' in page
-    assert '<p class="muted">距离您 1.0 公里，步行约 16 分钟，骑行约 6 分钟。</p>' in page
-    assert "北纬 31.30900°，东经 120.60000°，WGS84" in page
-    geo = "geo:31.309000,120.600000?q=31.309000,120.600000(%E7%AB%B9%E8%BE%89%E5%A6%88%E5%A6%88%E9%A9%BF%E7%AB%99)"
-    assert f'<a class="btn btn-ghost btn-block" href="{geo}">用手机地图导航</a>' in page
+    assert '<p class="muted">距离您 1.0 公里，步行约16分钟，骑行约6分钟。</p>' in page
+    # Walking directions in the three Chinese web maps, to the station in GCJ-02 (31.309, 120.6 WGS84 is
+    # 31.306816, 120.604171 there) from the asked point (31.3, 120.6 → 31.297812, 120.604170); names URL-encoded.
+    assert nav_links(page) == [
+        (
+            "https://uri.amap.com/navigation?from=120.604170,31.297812,%E5%87%BA%E5%8F%91%E7%82%B9"
+            "&amp;to=120.604171,31.306816,%E7%AB%B9%E8%BE%89%E5%A6%88%E5%A6%88%E9%A9%BF%E7%AB%99"
+            "&amp;mode=walk&amp;coordinate=gaode&amp;callnative=1&amp;src=gonghui",
+            "用高德地图导航",
+        ),
+        (
+            "https://apis.map.qq.com/uri/v1/routeplan?type=walk&amp;from=%E5%87%BA%E5%8F%91%E7%82%B9"
+            "&amp;fromcoord=31.297812,120.604170&amp;to=%E7%AB%B9%E8%BE%89%E5%A6%88%E5%A6%88%E9%A9%BF%E7%AB%99"
+            "&amp;tocoord=31.306816,120.604171&amp;referer=gonghui",
+            "用腾讯地图导航",
+        ),
+        (
+            "https://api.map.baidu.com/direction?origin=latlng:31.297812,120.604170|name:%E5%87%BA%E5%8F%91%E7%82%B9"
+            "&amp;destination=latlng:31.306816,120.604171|name:%E7%AB%B9%E8%BE%89%E5%A6%88%E5%A6%88%E9%A9%BF%E7%AB%99"
+            "&amp;mode=walking&amp;coord_type=gcj02&amp;output=html&amp;src=webapp.gonghui.stations",
+            "用百度地图导航",
+        ),
+    ]
+    assert "geo:" not in page and "WGS84" not in page
     assert (
         '<dl class="kv"><dt>周一</dt><dd>08:00-20:00</dd><dt>周二</dt><dd>08:00-20:00</dd><dt>周三</dt>'
         "<dd>08:00-20:00</dd><dt>周四</dt><dd>08:00-20:00</dd><dt>周五</dt><dd>08:00-20:00</dd><dt>周六</dt>"

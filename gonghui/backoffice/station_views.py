@@ -3,6 +3,7 @@ organisation in scope with its map. Thin: build the actor, call the service or s
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.templatetags.static import static
 
 from gonghui.backoffice.base import or_404, render_page, report_domain_error, require_actor
 from gonghui.common.errors import DomainError
@@ -11,6 +12,7 @@ from gonghui.common.roles import Perm
 from gonghui.orgs.selectors import org_get_by_code, org_scope_root
 from gonghui.stations.coverage import MAX_SUGGESTIONS, SOURCES, coverage_analyse
 from gonghui.stations.imports import demand_points_import, stations_import
+from gonghui.stations.regions import OUTLINES_STATIC
 from gonghui.stations.selectors import open_stations_around
 from gonghui.stations.travel import MODES
 
@@ -88,8 +90,9 @@ def coverage_view(request):
         },
         "cells": [{"boundary": c.boundary, "demand": c.demand, "covered": c.covered} for c in result.layer],
         "uncovered": [{"name": p.name, "lat": p.lat, "lng": p.lng, "workers": p.workers} for p in result.uncovered],
-        "suggestions": [{"lat": s.lat, "lng": s.lng, "adds": s.adds} for s in result.suggestions],
+        "suggestions": [{"lat": s.lat, "lng": s.lng, "adds": s.adds, "place": s.place} for s in result.suggestions],
         "stations": stations,
+        "districts": static(OUTLINES_STATIC),
     }
     return render_page(
         request,

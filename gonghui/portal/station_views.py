@@ -2,11 +2,13 @@
 places. The nearest stations come from the phone's position or a point chosen on the map; without JavaScript the
 page still lists them for coordinates in the address."""
 
+import contextlib
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -19,6 +21,8 @@ from gonghui.portal.session import client_ip, current_account
 from gonghui.portal.views import _errors, _page
 from gonghui.stations.hours import holiday_text, is_open_at, week_table
 from gonghui.stations.models import Facility, StationKind, StationStatus
+from gonghui.stations.navigation import walking_links
+from gonghui.stations.regions import OUTLINES_STATIC
 from gonghui.stations.selectors import (
     public_stations,
     station_photo_public_get,
@@ -26,7 +30,7 @@ from gonghui.stations.selectors import (
     stations_nearest,
 )
 from gonghui.stations.services import station_rate
-from gonghui.stations.travel import RIDE, WALK, distance_text
+from gonghui.stations.travel import RIDE, WALK, distance_text, duration_text
 
 
 def _filters(request) -> dict:
@@ -76,6 +80,7 @@ def station_map(request):
             for s in stations
         ],
         "detail": reverse("portal:station_detail", args=["00000000-0000-0000-0000-000000000000"]),
+        "districts": static(OUTLINES_STATIC),
     }
     return _page(
         request,
@@ -98,31 +103,33 @@ def station_nearest(request):
     return _page(request, "portal/_station_nearest.html", nearest=nearest, error=error, filters=filters)
 
 
+def _detail_context(request, station) -> dict:
+    """The station page's figures: distance and travel times from the asked point (when the address carries a
+    valid one), and the walking directions in the phone's map (from that point too)."""
+    origin = None
+    if request.GET.get("lat") and request.GET.get("lng"):
+        with contextlib.suppress(ValidationFailed):  # an unusable point: the page then shows no distance
+            origin = clean_coordinates(request.GET["lat"], request.GET["lng"])
+    distance = distance_m(*origin, station.lat, station.lng) if origin else None
+    return {
+        "station": station,
+        "open_now": station.status == StationStatus.OPEN and is_open_at(station, timezone.localtime()),
+        "week": week_table(station),
+        "holidays": holiday_text(station),
+        "distance": distance_text(distance) if distance is not None else None,
+        "walk_time": duration_text(WALK.minutes(distance)) if distance is not None else None,
+        "ride_time": duration_text(RIDE.minutes(distance)) if distance is not None else None,
+        "nav_links": walking_links(name=station.name, lat=station.lat, lng=station.lng, origin=origin),
+    }
+
+
 def station_detail(request, station_id: str):
     try:
         station = station_public_get(station_id)
     except NotFound:
         raise Http404 from None
-    now = timezone.localtime()
-    distance = None
-    if request.GET.get("lat") and request.GET.get("lng"):
-        try:
-            lat, lng = clean_coordinates(request.GET["lat"], request.GET["lng"])
-            distance = distance_m(lat, lng, station.lat, station.lng)
-        except ValidationFailed:
-            pass  # the page then shows no distance
-    return _page(
-        request,
-        "portal/station_detail.html",
-        station=station,
-        open_now=station.status == StationStatus.OPEN and is_open_at(station, now),
-        week=week_table(station),
-        holidays=holiday_text(station),
-        distance=distance_text(distance) if distance is not None else None,
-        walk_minutes=WALK.minutes(distance) if distance is not None else None,
-        ride_minutes=RIDE.minutes(distance) if distance is not None else None,
-        rated=request.GET.get("rated") == "1",
-    )
+    rated = request.GET.get("rated") == "1"
+    return _page(request, "portal/station_detail.html", **_detail_context(request, station), rated=rated)
 
 
 @require_POST
@@ -148,15 +155,7 @@ def station_rate_view(request, station_id: str):
         )
     except (DomainError, ValueError) as exc:
         errors = _errors(exc) if isinstance(exc, DomainError) else {"stars": "请选择 1 到 5 颗星"}
-        return _page(
-            request,
-            "portal/station_detail.html",
-            station=station,
-            open_now=is_open_at(station, timezone.localtime()),
-            week=week_table(station),
-            holidays=holiday_text(station),
-            errors=errors,
-        )
+        return _page(request, "portal/station_detail.html", **_detail_context(request, station), errors=errors)
     return redirect(f"{reverse('portal:station_detail', args=[station.id])}?rated=1")
 
 

@@ -20,7 +20,7 @@ All distances are on a flat projection around the region's centre (geo.FlatProje
 """
 
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 import h3
@@ -33,6 +33,7 @@ from gonghui.common.geo import FlatProjection, region_bounds
 from gonghui.common.roles import Perm
 from gonghui.orgs.models import Employer, Organisation
 from gonghui.stations.models import DemandPoint, Station, StationStatus
+from gonghui.stations.places import places_for
 from gonghui.stations.travel import CIRCLE_MINUTES, MODES
 
 SOURCES = {"points": "导入的需求点", "employers": "企业（按职工人数）", "grid": "六边形网格（按面积）"}
@@ -68,6 +69,8 @@ class Suggestion:
     adds: int  # demand this site would add to the covered
     adds_points: int
     share_after: Decimal  # the covered share with this and the sites before it
+    place: str = ""  # 区县 and 街道/镇 (places.py), never bare coordinates
+    place_basis: str = ""  # what the place name rests on
 
 
 @dataclass(frozen=True)
@@ -214,7 +217,7 @@ def coverage_analyse(
         demand_covered=int(demand.weight[covered].sum()),
     )
     result.uncovered = _uncovered(demand, covered, nearest)
-    result.suggestions = _suggest(demand, demand_xy, covered, flat, reach, suggestions, result)
+    result.suggestions = _named(_suggest(demand, demand_xy, covered, flat, reach, suggestions, result), org)
     result.layer = _layer(demand, covered)
     return result
 
@@ -273,6 +276,11 @@ def _suggest(demand, demand_xy, covered, flat, reach, wanted, result) -> list[Su
             )
         )
     return suggestions
+
+
+def _named(suggestions: list[Suggestion], org: Organisation) -> list[Suggestion]:
+    places = places_for([(s.lat, s.lng) for s in suggestions], org=org)
+    return [replace(s, place=p.name, place_basis=p.basis) for s, p in zip(suggestions, places, strict=True)]
 
 
 def _layer(demand: Demand, covered: np.ndarray) -> list[LayerCell]:

@@ -21,7 +21,7 @@ from gonghui.common.geo import box_around, clean_coordinates, distance_m
 from gonghui.common.roles import Perm
 from gonghui.stations.hours import is_open_at
 from gonghui.stations.models import Facility, Station, StationKind, StationPhoto, StationStatus
-from gonghui.stations.travel import RIDE, WALK, distance_text
+from gonghui.stations.travel import RIDE, WALK, distance_text, duration_text
 
 FIRST_RADIUS_M = 2_000
 MAX_RADIUS_M = 200_000  # beyond any city region: the search then holds every station
@@ -39,6 +39,14 @@ class Nearby:
     @property
     def distance_text(self) -> str:
         return distance_text(self.distance_m)
+
+    @property
+    def walk_text(self) -> str:
+        return duration_text(self.walk_minutes)
+
+    @property
+    def ride_text(self) -> str:
+        return duration_text(self.ride_minutes)
 
 
 def _open_stations(kind: str | None, facility: str | None):

@@ -36,3 +36,16 @@ MODES = {WALK.key: WALK, RIDE.key: RIDE}
 def distance_text(metres: float) -> str:
     """'850 米' below a kilometre, '2.4 公里' above."""
     return f"{metres:.0f} 米" if round(metres) < 1000 else f"{metres / 1000:.1f} 公里"
+
+
+def duration_text(minutes: int) -> str:
+    """A travel time as a person says it: '约25分钟' under an hour; from one hour to under ten, to the nearest half
+    hour ('约1小时', '约1个半小时', '约2小时': a walk of 121 minutes is about two hours, and minutes would be false
+    precision on a straight-line model); from ten hours on, whole hours. Halves round up (75 minutes is 约1个半小时)."""
+    if minutes < 60:
+        return f"约{minutes}分钟"
+    if minutes < 600:
+        halves = (minutes + 15) // 30  # half hours, rounded half up
+        hours, half = divmod(halves, 2)
+        return f"约{hours}个半小时" if half else f"约{hours}小时"
+    return f"约{(minutes + 30) // 60}小时"

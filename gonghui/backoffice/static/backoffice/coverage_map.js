@@ -1,4 +1,4 @@
-// The 15-minute circle's map: hexagons shaded (and outlined) by their uncovered demand, open stations as dots,
+// The 15-minute circle's map: the region's district outlines, hexagons shaded (and outlined) by their uncovered demand, open stations as dots,
 // suggested sites as numbered markers. Tiles only when a tile URL is configured; otherwise a plain background.
 // Station names are typed by cadres of any district: they reach the page only as text (a text node), never as HTML.
 (function () {
@@ -36,13 +36,17 @@
     });
     data.suggestions.forEach(function (s, i) {
       var icon = L.divIcon({ className: "gh-suggestion", html: text(String(i + 1)), iconSize: [24, 24] });
-      layers.push(L.marker([s.lat, s.lng], { icon: icon, title: "建议站点 " + (i + 1) + "：新增覆盖 " + s.adds }).addTo(map));
+      var title = "建议站点 " + (i + 1) + (s.place ? "（" + s.place + "）" : "") + "：新增覆盖 " + s.adds;
+      layers.push(L.marker([s.lat, s.lng], { icon: icon, title: title }).addTo(map));
     });
+    // The view holds every result: the demand cells and the suggested sites, with room for the markers at the edge
+    // and no closer than street scale when the result is a single cell.
     if (layers.length) {
-      map.fitBounds(L.featureGroup(layers).getBounds().pad(0.05));
+      map.fitBounds(L.featureGroup(layers).getBounds(), { padding: [24, 24], maxZoom: 15 });
     } else {
       map.fitBounds(data.bounds);
     }
+    GhDistricts.draw(map, data.districts);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
