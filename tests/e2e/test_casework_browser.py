@@ -215,7 +215,7 @@ def test_member_applies_for_hardship_aid_cadre_closes_it_member_rates_it(
     expect(page.get_by_role("button", name="上传", exact=True)).to_have_count(0)  # evidence closes with the case
     assert_fits_phone(page)
     shot(page, "service-closed")
-    page.get_by_label("5星", exact=True).check()
+    page.get_by_role("radio", name="5星", exact=True).check()
     page.get_by_label("评价意见（选填）").fill(COMMENT)
     page.get_by_role("button", name="提交评价").tap()
     page.wait_for_url(f"{base}{reverse('portal:service_case', args=[case.id])}")
