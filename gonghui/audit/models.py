@@ -1,5 +1,7 @@
 from django.db import models
+from django.utils import timezone
 
+from gonghui.audit.labels import action_label
 from gonghui.common.ids import new_public_id
 
 
@@ -57,7 +59,9 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"
+        # The product's time (Asia/Shanghai), as on every page: near midnight UTC is already the next day there.
+        at = timezone.localtime(self.at) if self.at else None
+        return f"{at:%Y-%m-%d %H:%M:%S} {self.actor_label} {action_label(self.action)}" if at else self.action
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
