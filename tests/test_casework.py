@@ -160,7 +160,7 @@ PLAIN_OUTCOMES = {
     "insurance": {"payable": False},
     "student": {"granted": False},
 }
-GRANT_MONEY = {"granted": True, "tier": "deep", "aid_form": "money", "amount": "2000", "aid_description": "困难帮扶金"}
+GRANT_MONEY = {"granted": True, "tier": "relative", "aid_form": "money", "amount": "2000", "aid_description": "困难帮扶金"}
 
 # Who handles a case at each union (the cadre of that union, or the nearest one above it).
 HANDLER = {
@@ -1317,7 +1317,7 @@ class TestStudentAid:
 # ================================================================ 8. 困难职工档案
 
 
-def household(size="3", income="35000", causes=("illness",), tier="deep") -> dict:
+def household(size="3", income="35000", causes=("illness",), tier="relative") -> dict:
     return {"tier": tier, "causes": list(causes), "household_size": size, "household_income": income}
 
 
@@ -1368,7 +1368,7 @@ class TestHardshipFile:
         case = advance(case, actors, "closed", outcome=GRANT_MONEY)
 
         file = HardshipFile.objects.get(person=member.person)
-        assert (file.org.code, file.status, file.tier) == (E12, "active", "deep")
+        assert (file.org.code, file.status, file.tier) == (E12, "active", "relative")
         assert file.causes == ["illness", "disability"]
         assert (file.household_size, file.household_income, file.income_per_head) == (
             3,
@@ -1390,7 +1390,7 @@ class TestHardshipFile:
             False,
             case.id,
         )
-        assert last_audit("hardship.establish").details == {"tier": "deep", "returned": False}
+        assert last_audit("hardship.establish").details == {"tier": "relative", "returned": False}
         assert last_audit("hardship.aid").details == {"form": "money", "amount": "2000.00", "in_transition": False}
 
         # A second granted application adds to the same file and refreshes its figures; goods are not money paid.
@@ -1402,7 +1402,7 @@ class TestHardshipFile:
         assert HardshipFile.objects.count() == 1
         file = fresh(file)
         assert (file.tier, file.causes, file.household_size, file.income_per_head) == (
-            "deep",
+            "relative",
             ["unemployment"],
             4,
             Decimal("500.00"),

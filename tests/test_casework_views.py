@@ -1639,7 +1639,7 @@ def figures_data(tree, actors, people, enrolment):
     )
     wz_case = enter(wz, mwz, CaseKind.HARDSHIP, hardship_data())
     advance(
-        wz, wz_case, "closed", granted="on", tier="deep", aid_form="money", amount="999", aid_description="生活救助金"
+        wz, wz_case, "closed", granted="on", tier="relative", aid_form="money", amount="999", aid_description="生活救助金"
     )
 
 

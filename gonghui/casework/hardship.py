@@ -12,16 +12,20 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gonghui.audit.services import audit_record
-from gonghui.casework.kinds import clean_choice, clean_int, clean_money, clean_text
+from gonghui.casework.approval import approval_reasons, approver_for, request_approval
+from gonghui.casework.kinds import clean_choice, clean_date, clean_int, clean_money, clean_text
 from gonghui.casework.models import (
     OPEN_FILE_STATUSES,
+    AidApproval,
     AidForm,
+    ApprovalSubject,
     HardshipAid,
     HardshipCause,
     HardshipFile,
     HardshipFileStatus,
     HardshipTier,
     HouseholdMember,
+    PaymentMethod,
     ServiceCase,
 )
 from gonghui.common.actor import Actor
@@ -111,7 +115,13 @@ def _household_figures(data: dict) -> tuple[int, Decimal]:
 
 
 def _create_file(
-    *, actor: Actor, membership: Membership, data: dict, today: date, case: ServiceCase | None
+    *,
+    actor: Actor,
+    membership: Membership,
+    data: dict,
+    today: date,
+    case: ServiceCase | None,
+    status: str = HardshipFileStatus.ACTIVE,
 ) -> HardshipFile:
     tier = clean_choice(data, "tier", "困难类别", HardshipTier)
     causes = _clean_causes(data.get("causes"))
@@ -124,7 +134,7 @@ def _create_file(
     file = HardshipFile(
         person=person,
         org=membership.org,
-        status=HardshipFileStatus.ACTIVE,
+        status=status,
         tier=tier,
         causes=causes,
         household_size=size,
@@ -157,7 +167,28 @@ def hardship_file_establish(*, actor: Actor, membership: Membership, data: dict)
         raise NotFound()
     if membership.status not in HOLDING_STATUSES:
         raise DomainError("只能为在册会员建立困难职工档案")
-    return _create_file(actor=actor, membership=membership, data=data, today=timezone.localdate(), case=None)
+    today = timezone.localdate()
+    tier = clean_choice(data, "tier", "困难类别", HardshipTier)
+    reasons = approval_reasons(tier=tier, amount=None, filing=True)
+    approver = approver_for(membership.org) if reasons else None
+    if approver is None:
+        return _create_file(actor=actor, membership=membership, data=data, today=today, case=None)
+    # The standard says this filing needs the parent union: the file waits in 待上级审批.
+    file = _create_file(
+        actor=actor, membership=membership, data=data, today=today, case=None, status=HardshipFileStatus.PENDING
+    )
+    request_approval(
+        actor,
+        subject=ApprovalSubject.FILE,
+        person=file.person,
+        org=file.org,
+        approver=approver,
+        reasons=reasons,
+        tier=tier,
+        today=today,
+        file=file,
+    )
+    return file
 
 
 def file_for_case(actor: Actor, case: ServiceCase, *, tier: str, today: date) -> HardshipFile:
@@ -200,6 +231,10 @@ def aid_record(
 ) -> HardshipAid:
     """Aid is given to a file that is open, or within its transition period after exit; never after."""
     in_transition = False
+    if file.status == HardshipFileStatus.PENDING:
+        raise DomainError("该档案正待上级工会审批，批准后才能发放帮扶")
+    if file.status == HardshipFileStatus.REFUSED:
+        raise DomainError("该档案未获上级工会批准，不能发放帮扶")
     if file.status == HardshipFileStatus.EXITED:
         raise DomainError("该档案已解困脱困，过渡期已结束，不能再发放帮扶")
     if file.status == HardshipFileStatus.TRANSITION:
@@ -227,7 +262,79 @@ def hardship_aid_grant(*, actor: Actor, file: HardshipFile, data: dict) -> Hards
     form = clean_choice(data, "form", "帮扶形式", AidForm)
     amount = aid_amount(data, "amount", form)
     description = clean_text(data, "description", "帮扶内容", max_length=300)
-    return aid_record(actor, file, form=form, amount=amount, description=description, on=timezone.localdate())
+    today = timezone.localdate()
+    aid = aid_record(actor, file, form=form, amount=amount, description=description, on=today)
+    reasons = approval_reasons(tier=file.tier, amount=amount, filing=False)
+    approver = approver_for(file.org) if reasons else None
+    if approver is not None:  # above the standard's limit: the grant waits for the parent union
+        aid.approval = AidApproval.PENDING
+        aid.save(update_fields=["approval"])
+        request_approval(
+            actor,
+            subject=ApprovalSubject.AID,
+            person=file.person,
+            org=file.org,
+            approver=approver,
+            reasons=reasons,
+            tier=file.tier,
+            form=form,
+            amount=amount,
+            today=today,
+            file=file,
+            aid=aid,
+        )
+    return aid
+
+
+@transaction.atomic
+def hardship_aid_pay(*, actor: Actor, aid: HardshipAid, data: dict) -> HardshipAid:
+    """发放签收 of a grant in money: who received it, when and how, the amount (exactly the amount granted), the
+    signer and the receipt number. Once: a paid grant is never paid again; a grant waiting for or refused by the
+    parent union is not paid."""
+    actor.require(Perm.CASES_MANAGE)
+    if not actor.covers_path(aid.file.org.path):
+        raise NotFound()
+    aid = (
+        HardshipAid.objects.select_for_update(of=("self",))
+        .select_related("file", "file__person", "file__org")
+        .get(pk=aid.pk)
+    )
+    if aid.form != AidForm.MONEY:
+        raise DomainError("只有资金帮扶需要登记发放签收")
+    if aid.paid_on is not None:
+        raise DomainError(
+            f"该笔帮扶已于 {aid.paid_on:%Y-%m-%d} 发放签收（收据编号 {aid.receipt_no}），不能重复发放", code="paid"
+        )
+    if aid.approval == AidApproval.PENDING:
+        raise DomainError("该笔帮扶正待上级工会审批，批准后才能发放")
+    if aid.approval == AidApproval.REFUSED:
+        raise DomainError("该笔帮扶未获上级工会批准，不能发放")
+    method = clean_choice(data, "paid_method", "发放方式", PaymentMethod)
+    amount = clean_money(data, "paid_amount", "实发金额", positive=True)
+    if amount != aid.amount:
+        raise ValidationFailed({"paid_amount": f"实发金额应与核定的帮扶金额 {aid.amount} 元一致"})
+    paid_on = clean_date(data, "paid_on", "发放日期")
+    today = timezone.localdate()
+    if paid_on > today:
+        raise ValidationFailed({"paid_on": "发放日期不能晚于今天"})
+    if paid_on < aid.granted_on:
+        raise ValidationFailed({"paid_on": f"发放日期不能早于核定日期 {aid.granted_on:%Y-%m-%d}"})
+    aid.paid_method = method
+    aid.paid_amount = amount
+    aid.paid_on = paid_on
+    aid.receiver = clean_text(data, "receiver", "领款人", max_length=50)
+    aid.signer = clean_text(data, "signer", "签收人", max_length=50)
+    aid.receipt_no = clean_text(data, "receipt_no", "收据编号", max_length=40)
+    aid.paid_recorded_by = actor.label[:150]
+    aid.paid_recorded_at = timezone.now()
+    aid.save()
+    _audit(
+        actor,
+        "hardship.pay",
+        aid.file,
+        {"aid": str(aid.id), "amount": str(amount), "method": method, "receipt_no": aid.receipt_no},
+    )
+    return aid
 
 
 @transaction.atomic

@@ -8,12 +8,17 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from gonghui.casework.models import CaseKind, CaseStatus, DisputeCategory, HardshipCause
+from gonghui.casework.models import CaseKind, CaseStatus, DisputeCategory, HardshipCause, HardshipTier
 from gonghui.common.errors import ValidationFailed
 
 # Working days allowed in each open step (受理 after 申请, 开始办理 after 受理, 办结 after 开始办理).
 STEP_WORKING_DAYS: dict[str, dict[str, int]] = {
-    CaseKind.HARDSHIP: {CaseStatus.SUBMITTED: 5, CaseStatus.ACCEPTED: 3, CaseStatus.IN_PROGRESS: 15},
+    CaseKind.HARDSHIP: {
+        CaseStatus.SUBMITTED: 5,
+        CaseStatus.ACCEPTED: 3,
+        CaseStatus.IN_PROGRESS: 15,
+        CaseStatus.PENDING_APPROVAL: 5,
+    },
     CaseKind.LEGAL: {CaseStatus.SUBMITTED: 3, CaseStatus.ACCEPTED: 2, CaseStatus.IN_PROGRESS: 30},
     CaseKind.INSURANCE: {CaseStatus.SUBMITTED: 5, CaseStatus.ACCEPTED: 2, CaseStatus.IN_PROGRESS: 10},
     CaseKind.STUDENT: {CaseStatus.SUBMITTED: 5, CaseStatus.ACCEPTED: 3, CaseStatus.IN_PROGRESS: 15},
@@ -26,6 +31,17 @@ HARDSHIP_HIGHER_LEVEL_AMOUNT = Decimal("5000")
 MAX_AMOUNT = Decimal("1000000")
 SUMMARY_MAX = 1000
 HEALTH_CAUSES = frozenset({HardshipCause.ILLNESS, HardshipCause.DISABILITY})
+
+# 上级审批 of hardship filings and grants: working days the parent union has to decide (the case's own step for an
+# application, the request's deadline for a file or a grant outside one).
+APPROVAL_WORKING_DAYS = 5
+# The standard a fresh installation starts from (tier: 建档需上级审批, 单笔帮扶审批限额); the city federation keeps its
+# own in the HardshipAidRule table (loaded with these by a data migration), and a tier without a row uses these.
+HARDSHIP_APPROVAL_DEFAULTS: dict[str, tuple[bool, Decimal]] = {
+    HardshipTier.DEEP: (True, Decimal("2000.00")),
+    HardshipTier.RELATIVE: (False, Decimal("2000.00")),
+    HardshipTier.ACCIDENTAL: (False, Decimal("3000.00")),
+}
 
 
 @dataclass(frozen=True)

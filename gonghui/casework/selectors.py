@@ -16,6 +16,7 @@ from django.utils import timezone
 from gonghui.casework.models import (
     OPEN_CASE_STATUSES,
     OPEN_FILE_STATUSES,
+    AidApproval,
     AidForm,
     CallbackStatus,
     CareCampaign,
@@ -262,6 +263,7 @@ def _money_and_people(figures: KindFigures, org: Organisation, start: date, end:
     path = org.path
     if figures.kind == CaseKind.HARDSHIP:
         aid = HardshipAid.objects.filter(file__org__path__startswith=path, granted_on__gte=start, granted_on__lte=end)
+        aid = aid.exclude(approval__in=[AidApproval.PENDING, AidApproval.REFUSED])  # granted means decided
         totals = aid.aggregate(
             money=Sum("amount", filter=Q(form=AidForm.MONEY)),
             goods=Sum("amount", filter=Q(form=AidForm.GOODS)),

@@ -30,6 +30,7 @@ from gonghui.casework.kinds import (
 from gonghui.casework.models import (
     OPEN_CASE_STATUSES,
     OPEN_FILE_STATUSES,
+    AidApproval,
     AidForm,
     CallbackResult,
     CallbackStatus,
@@ -418,7 +419,26 @@ def case_close(*, actor: Actor, case: ServiceCase, result: str, outcome: dict[st
     case = _lock_for_cadre(actor, case, expected=(CaseStatus.IN_PROGRESS,))
     today = timezone.localdate()
     outcome = outcome or {}
+    if case.kind == CaseKind.HARDSHIP:
+        from gonghui.casework.approval import case_close_needs_approval
+
+        approval = case_close_needs_approval(actor, case, result, outcome, today)
+        if approval is not None:
+            # Aid above the city's standard: the case waits for the parent union, nothing is granted yet.
+            _note_lateness(case, today)
+            case.handled_by = actor.label[:150]
+            _enter_step(case, CaseStatus.PENDING_APPROVAL, today)
+            case.due_on = approval.due_on
+            case.save()
+            reasons = "；".join(approval.reasons)
+            _event(case, actor, "approval_request", "报上级审批", f"{reasons}，报{approval.approver.name}审批")
+            _audit(actor, "case.approval_request", case, {"approver": approval.approver.code})
+            return case
     granted = CLOSERS[case.kind](actor, case, outcome, today)
+    return _finish_close(actor, case, result, granted, today)
+
+
+def _finish_close(actor: Actor, case: ServiceCase, result: str, granted: Decimal | None, today: date) -> ServiceCase:
     _note_lateness(case, today)
     case.amount_granted = granted
     case.result = result
@@ -437,7 +457,7 @@ def _is_yes(value: Any) -> bool:
     return value in (True, "1", "true", "on", "yes")
 
 
-def _close_hardship(actor: Actor, case: ServiceCase, outcome: dict, today: date) -> Decimal | None:
+def _close_hardship(actor: Actor, case: ServiceCase, outcome: dict, today: date, *, approval=None) -> Decimal | None:
     from gonghui.casework.hardship import aid_amount, aid_record, file_for_case
 
     if not _is_yes(outcome.get("granted")):
@@ -446,8 +466,48 @@ def _close_hardship(actor: Actor, case: ServiceCase, outcome: dict, today: date)
     amount = aid_amount(outcome, "amount", form)
     description = clean_text(outcome, "aid_description", "帮扶内容", max_length=300)
     file = file_for_case(actor, case, tier=outcome.get("tier", ""), today=today)
-    aid_record(actor, file, form=form, amount=amount, description=description, on=today, case=case)
+    aid = aid_record(actor, file, form=form, amount=amount, description=description, on=today, case=case)
+    if approval is not None:  # granted on the parent union's approval, by the union that handled the case
+        aid.approval, aid.granted_by = AidApproval.APPROVED, approval.requested_by
+        aid.save(update_fields=["approval", "granted_by"])
+        approval.file = file
+        approval.save(update_fields=["file"])
     return amount if form == AidForm.MONEY else Decimal("0.00")
+
+
+def approved_case_close(*, actor: Actor, approval) -> ServiceCase:
+    """The parent union approved a hardship case's proposed 办结 (called by `hardship_approval_approve`, inside its
+    transaction): the proposal is carried out as the handling union wrote it."""
+    case = (
+        ServiceCase.objects.select_for_update(of=("self",))
+        .select_related("person", "org", "home_org")
+        .get(pk=approval.case_id)
+    )
+    if case.status != CaseStatus.PENDING_APPROVAL:
+        raise CaseMovedOn(f"该申请当前为“{case.get_status_display()}”，不能进行此操作")
+    today = timezone.localdate()
+    _event(case, actor, "approve", "上级已批准", approval.decision_note or f"{approval.approver.name}批准")
+    _audit(actor, "case.approval_approve", case, {"approver": approval.approver.code})
+    granted = _close_hardship(actor, case, approval.proposal["outcome"], today, approval=approval)
+    return _finish_close(actor, case, approval.proposal["result"], granted, today)
+
+
+def refused_case_return(*, actor: Actor, approval) -> ServiceCase:
+    """The parent union refused: the case is back in 办理中 with a new deadline, the reason on its timeline."""
+    case = (
+        ServiceCase.objects.select_for_update(of=("self",))
+        .select_related("person", "org", "home_org")
+        .get(pk=approval.case_id)
+    )
+    if case.status != CaseStatus.PENDING_APPROVAL:
+        raise CaseMovedOn(f"该申请当前为“{case.get_status_display()}”，不能进行此操作")
+    today = timezone.localdate()
+    _note_lateness(case, today)
+    _enter_step(case, CaseStatus.IN_PROGRESS, today)
+    case.save()
+    _event(case, actor, "approval_refuse", "上级不予批准", approval.decision_note)
+    _audit(actor, "case.approval_refuse", case, {"approver": approval.approver.code})
+    return case
 
 
 def _close_legal(actor: Actor, case: ServiceCase, outcome: dict, today: date) -> Decimal | None:
@@ -657,10 +717,13 @@ def cases_escalate_overdue(*, actor: Actor, today: date | None = None) -> int:
     now = timezone.now()
     count = 0
     for case in overdue:
-        parent = Organisation.objects.filter(path=case.org.path[:-STEPLEN]).first() if case.org.depth > 1 else None
+        org = case.org
+        if case.status == CaseStatus.PENDING_APPROVAL:  # late in approving: the approving union's parent supervises
+            org = case.approvals.get(status="pending").approver
+        parent = Organisation.objects.filter(path=org.path[:-STEPLEN]).first() if org.depth > 1 else None
         case.was_overdue = True
         case.escalated_at = now
-        case.escalated_to = parent or case.org
+        case.escalated_to = parent or org
         case.save(update_fields=["was_overdue", "escalated_at", "escalated_to"])
         _event(
             case,
