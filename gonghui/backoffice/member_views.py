@@ -15,7 +15,7 @@ from gonghui.backoffice.base import last_page, or_404, render_page, report_domai
 from gonghui.common.errors import DomainError, NotFound
 from gonghui.common.roles import Perm
 from gonghui.members.cards import CARD_TOKEN_SECONDS, card_qr_svg
-from gonghui.members.documents import DOC_TYPE_LABELS
+from gonghui.members.documents import DOC_TYPE_LABELS, DOC_TYPES_WITH_BIRTH_DATE
 from gonghui.members.member_accounts import member_account_of, member_account_unbind
 from gonghui.members.models import (
     ETHNICITIES,
@@ -328,6 +328,11 @@ def member_correct(request, membership_id: str):
     form.fields["doc_number"].required = False
     form.fields["doc_number"].help_text = f"当前 {person.doc_masked}；不更正请留空"
     form.fields["phone"].help_text = f"当前 {person.phone_masked or '未登记'}；不更正请留空"
+    if person.doc_type in DOC_TYPES_WITH_BIRTH_DATE:
+        # Read from the document number: shown, not offered (the service would keep the number's values anyway).
+        for name in ("birth_date", "sex"):
+            form.fields[name].disabled = True
+            form.fields[name].help_text = "由证件号码确定；如有误请更正证件号码"
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         changes = {name: data.get(name) for name in PERSON_FIELDS if name not in ("doc_number", "phone", "doc_type")}

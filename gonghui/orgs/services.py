@@ -230,6 +230,18 @@ def org_create(*, actor: Actor, parent: Organisation | None, **fields: Any) -> O
 
 
 @transaction.atomic
+def org_fields_locked(*, actor: Actor, org: Organisation) -> frozenset[str]:
+    """The editable fields of `org` that the actor may not change, so that a form shows them read-only instead of
+    offering a value that org_update would refuse: every field of an organisation that is no longer active, none for
+    a role without ORGS_EDIT (it edits nothing), and the type unless the actor may change the structure below its
+    own organisation (a change of type moves the organisation between levels)."""
+    if org.status != OrgStatus.ACTIVE:
+        return frozenset(ORG_EDITABLE_FIELDS)
+    if not actor.can(Perm.ORGS_STRUCTURE) or org.path == actor.scope_path:
+        return frozenset({"org_type"})
+    return frozenset()
+
+
 def org_update(*, actor: Actor, org: Organisation, **fields: Any) -> Organisation:
     actor.require(Perm.ORGS_EDIT)
     org = org_get(actor=actor, org_id=org.id)
@@ -240,7 +252,7 @@ def org_update(*, actor: Actor, org: Organisation, **fields: Any) -> Organisatio
         raise DomainError(f"组织{org.get_status_display()}，不能修改", code="inactive")
     clean = _clean_org_fields(fields, exclude_id=org.id)
     if "org_type" in clean and clean["org_type"] != org.org_type:
-        if not actor.can(Perm.ORGS_STRUCTURE) or org.path == actor.scope_path:
+        if "org_type" in org_fields_locked(actor=actor, org=org):
             raise PermissionDenied("变更组织类型须由上级工会办理")
         _check_placement(org_type=clean["org_type"], parent=Organisation.objects.get_parent(org))
         if org.numchild and TYPE_LEVEL[clean["org_type"]] == OrgLevel.GRASSROOTS:

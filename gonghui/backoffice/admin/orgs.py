@@ -19,7 +19,7 @@ from gonghui.backoffice.views import confirm_page
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.masking import mask_phone
 from gonghui.common.roles import Perm
-from gonghui.orgs.models import Employer, Organisation
+from gonghui.orgs.models import Employer, Organisation, OrgStatus
 from gonghui.orgs.selectors import employer_get, employers_visible_to, org_get, org_get_by_code, orgs_visible_to
 from gonghui.orgs.services import (
     ORG_EDITABLE_FIELDS,
@@ -29,6 +29,7 @@ from gonghui.orgs.services import (
     org_contact_phone_reveal,
     org_create,
     org_dissolve,
+    org_fields_locked,
     org_merge,
     org_move,
     org_update,
@@ -98,7 +99,8 @@ class OrganisationForm(forms.ModelForm):
             return cleaned
         actor = require_actor(self.request)
         self._stored_contact_phone_unless_replaced(cleaned)
-        fields = {name: cleaned.get(name) for name in ORG_EDITABLE_FIELDS}
+        # A field the role may not change is read-only, hence not in the form: it is neither validated nor sent.
+        fields = {name: cleaned.get(name) for name in ORG_EDITABLE_FIELDS if name in self.fields}
         try:
             if self.instance._state.adding:
                 self.parent = _org_by_code(actor, cleaned.get("parent_code") or "", "parent_code")
@@ -158,6 +160,21 @@ class OrganisationAdmin(ListExportMixin, ScopedModelAdmin):
 
     def scoped_queryset(self, actor):
         return orgs_visible_to(actor)
+
+    def has_change_permission(self, request, obj=None):
+        """An organisation that is no longer active is read, not edited (org_update refuses every change)."""
+        if obj is not None and obj.status != OrgStatus.ACTIVE:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        """Fields the role may not change on this organisation are shown, not offered (org_fields_locked): a
+        grassroots cadre sees the type of her union but cannot pick another that the service would refuse."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and self.has_change_permission(request, obj):
+            locked = org_fields_locked(actor=require_actor(request), org=obj)
+            fields += [name for name in ORG_EDITABLE_FIELDS if name in locked and name not in fields]
+        return fields
 
     export_title = "组织名册"
 
@@ -219,7 +236,7 @@ class OrganisationAdmin(ListExportMixin, ScopedModelAdmin):
 
     def save_model(self, request, obj, form, change):
         actor = require_actor(request)
-        fields = {name: form.cleaned_data.get(name) for name in ORG_EDITABLE_FIELDS}
+        fields = {name: form.cleaned_data.get(name) for name in ORG_EDITABLE_FIELDS if name in form.fields}
         if change:
             original = org_get(actor=actor, org_id=obj.id)
             saved = org_update(actor=actor, org=original, **fields)
