@@ -1,7 +1,7 @@
 """The member portal (H5) in a real browser on a phone (360x740, touch, zh-CN): a worker opens a union's join link,
 signs in with the SMS code, fills the join form (a wrong ID number is caught as the field is left, before anything
 is sent), and follows the application until a cadre approves it in the back office; the e-member card then shows
-the card number, the masked name and a QR code whose token, read back from the screen, the card API accepts.
+the card number, the member's own full name and a QR code whose token, read back from the screen, the card API accepts.
 A member binds their record and moves to a union in another district (search by name over htmx, both cadres act in
 the back office) and ends with the new card. The card's QR code refreshes, and 我的资料 reveals the own number in
 place. Going back through union searches restores the whole page, even when htmx has to fetch it again. Every
@@ -24,9 +24,18 @@ from django.urls import reverse
 from PIL import Image
 from playwright.sync_api import Page, expect
 
+from gonghui.accounts.actors import actor_for_user
 from gonghui.accounts.services import api_token_create
+from gonghui.casework.services import Consent, case_accept, case_close, case_start, member_case_apply
 from gonghui.common.sms import MemorySmsSender
-from gonghui.members.models import ApplicationStatus, JoinApplication, Membership, TransferRequest, TransferStatus
+from gonghui.members.models import (
+    ApplicationStatus,
+    JoinApplication,
+    MemberAccount,
+    Membership,
+    TransferRequest,
+    TransferStatus,
+)
 from scripts.browser import VIEWPORT
 from tests.e2e.conftest import LOCALE
 from tests.e2e.test_backoffice_browser import sign_in
@@ -251,11 +260,11 @@ def test_join_by_link_then_approval_then_card_with_a_verifiable_qr(
 
     page.wait_for_url(f"{base}{reverse('portal:card')}")
     expect(page.get_by_test_id("card-number")).to_have_text(membership.card_number)
-    expect(page.get_by_test_id("card-name")).to_have_text("李**")
+    expect(page.get_by_test_id("card-name")).to_have_text("李新工")  # her own card: her full name
     expect(page.locator(".ecard")).to_contain_text(union.name)
     expect(page.get_by_test_id("card-qr").locator("svg")).to_be_visible()
     content = page.content()
-    assert "李新工" not in content and NEW_WORKER_ID not in content and PHONE not in content
+    assert NEW_WORKER_ID not in content and PHONE not in content
     assert_fits_phone(page)
     shot(page, "card")
 
@@ -382,7 +391,7 @@ def test_member_transfers_to_a_union_in_another_district(
     page.get_by_role("link", name="查看新的电子会员卡").tap()
     page.wait_for_url(f"{base}{reverse('portal:card')}")
     expect(page.get_by_test_id("card-number")).to_have_text(new.card_number)
-    expect(page.get_by_test_id("card-name")).to_have_text("王**")
+    expect(page.get_by_test_id("card-name")).to_have_text("王会员")
     expect(page.locator(".ecard")).to_contain_text(THERE_NAME)
     assert old.card_number not in page.content()
     assert_fits_phone(page)
@@ -509,3 +518,75 @@ def test_going_back_through_union_searches_restores_the_whole_page(phone_page: P
     expect(search).to_have_value("木渎光电")
     expect(results.filter(has_text=THERE_NAME)).to_have_count(1)
     assert_fits_phone(page)
+
+
+# ---------------------------------------------------------------- 6. the star rating on a 390 px phone
+
+PHONE_390 = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": LOCALE,
+}
+
+
+def test_star_rating_keeps_five_stars_on_one_line_at_390_px(phone_page: Page, live_server, e2e_accounts, system):
+    """The satisfaction rating of a closed case: five stars, radios labelled 1星 to 5星, on one line of a 390 px
+    phone without sideways scrolling; a tap on the fourth lights four; a refused rating keeps the comment."""
+    tree, accounts = e2e_accounts
+    context = phone_page.context.browser.new_context(**PHONE_390)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    base = live_server.url
+    enrol(system, tree[HERE], name="王会员", seq=7, phone=PHONE)
+    member_sign_in_and_bind(page, base, name="王会员", number=MEMBER_ID)
+    account = MemberAccount.objects.get(phone_masked="139****5678")
+    case = member_case_apply(
+        account=account,
+        kind="legal",
+        data={"summary": "公司拖欠三个月工资", "category": "wages", "counterparty": "某某制造有限公司"},
+        consent=Consent(),
+    )
+    cadre = actor_for_user(accounts["district_cadre"], ip="127.0.0.1")
+    case = case_accept(actor=cadre, case=case)
+    case = case_start(actor=cadre, case=case, station="姑苏区职工法律援助站")
+    case_close(actor=cadre, case=case, result="已调解，工资已补发", outcome={"outcome": "mediated"})
+
+    page.goto(f"{base}{reverse('portal:service_case', args=[case.id])}")
+    stars = page.get_by_test_id("rating-stars").locator("label")
+    expect(stars).to_have_count(5)
+    expect(stars.locator('[aria-hidden="true"]')).to_have_text(["★"] * 5)  # seen
+    expect(stars.locator(".sr-only")).to_have_text([f"{n}星" for n in range(1, 6)])  # heard
+    for n in range(1, 6):
+        expect(page.get_by_role("radio", name=f"{n}星", exact=True)).to_have_attribute("value", str(n))
+    boxes = [stars.nth(i).bounding_box() for i in range(5)]
+    assert len({round(box["y"]) for box in boxes}) == 1, boxes  # one line
+    assert all(box["x"] + box["width"] <= 390 for box in boxes), boxes
+    assert all(box["width"] >= 44 and box["height"] >= 44 for box in boxes), boxes  # tap targets
+    assert_fits_phone(page)
+
+    grey = "rgb(197, 203, 211)"
+    lit = "rgb(217, 119, 6)"
+
+    def colours():
+        return [stars.nth(i).evaluate("label => getComputedStyle(label).color") for i in range(5)]
+
+    assert colours() == [grey] * 5  # nothing chosen yet
+    page.get_by_label("评价意见（选填）").fill("调解及时")
+    page.get_by_role("button", name="提交评价").tap()  # no star: refused
+    expect(page.get_by_role("alert").filter(has_text="请选择 1 到 5 星的评价")).to_be_visible()
+    expect(page.get_by_label("评价意见（选填）")).to_have_value("调解及时")
+
+    # Each radio lies over its own star: a finger on the fourth star lands on the radio 4星.
+    radios = [page.get_by_role("radio", name=f"{n}星", exact=True) for n in range(1, 6)]
+    for radio, box in zip(radios, boxes, strict=True):
+        assert radio.bounding_box() == box
+    radios[3].tap()
+    expect(page.get_by_role("radio", name="4星", exact=True)).to_be_checked()
+    assert colours() == [lit] * 4 + [grey]
+    shot(page, "rating-390")
+    page.get_by_role("button", name="提交评价").tap()
+    page.wait_for_url(f"{base}{reverse('portal:service_case', args=[case.id])}")
+    expect(step(page, "已评价").locator("p")).to_have_text("4 星：调解及时")
+    context.close()
