@@ -48,3 +48,14 @@ def api_tokens_visible_to(actor: Actor) -> QuerySet[ApiToken]:
 def user_by_username(username: str) -> User | None:
     """The account with this user name (any letter case), for management commands run by an operator."""
     return User.objects.filter(username__iexact=username).first()
+
+
+def accounts_locked(actor: Actor) -> QuerySet[User]:
+    """Accounts of the subtree that django-axes has locked after repeated failed sign-ins (until unlocked)."""
+    from axes.models import AccessAttempt
+    from django.conf import settings
+
+    locked_names = AccessAttempt.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT).values(
+        "username"
+    )
+    return accounts_visible_to(actor).filter(username__in=locked_names).order_by("username")
