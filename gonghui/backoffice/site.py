@@ -38,6 +38,11 @@ class BackOfficeSite(UnfoldAdminSite):
             path("registry/enrol/", self.admin_view(member_views.member_enrol_view), name="member_enrol"),
             path("registry/quality/", self.admin_view(member_views.data_quality), name="member_quality"),
             path("registry/export/", self.admin_view(member_views.member_export), name="member_export"),
+            path(
+                "registry/quality/export/",
+                self.admin_view(member_views.rectification_export),
+                name="member_rectification_export",
+            ),
             path("registry/unions/", self.admin_view(member_views.union_directory), name="union_directory"),
             path("registry/import/", self.admin_view(import_views.roster_import_view), name="roster_import"),
             path(
