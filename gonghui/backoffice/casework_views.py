@@ -11,17 +11,26 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from gonghui.backoffice.base import or_404, render_page, require_actor
+from gonghui.casework.approval import (
+    aid_rules_can_edit,
+    aid_rules_update,
+    hardship_approval_approve,
+    hardship_approval_refuse,
+)
 from gonghui.casework.care import campaign_create, campaign_totals, care_visits_record
 from gonghui.casework.exports import figures_xlsx
 from gonghui.casework.hardship import (
     hardship_aid_grant,
+    hardship_aid_pay,
     hardship_file_establish,
     hardship_file_exit,
+    hardship_file_print_record,
     hardship_file_verify,
     hardship_file_view_record,
 )
@@ -36,8 +45,15 @@ from gonghui.casework.models import (
     HardshipCause,
     HardshipTier,
     LegalOutcome,
+    PaymentMethod,
 )
 from gonghui.casework.selectors import (
+    aid_get,
+    aid_rules,
+    approval_can_decide,
+    approval_get,
+    approvals_to_decide,
+    approvals_visible_to,
     attachment_get,
     callbacks_pending,
     campaign_get,
@@ -45,6 +61,7 @@ from gonghui.casework.selectors import (
     case_figures,
     case_get,
     hardship_file_get,
+    pending_approval_of,
     plan_enrolment_by_union,
     plan_get,
     visits_visible_to,
@@ -263,6 +280,7 @@ def case_detail(request, case_id: str):
         claim=getattr(case, "claim", None) if case.kind == CaseKind.INSURANCE else None,
         grant=getattr(case, "student_grant", None) if case.kind == CaseKind.STUDENT else None,
         aid=list(case.aid.all()) if case.kind == CaseKind.HARDSHIP else [],
+        approval=pending_approval_of(actor=actor, case=case) if case.kind == CaseKind.HARDSHIP else None,
     )
 
 
@@ -456,6 +474,7 @@ def hardship_file_detail(request, file_id: str):
         verify_fields=_bound(verify_fields, request.POST if action == "verify" and errors else None, errors),
         aid_fields=_bound(_aid_fields(), request.POST if action == "aid" and errors else None, errors),
         errors=errors,
+        approval=pending_approval_of(actor=actor, file=file),
     )
 
 
@@ -796,4 +815,169 @@ def service_figures(request):
         year=start.year,
         export_query=query.urlencode(),
         years=list(range(today.year, today.year - 6, -1)),
+    )
+
+
+# ---------------------------------------------------------------- 上级审批, the standard, 发放签收, the file card
+
+
+def approvals(request):
+    """待本级审批 (requests the actor's union or one below decides) and 本级报送 (requests sent from the subtree)."""
+    actor = require_actor(request)
+    actor.require(Perm.CASES_VIEW)
+    to_decide = list(approvals_to_decide(actor=actor)[:200])
+    sent = approvals_visible_to(actor).filter(org__path__startswith=actor.scope_path).order_by("-requested_at")
+    return render_page(
+        request,
+        "上级审批",
+        "backoffice/casework/approvals.html",
+        to_decide=to_decide,
+        sent=list(sent[:100]),
+        today=timezone.localdate(),
+    )
+
+
+def approval_detail(request, approval_id: str):
+    actor = require_actor(request)
+    actor.require(Perm.CASES_VIEW)
+    approval = or_404(approval_get, actor=actor, approval_id=approval_id)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "approve":
+                hardship_approval_approve(actor=actor, approval=approval, note=request.POST.get("note", ""))
+                messages.success(request, "已批准")
+            elif action == "refuse":
+                hardship_approval_refuse(actor=actor, approval=approval, reason=request.POST.get("reason", ""))
+                messages.success(request, "已不予批准，报送工会将看到理由")
+            else:
+                raise DomainError("未知的操作")
+            return redirect(reverse("admin:hardship_approval_detail", args=[approval.id]))
+        except NotFound:
+            raise Http404 from None
+        except DomainError as exc:
+            errors = _errors(exc)
+            messages.error(request, exc.message)
+        approval = or_404(approval_get, actor=actor, approval_id=approval_id)
+    proposal = approval.proposal or {}
+    outcome = proposal.get("outcome", {})
+    return render_page(
+        request,
+        f"上级审批 · {approval.get_subject_display()}",
+        "backoffice/casework/approval_detail.html",
+        approval=approval,
+        proposal_result=proposal.get("result", ""),
+        proposal_description=outcome.get("aid_description", ""),
+        can_decide=approval_can_decide(actor, approval),
+        own_request=approval.requester_account is not None and approval.requester_account == actor.id,
+        errors=errors,
+        today=timezone.localdate(),
+    )
+
+
+def aid_rules_page(request):
+    """困难帮扶审批标准: every cadre reads it; the city federation's cadres and the system administrator change it."""
+    actor = require_actor(request)
+    rules = or_404(aid_rules, actor=actor)
+    may_edit = aid_rules_can_edit(actor)
+    errors: dict[str, str] = {}
+    values = {r.tier: {"needs": r.file_needs_approval, "limit": str(r.grant_limit)} for r in rules}
+    if request.method == "POST":
+        if not may_edit:
+            raise Http404
+        try:
+            aid_rules_update(actor=actor, data=request.POST.dict())
+            messages.success(request, "困难帮扶审批标准已保存")
+            return redirect(reverse("admin:hardship_aid_rules"))
+        except DomainError as exc:
+            errors = _errors(exc)
+            messages.error(request, exc.message)
+            values = {
+                r.tier: {
+                    "needs": request.POST.get(f"{r.tier}-file_needs_approval") == "on",
+                    "limit": request.POST.get(f"{r.tier}-grant_limit", ""),
+                }
+                for r in rules
+            }
+    rows = [
+        {
+            "tier": r.tier,
+            "label": r.label,
+            "needs": values[r.tier]["needs"],
+            "limit": values[r.tier]["limit"],
+            "error": errors.get(f"{r.tier}-grant_limit", ""),
+        }
+        for r in rules
+    ]
+    return render_page(
+        request, "困难帮扶审批标准", "backoffice/casework/aid_rules.html", rows=rows, may_edit=may_edit, errors=errors
+    )
+
+
+def _pay_fields() -> list[Field]:
+    return [
+        Field("paid_method", "发放方式", "select", PaymentMethod.choices),
+        Field("paid_amount", "实发金额（元）", "money", help="应与核定的帮扶金额一致"),
+        Field("paid_on", "发放日期", "date", value=timezone.localdate().isoformat()),
+        Field("receiver", "领款人", help="现金发放时为领取人，银行转账时为收款账户户名"),
+        Field("signer", "签收人", help="在签收单上签名的人"),
+        Field("receipt_no", "收据编号", help="签收单或银行回单的编号"),
+    ]
+
+
+def aid_pay(request, aid_id: str):
+    """发放签收 of one grant in money."""
+    actor = require_actor(request)
+    actor.require(Perm.CASES_VIEW)
+    aid = or_404(aid_get, actor=actor, aid_id=aid_id)
+    fields = _pay_fields()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            hardship_aid_pay(actor=actor, aid=aid, data=_form_data(request, fields))
+            messages.success(request, "发放签收已登记")
+            return redirect(reverse("admin:hardship_file_detail", args=[aid.file_id]))
+        except NotFound:
+            raise Http404 from None
+        except DomainError as exc:
+            errors = _errors(exc)
+            messages.error(request, exc.message)
+        aid = or_404(aid_get, actor=actor, aid_id=aid_id)
+    else:
+        fields[1].value = str(aid.amount)
+        fields[3].value = aid.file.person.name
+        fields[4].value = aid.file.person.name
+    return render_page(
+        request,
+        f"发放签收 · {aid.file.person.name}",
+        "backoffice/casework/aid_pay.html",
+        aid=aid,
+        fields=_bound(fields, request.POST if errors else None, errors),
+        errors=errors,
+        can_pay=actor.can(Perm.CASES_MANAGE) and actor.covers_path(aid.file.org.path),
+    )
+
+
+def hardship_file_card(request, file_id: str):
+    """困难职工档案卡: the file on one A4 sheet to print and sign (numbers masked as on the file's page)."""
+    actor = require_actor(request)
+    actor.require(Perm.CASES_VIEW)
+    file = or_404(hardship_file_get, actor=actor, file_id=file_id)
+    hardship_file_print_record(actor=actor, file=file)
+    approval = file.approvals.filter(subject="file").first()
+    aid = list(file.aid.order_by("granted_on", "id"))
+    return TemplateResponse(
+        request,
+        "backoffice/casework/file_card.html",
+        {
+            "file": file,
+            "causes": "、".join(dict(HardshipCause.choices).get(c, c) for c in file.causes),
+            "household": list(file.household.all()),
+            "aid": aid,
+            "aid_total": sum((a.amount for a in aid if a.form == AidForm.MONEY and a.approval != "refused"), Decimal()),
+            "approval": approval,
+            "printed_at": timezone.localtime(),
+            "printed_by": actor.label,
+        },
     )

@@ -344,6 +344,12 @@ def hardship_file_view_record(*, actor: Actor, file: HardshipFile) -> None:
 
 
 @transaction.atomic
+def hardship_file_print_record(*, actor: Actor, file: HardshipFile) -> None:
+    """The printed 档案卡 carries the same household and income data: each print is audited."""
+    _audit(actor, "hardship.print", file)
+
+
+@transaction.atomic
 def hardship_file_verify(*, actor: Actor, file: HardshipFile, data: dict) -> HardshipFile:
     """年度核查: the household's situation checked again; the next check is due in a year."""
     file = _require_manage(actor, file)

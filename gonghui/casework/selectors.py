@@ -18,6 +18,7 @@ from gonghui.casework.models import (
     OPEN_FILE_STATUSES,
     AidApproval,
     AidForm,
+    ApprovalStatus,
     CallbackStatus,
     CareCampaign,
     CareVisit,
@@ -25,7 +26,9 @@ from gonghui.casework.models import (
     CaseKind,
     CaseStatus,
     HardshipAid,
+    HardshipApproval,
     HardshipFile,
+    HardshipTier,
     InsuranceEnrolment,
     InsurancePayout,
     InsurancePlan,
@@ -157,6 +160,15 @@ def hardship_file_get(*, actor: Actor, file_id: UUID | str) -> HardshipFile:
     try:
         return hardship_files_visible_to(actor).get(id=_parse(file_id))
     except HardshipFile.DoesNotExist:
+        raise NotFound() from None
+
+
+def aid_get(*, actor: Actor, aid_id: UUID | str) -> HardshipAid:
+    """One grant, through its file's union in the actor's subtree."""
+    visible = HardshipAid.objects.filter(file__in=hardship_files_visible_to(actor))
+    try:
+        return visible.select_related("file", "file__person", "file__org", "case").get(id=_parse(aid_id))
+    except HardshipAid.DoesNotExist:
         raise NotFound() from None
 
 
@@ -339,3 +351,60 @@ def case_figures(*, actor: Actor, org: Organisation, start: date, end: date) -> 
         rows.append(figures)
     rows.append(_care_part(org, start, end))
     return rows
+
+
+# ---------------------------------------------------------------- 上级审批
+
+
+def approvals_visible_to(actor: Actor) -> QuerySet[HardshipApproval]:
+    """Requests the actor's subtree sent (to follow them) or must decide (the approving union lies in it)."""
+    actor.require(Perm.CASES_VIEW)
+    scope = actor.scope_path
+    in_scope = Q(approver__path__startswith=scope) | Q(org__path__startswith=scope)
+    return HardshipApproval.objects.filter(in_scope).select_related(
+        "person", "org", "approver", "case", "file", "aid", "escalated_to"
+    )
+
+
+def approval_get(*, actor: Actor, approval_id: UUID | str) -> HardshipApproval:
+    try:
+        return approvals_visible_to(actor).get(id=_parse(approval_id))
+    except HardshipApproval.DoesNotExist:
+        raise NotFound() from None
+
+
+def approvals_to_decide(*, actor: Actor) -> QuerySet[HardshipApproval]:
+    """待本级审批: pending requests whose approving union is the actor's or lies below it, soonest deadline first."""
+    found = approvals_visible_to(actor).filter(
+        status=ApprovalStatus.PENDING, approver__path__startswith=actor.scope_path
+    )
+    return found.order_by("due_on", "requested_at")
+
+
+def approval_can_decide(actor: Actor, approval: HardshipApproval) -> bool:
+    return (
+        approval.status == ApprovalStatus.PENDING
+        and actor.can(Perm.CASES_MANAGE)
+        and actor.covers_path(approval.approver.path)
+        and not (approval.requester_account is not None and approval.requester_account == actor.id)
+    )
+
+
+def pending_approval_of(*, actor: Actor, case: ServiceCase | None = None, file: HardshipFile | None = None):
+    """The pending request of a case or a file (its filing or one of its grants), for their pages; None if none."""
+    found = approvals_visible_to(actor).filter(status=ApprovalStatus.PENDING)
+    if case is not None:
+        found = found.filter(case=case)
+    if file is not None:
+        found = found.filter(file=file)
+    return found.order_by("requested_at").first()
+
+
+def aid_rules(*, actor: Actor) -> list:
+    """困难帮扶审批标准 for every 困难类别 (the city's rows or the defaults): public to every cadre, who works to it."""
+    from gonghui.casework.approval import aid_rule
+    from gonghui.common.roles import Role
+
+    if actor.role != Role.SYSTEM_ADMIN:
+        actor.require(Perm.CASES_VIEW)
+    return [aid_rule(tier) for tier in HardshipTier.values]
