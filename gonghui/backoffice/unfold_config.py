@@ -200,6 +200,18 @@ UNFOLD = {
                         "permission": _can("cases.view"),
                     },
                     {
+                        "title": "上级审批",
+                        "icon": "approval",
+                        "link": reverse_lazy("admin:hardship_approvals"),
+                        "permission": _can("cases.view"),
+                    },
+                    {
+                        "title": "困难帮扶审批标准",
+                        "icon": "rule",
+                        "link": reverse_lazy("admin:hardship_aid_rules"),
+                        "permission": _can("cases.view"),
+                    },
+                    {
                         "title": "互助保障计划",
                         "icon": "health_and_safety",
                         "link": reverse_lazy("admin:casework_insuranceplan_changelist"),
