@@ -139,6 +139,9 @@ def _case_steps(case) -> list[dict]:
     steps.append(step("办理中", "done" if case.status == CaseStatus.CLOSED else "current", "", case.started_at))
     if case.status == CaseStatus.IN_PROGRESS:
         return [*steps, step("办结", "todo", f"办理期限 {case.due_on:%Y-%m-%d}")]
+    if case.status == CaseStatus.PENDING_APPROVAL:
+        waiting = step("上级审批", "current", f"已报上级工会审批，审批期限 {case.due_on:%Y-%m-%d}")
+        return [*steps[:-1], step("办理中", "done", "", case.started_at), waiting, step("办结", "todo")]
     money = f"，发放 {case.amount_granted} 元" if case.amount_granted else ""
     steps.append(step("已办结", "done", f"{case.result.rstrip('。．.；;，, ')}{money}", case.closed_at))
     if case.rating:
