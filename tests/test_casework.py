@@ -910,7 +910,7 @@ class TestEscalation:
         clock.set(date(2025, 11, 11))
         out = StringIO()
         call_command("escalate_cases", stdout=out)
-        assert out.getvalue().strip() == "已上报 1 件超期服务申请；0 份困难职工档案过渡期结束。"
+        assert out.getvalue().strip() == "已上报 1 件超期服务申请；0 件超期未审批的困难帮扶事项；0 份困难职工档案过渡期结束。"
         assert last_audit("case.escalate").actor_label == "escalate_cases"
 
 
