@@ -10,6 +10,7 @@ from python_calamine import CalamineWorkbook
 
 from gonghui.audit.models import AuditEvent
 from gonghui.backoffice.admin.members import MembershipAdmin
+from gonghui.members.quality import rectification_list
 from gonghui.members.services import join_application_submit
 from tests.members_factories import COMPLETE_PROFILE, enrol, resident_id
 
@@ -156,3 +157,29 @@ def test_every_list_exports(username, url, tree, login):
     rows = sheet(client.post(url))
     assert rows[2][0] == "序号"
     assert exports()[-1].details["rows"] == len([row for row in rows[3:] if row and isinstance(row[0], float)])
+
+
+def test_rectification_list_export_masked_scoped_and_audited(roster, tree, actors, login):
+    incomplete = enrol(actors["town_cadre"], tree["SZ-GS-T01-123"], name="孔缺", seq=18, work_unit="")
+    org = tree["SZ-GS-T01"]
+    client = login("town_cadre")
+    assert "导出整改清单（Excel）" in client.get(f"/admin/registry/quality/?org={org.id}").text
+    assert client.get("/admin/registry/quality/export/").status_code == 404
+    rows = sheet(client.post("/admin/registry/quality/export/", {"org": str(org.id)}))
+    assert rows[0][0] == "双塔街道总工会数据整改清单"
+    assert rows[2][:8] == ["序号", "姓名", "证件号码", "手机号码", "所在工会", "工会代码", "会员卡号", "问题"]
+    data = [row for row in rows[3:] if row and isinstance(row[0], float)]
+    expected = rectification_list(actor=actors["town_cadre"], org=org)
+    assert [row[1] for row in data] == [item.membership.person.name for item in expected]
+    assert [row[7] for row in data] == ["；".join(item.problems) for item in expected]
+    assert "钱远" not in [row[1] for row in data]  # another district's member
+    [kong] = [row for row in data if row[1] == "孔缺"]
+    assert kong[2] == incomplete.person.doc_masked
+    assert kong[6] == incomplete.card_number
+    assert "必填" in kong[7]
+    [event] = exports()
+    assert (event.details["list"], event.details["rows"]) == ("数据整改清单", len(expected))
+
+    outsider = login("other_district_cadre")
+    assert outsider.post("/admin/registry/quality/export/", {"org": str(org.id)}).status_code == 404
+    assert len(exports()) == 1
