@@ -2,15 +2,19 @@
 Thin: each builds the actor, calls selectors or services, renders."""
 
 import base64
+from datetime import timedelta
+from urllib.parse import urlencode
 
 import segno
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
 
@@ -21,7 +25,7 @@ from gonghui.accounts.second_factor import (
     second_factor_step,
     sign_in_step,
 )
-from gonghui.accounts.selectors import accounts_awaiting_role_approval
+from gonghui.accounts.selectors import accounts_awaiting_role_approval, accounts_locked
 from gonghui.accounts.services import (
     account_change_own_password,
     record_login,
@@ -29,6 +33,8 @@ from gonghui.accounts.services import (
     totp_device_confirm,
     totp_device_pending,
 )
+from gonghui.audit.labels import action_label
+from gonghui.audit.selectors import AuditFilters, audit_event_list
 from gonghui.backoffice.base import last_page, report_domain_error, require_actor
 from gonghui.casework.selectors import (
     callbacks_pending,
@@ -83,7 +89,25 @@ def _percent(part: int, whole: int) -> str:
     return f"{part * 100 / whole:.1f}%" if whole else "—"
 
 
+# The audit trail's sensitive events the audit administrator's workbench shows first: (action, result or "").
+AUDIT_MATTERS = (
+    ("person.reveal", ""),
+    ("org.reveal_contact_phone", ""),
+    ("member.search_by_number", ""),
+    ("member.export", ""),
+    ("org.export", ""),
+    ("list.export", ""),
+    ("stats.export", ""),
+    ("case.figures_export", ""),
+    ("audit.export", ""),
+    ("account.login", "failed"),
+)
+AUDIT_DAYS = 7
+
+
 def workbench(request, site) -> TemplateResponse:
+    """The workbench, per role: a cadre's to-do list first, then (for a level above the grassroots) the subtree's
+    figures; the audit administrator's sensitive events; the system and security administrators' account matters."""
     actor = require_actor(request)
     if request.user.role_pending_approval:
         # Signed in, but the role is not active until approved: only the notice.
@@ -91,26 +115,120 @@ def workbench(request, site) -> TemplateResponse:
         return _page(request, site, "工作台", "backoffice/workbench.html", **context)
     root = org_scope_root(actor=actor)
     context = {"org": root, "role_label": role_label(actor.role), "actor": actor}
-    if actor.can(Perm.ORGS_VIEW):
+    sections = []
+    if actor.can(Perm.MEMBERS_VIEW) or actor.can(Perm.CASES_VIEW):
+        sections.append("todo")
+    if actor.can(Perm.MEMBERS_VIEW):
+        context["members"] = _member_work(actor, root)
+    if actor.can(Perm.CASES_VIEW):
+        context["services"] = _service_work(actor)
+    if "todo" in sections:
+        context["todo"] = todo = _todo_items(context.get("members"), context.get("services"))
+        context["todo_waiting"] = [label for label, count, _, _ in todo if count]
+    if actor.can(Perm.AUDIT_VIEW):
+        sections.append("audit")
+        context["audit"] = _audit_work(actor)
+    if actor.can(Perm.ACCOUNTS_VIEW):
+        sections.append("accounts")
+        context["accounts"] = _account_work(actor)
+    if actor.can(Perm.ACCOUNTS_MANAGE) or actor.can(Perm.AUDIT_VIEW):
+        context["pending_grants"] = list(accounts_awaiting_role_approval(actor)[:20])
+        context["can_approve_grants"] = actor.role == Role.SYSTEM_ADMIN
+        if context["pending_grants"]:
+            sections.append("grants")
+    if actor.can(Perm.ORGS_VIEW) and not actor.can(Perm.AUDIT_VIEW):
+        sections.append("figures")
         summary = org_subtree_summary(actor=actor, org=root)
         context["summary"] = summary
         context["type_rows"] = [
             (label, summary.by_type.get(value, 0)) for value, label in OrgType.choices if summary.by_type.get(value)
         ]
-        context["coverage_25"] = _percent(summary.employers_25_plus_covered, summary.employers_25_plus)
-        context["coverage_100"] = _percent(summary.employers_100_plus_covered, summary.employers_100_plus)
+        context["coverage_cards"] = [
+            (label, _percent(covered, total), covered, total)
+            for label, covered, total in (
+                ("25人以上企业建会率", summary.employers_25_plus_covered, summary.employers_25_plus),
+                ("百人以上企业建会率", summary.employers_100_plus_covered, summary.employers_100_plus),
+            )
+            if total
+        ]
     if actor.can(Perm.EMPLOYERS_VIEW):
         context["uncovered"] = list(employers_uncovered(actor=actor, min_staff=100).select_related("town_org")[:10])
-    if actor.can(Perm.MEMBERS_VIEW):
-        context["members"] = _member_work(actor, root)
-    if actor.can(Perm.CASES_VIEW):
-        context["services"] = _service_work(actor)
     if actor.can(Perm.JOBS_VIEW):
         context["jobs"] = list(jobs_of(actor)[:5])
-    if actor.can(Perm.ACCOUNTS_MANAGE) or actor.can(Perm.AUDIT_VIEW):
-        context["pending_grants"] = list(accounts_awaiting_role_approval(actor)[:20])
-        context["can_approve_grants"] = actor.role == Role.SYSTEM_ADMIN
+    context["sections"] = sections
     return _page(request, site, "工作台", "backoffice/workbench.html", **context)
+
+
+def _todo_items(members: dict | None, services: dict | None) -> list[tuple[str, int, str, str]]:
+    """(what, how many, where to do it, a note) of each kind of work this level may have waiting."""
+    items = []
+    if members:
+        applications = reverse("admin:members_joinapplication_changelist") + "?status__exact=pending"
+        transfers = reverse("admin:members_transferrequest_changelist")
+        items += [
+            ("待审核入会申请", members["pending_applications"], applications, "去审核"),
+            ("超期未审核申请", members["overdue_applications"], applications, "超过15个工作日（含下级工会）"),
+            ("待办会员接转", members["transfers_awaiting"], transfers, "转出待同意、转入待接收"),
+            (
+                "待处理资料更正",
+                members["pending_corrections"],
+                reverse("admin:members_correctionrequest_changelist") + "?status__exact=pending",
+                "去处理",
+            ),
+        ]
+    if services:
+        cases = reverse("admin:casework_servicecase_changelist")
+        items += [
+            ("职工服务待办（本级承办）", services["queue_count"], cases, "全部服务申请"),
+            ("超期服务申请", services["overdue_count"], cases + "?overdue=yes", "含下级工会"),
+            ("上报本级督办", services["escalated_count"], "", "下级超期未办"),
+            ("待回访", services["callbacks"], reverse("admin:case_callbacks"), "去回访"),
+            (
+                "困难档案待年度核查",
+                services["verification_due"],
+                reverse("admin:casework_hardshipfile_changelist"),
+                "30天内到期或已到期",
+            ),
+        ]
+    return items
+
+
+def _audit_work(actor: Actor) -> dict:
+    """The sensitive events of the auditor's scope over the last AUDIT_DAYS days: how many of each kind (with a link
+    to the trail filtered to it) and the latest ones."""
+    since = timezone.localdate() - timedelta(days=AUDIT_DAYS - 1)
+    trail = reverse("admin:audit_auditevent_changelist")
+    events = audit_event_list(actor=actor, filters=AuditFilters(start=since))
+    sensitive = Q()
+    for action, result in AUDIT_MATTERS:
+        sensitive |= Q(action=action, result=result) if result else Q(action=action)
+    counts = {
+        (row["action"], row["result"]): row["n"]
+        for row in events.filter(sensitive).values("action", "result").annotate(n=Count("id")).order_by()
+    }
+    kinds = []
+    for action, result in AUDIT_MATTERS:
+        count = sum(n for (a, r), n in counts.items() if a == action and (not result or r == result))
+        if not count:
+            continue
+        query = {"action__exact": action, "at_from": since.isoformat()} | ({"result__exact": result} if result else {})
+        label = "登录失败" if result == "failed" else action_label(action)
+        kinds.append((label, count, f"{trail}?{urlencode(query)}"))
+    recent = [
+        (event, "登录失败" if event.action == "account.login" else action_label(event.action))
+        for event in events.filter(sensitive)[:10]
+    ]
+    return {"kinds": kinds, "recent": recent, "since": since, "days": AUDIT_DAYS, "trail": trail}
+
+
+def _account_work(actor: Actor) -> dict:
+    """Accounts locked after failed sign-ins (the security administrator unlocks them)."""
+    locked = accounts_locked(actor)
+    return {
+        "locked": list(locked[:20]),
+        "locked_count": locked.count(),
+        "can_unlock": actor.can(Perm.SECURITY_MANAGE),
+    }
 
 
 def _member_work(actor: Actor, root) -> dict:
