@@ -563,3 +563,42 @@ def test_portal_pages_and_error_pages_name_the_favicon():
     missing = Client().get("/join/no-such-union/")
     assert missing.status_code == 404
     assert icon in missing.content.decode()
+
+
+# ---------------------------------------------------------------- 7. 消息 on every page and on the home page
+
+
+@pytest.mark.django_db
+def test_messages_entry_shows_the_unread_count(union, actors):
+    from gonghui.members.services import join_application_approve
+
+    client = signed_in()
+    home = client.get(reverse("portal:home")).content.decode()
+    messages = reverse("portal:messages")
+    assert f'<a class="bar-link" href="{messages}" data-testid="bar-messages">消息</a>' in home
+    assert (
+        f'<a class="tile" href="{messages}" data-testid="tile-messages"><span class="icon" aria-hidden="true">信</span>'
+        "消息</a>" in home
+    )
+
+    _apply(client, union)
+    join_application_approve(actor=actors["grassroots_cadre"], application=JoinApplication.objects.get())
+    for url in (reverse("portal:home"), reverse("portal:card")):
+        page = client.get(url).content.decode()
+        assert (
+            f'<a class="bar-link" href="{messages}" data-testid="bar-messages" aria-label="消息，1 条未读">消息'
+            '<span class="count" aria-hidden="true">1</span></a>' in page
+        ), url
+    home = client.get(reverse("portal:home")).content.decode()
+    assert '消息<small class="tile-unread">1 条未读</small></a>' in home
+
+    client.post(reverse("portal:messages_read_all"))
+    home = client.get(reverse("portal:home")).content.decode()
+    assert 'class="count"' not in home and "条未读" not in home
+
+
+@pytest.mark.django_db
+def test_a_visitor_sees_no_messages_entry():
+    page = Client().get(reverse("portal:home")).content.decode()
+    assert reverse("portal:messages") not in page
+    assert f'<a class="bar-link" href="{reverse("portal:login")}">登录</a>' in page
