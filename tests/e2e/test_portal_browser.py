@@ -458,6 +458,11 @@ def test_my_data_masks_the_document_number_until_tapped(phone_page: Page, live_s
     base = live_server.url
     enrol(system, tree[HERE], name="王会员", seq=7, phone=PHONE)
     member_sign_in_and_bind(page, base, name="王会员", number=MEMBER_ID)
+    # Home: the 入会申请 entry says where she belongs; the header offers 消息 beside 我的, within the width.
+    expect(page.get_by_test_id("tile-join")).to_have_text(f"入已是会员{tree[HERE].name}")
+    expect(page.get_by_test_id("bar-messages")).to_have_text("消息")
+    assert_fits_phone(page)
+    shot(page, "home-member")
 
     page.get_by_role("link", name="我的资料").tap()
     page.wait_for_url(f"{base}{reverse('portal:me')}")
