@@ -965,7 +965,6 @@ def hardship_file_card(request, file_id: str):
     actor.require(Perm.CASES_VIEW)
     file = or_404(hardship_file_get, actor=actor, file_id=file_id)
     hardship_file_print_record(actor=actor, file=file)
-    approval = file.approvals.filter(subject="file").first()
     aid = list(file.aid.order_by("granted_on", "id"))
     return TemplateResponse(
         request,
@@ -976,7 +975,7 @@ def hardship_file_card(request, file_id: str):
             "household": list(file.household.all()),
             "aid": aid,
             "aid_total": sum((a.amount for a in aid if a.form == AidForm.MONEY and a.approval != "refused"), Decimal()),
-            "approval": approval,
+            "approvals": list(file.approvals.select_related("approver").order_by("requested_at")),
             "printed_at": timezone.localtime(),
             "printed_by": actor.label,
         },

@@ -162,7 +162,8 @@ def case_close_needs_approval(
     approver = approver_for(case.org)
     if not reasons or approver is None:
         return None
-    proposal = {"result": result, "outcome": {name: str(outcome.get(name) or "") for name in OUTCOME_FIELDS}}
+    kept = {name: str(outcome.get(name) or "") for name in OUTCOME_FIELDS}
+    proposal = {"result": result, "outcome": {**kept, "granted": "on", "tier": tier}}
     return request_approval(
         actor,
         subject=ApprovalSubject.CASE,

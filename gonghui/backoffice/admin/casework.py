@@ -2,15 +2,17 @@
 campaigns and student grants, scoped through the casework selectors. A case, a file, a plan or a campaign opens our
 own detail page (casework_views) whose buttons call one service each."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from unfold.decorators import display
 
 from gonghui.backoffice.admin.members import _DetailPageAdmin
-from gonghui.backoffice.base import ScopedModelAdmin
+from gonghui.backoffice.base import ScopedModelAdmin, render_page, request_actor, require_actor
 from gonghui.backoffice.site import backoffice_site
+from gonghui.casework.batch import MAX_BATCH, cases_accept_batch
 from gonghui.casework.models import (
     OPEN_CASE_STATUSES,
     CareCampaign,
@@ -27,6 +29,7 @@ from gonghui.casework.selectors import (
     hardship_files_visible_to,
     plans_visible_to,
 )
+from gonghui.common.errors import DomainError
 from gonghui.common.roles import Perm
 
 
@@ -67,9 +70,50 @@ class ServiceCaseAdmin(_DetailPageAdmin):
     search_fields = ["=number", "^person__name"]
     list_select_related = ["person", "org", "home_org"]
     ordering = ["-submitted_at"]
+    actions = ["accept_selected"]
 
     def scoped_queryset(self, actor):
         return cases_visible_to(actor)
+
+    def has_accept_permission(self, request):
+        actor = request_actor(request)
+        return actor is not None and actor.can(Perm.CASES_MANAGE)
+
+    @admin.action(description="批量受理所选申请", permissions=["accept"])
+    def accept_selected(self, request, queryset):
+        """Select → a page that lists what will be accepted → 确认 POSTs back here → the report, case by case."""
+        actor = require_actor(request)
+        if request.POST.get("select_across") == "1":
+            ids = [str(pk) for pk in queryset.values_list("pk", flat=True)[: MAX_BATCH + 1]]
+        else:
+            ids = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        if request.POST.get("confirm") == "yes":
+            try:
+                report = cases_accept_batch(actor=actor, case_ids=ids, note=request.POST.get("note", ""))
+            except DomainError as exc:
+                messages.error(request, exc.message)
+                return None
+            accepted = [item for item in report if item.accepted]
+            return render_page(
+                request,
+                "批量受理结果",
+                "backoffice/casework/accept_report.html",
+                report=report,
+                accepted=len(accepted),
+                refused=len(report) - len(accepted),
+            )
+        cases = list(queryset.order_by("submitted_at")[: MAX_BATCH + 1])
+        return render_page(
+            request,
+            "批量受理",
+            "backoffice/casework/accept_confirm.html",
+            cases=cases[:MAX_BATCH],
+            too_many=len(ids) > MAX_BATCH,
+            max_batch=MAX_BATCH,
+            ids=ids[:MAX_BATCH],
+            ready=sum(1 for case in cases if case.status == "submitted" and actor.covers_path(case.org.path)),
+            action_checkbox_name=helpers.ACTION_CHECKBOX_NAME,
+        )
 
     def add_view(self, request, form_url="", extra_context=None):
         return HttpResponseRedirect(reverse("admin:case_new"))
