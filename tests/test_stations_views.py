@@ -36,9 +36,11 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import xlsxwriter
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
@@ -1506,3 +1508,24 @@ def test_the_circle_of_an_org_outside_the_tokens_scope_is_the_missing_one(demand
     absent = client.get(f"/api/v1/stations/orgs/{uuid.uuid4()}/coverage")
     assert (hidden.status_code, hidden.json()) == (absent.status_code, absent.json()) == (404, NOT_FOUND)
     assert hidden.content == absent.content
+
+
+def test_no_coordinate_jargon_reaches_a_worker(layout):
+    """Workers read Chinese, not datum names: no WGS84 (nor GCJ-02, CGCS2000) on the map, the list, a station's page
+    or in the scripts that write the map's hints."""
+    pages = [
+        Client().get(reverse("portal:station_map")),
+        Client().get(reverse("portal:station_map"), P),
+        Client().get(reverse("portal:station_nearest"), P),
+        station_page(layout.zhuhui, **P),
+        station_page(layout.shuangta),
+    ]
+    scripts = [
+        Path(settings.BASE_DIR) / "gonghui" / "portal" / "static" / "portal" / "station_map.js",
+        Path(settings.BASE_DIR) / "gonghui" / "stations" / "static" / "stations" / "districts.js",
+    ]
+    texts = [text(page) for page in pages] + [path.read_text(encoding="utf-8") for path in scripts]
+    assert all(page.status_code == 200 for page in pages)
+    for content in texts:
+        for jargon in ("WGS84", "WGS-84", "GCJ", "CGCS", "坐标系"):
+            assert jargon not in content

@@ -1,6 +1,6 @@
 """The region's county-level districts (区县): their outlines for the maps and the district a point lies in.
 
-The outlines are shipped with the site's static files (`stations/districts.geojson`, WGS84, ~1 m rounding, 30 m
+The outlines are shipped with the site's static files (`stations/districts.geojson`, WGS84, ~1 m rounding, 3 m
 simplification); docs/stations.md says where they come from and how `manage.py stations_outlines` rebuilds them.
 The maps load the same file from the site itself; nothing is fetched from outside.
 """
@@ -31,7 +31,7 @@ class District:
 
 
 def _in_ring(ring, lat: float, lng: float) -> bool:
-    """Even-odd ray casting (a point on an edge may fall either way: outlines are ~30 m accurate anyway)."""
+    """Even-odd ray casting (a point on an edge may fall either way: outlines are a few metres accurate anyway)."""
     inside = False
     j = len(ring) - 1
     for i in range(len(ring)):

@@ -15,9 +15,10 @@ from django.conf import settings as django_settings
 from playwright.sync_api import Page, expect
 
 from gonghui.common.geo import distance_m
+from gonghui.demo.federation import DISTRICTS
 from gonghui.stations.models import Facility, StationKind, StationStatus
 from gonghui.stations.services import station_create, station_status_set
-from gonghui.stations.travel import RIDE, WALK, distance_text
+from gonghui.stations.travel import RIDE, WALK, distance_text, duration_text
 from tests.e2e.conftest import _require_chromium
 
 pytestmark = pytest.mark.browser
@@ -34,6 +35,18 @@ STATIONS = [
 DOTS = (
     "(() => { let n = 0; document.getElementById('station-map').ghMap"
     ".eachLayer(layer => { if (layer instanceof L.CircleMarker) n++; }); return n; })()"
+)
+IN_VIEW = (
+    "(points) => { const bounds = document.getElementById('station-map').ghMap.getBounds();"
+    " return points.map(p => bounds.contains(L.latLng(p[0], p[1]))); }"
+)
+ZOOM = "() => document.getElementById('station-map').ghMap.getZoom()"
+OUTLINES_DRAWN = (
+    "() => { const layer = document.getElementById('station-map').ghDistricts;"
+    " return !!layer && layer.getLayers().length === 9; }"
+)
+OUTLINE_NAMES = (
+    "() => document.getElementById('station-map').ghDistricts.getLayers().map(l => l.feature.properties.name).sort()"
 )
 PAUSED = ("暂停的驿站", StationKind.OUTDOOR, 100, 100, True, [Facility.WATER])
 
@@ -99,7 +112,8 @@ def expected_lines(stations) -> list[str]:
     for station in sorted(stations, key=lambda s: distance_m(*HERE, s.lat, s.lng)):
         metres = distance_m(*HERE, station.lat, station.lng)
         lines.append(
-            f"距离 {distance_text(metres)} · 步行约 {WALK.minutes(metres)} 分钟 · 骑行约 {RIDE.minutes(metres)} 分钟"
+            f"距离 {distance_text(metres)} · 步行{duration_text(WALK.minutes(metres))}"
+            f" · 骑行{duration_text(RIDE.minutes(metres))}"
         )
     return lines
 
@@ -121,7 +135,16 @@ def test_a_rider_finds_the_nearest_open_stations_from_the_phone(located_phone: P
     names = [items.nth(i).locator("strong").inner_text() for i in range(4)]
     assert names == ["双塔户外劳动者服务站", "沧浪妈妈驿站", "竹辉职工书屋", "木渎司机之家"]
     assert [items.nth(i).locator("small").nth(1).inner_text() for i in range(4)] == expected_lines(stations)
-    expect(page.locator("#station-hint")).to_have_text("已按您的位置查找（定位为 WGS84 坐标）。")
+    expect(page.locator("#station-hint")).to_have_text("已按您的位置查找。")
+    # The view was fitted to the rider and every listed station (the nearest is 300 m away, the farthest 2.5 km): all
+    # of them are inside the map's bounds, and the view is not the whole region any more.
+    page.wait_for_function("() => document.getElementById('station-map').ghFitted >= 1")
+    assert page.evaluate(IN_VIEW, [list(HERE)] + [[s.lat, s.lng] for s in stations]) == [True] * 5
+    assert page.evaluate(ZOOM) >= 13
+    # The district outlines of the region are drawn (the site's own file), one layer per district, under the dots.
+    page.wait_for_function(OUTLINES_DRAWN)
+    assert page.evaluate(OUTLINE_NAMES) == sorted(name for name, _, _, _ in DISTRICTS)
+    assert page.locator("#station-map .gh-district-label", has_text="姑苏区").count() == 1
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "stations-nearest.png"), full_page=True)
@@ -162,3 +185,46 @@ def test_a_tap_on_the_map_asks_for_the_stations_near_that_point(located_phone: P
     assert [items.nth(i).locator("strong").inner_text() for i in range(4)] == [s.name for s in by_distance]
     nearest = distance_m(*tapped, by_distance[0].lat, by_distance[0].lng)
     assert items.first.locator("small").nth(1).inner_text().startswith(f"距离 {distance_text(nearest)} · ")
+
+
+RESULTS_IN_VIEW = (
+    "() => { const map = document.getElementById('gh-coverage-map').ghMap; const bounds = map.getBounds();"
+    " const data = JSON.parse(document.getElementById('gh-coverage-data').textContent);"
+    " const points = data.suggestions.map(s => [s.lat, s.lng]);"
+    " data.cells.forEach(c => c.boundary.forEach(p => points.push(p)));"
+    " return [points.length, points.every(p => bounds.contains(L.latLng(p[0], p[1])))]; }"
+)
+COVERAGE_OUTLINES = (
+    "() => { const layer = document.getElementById('gh-coverage-map').ghDistricts;"
+    " return !!layer && layer.getLayers().length === 9; }"
+)
+
+
+def test_a_cadre_sees_the_circle_fitted_to_its_results_inside_the_district_outlines(
+    browser_page: Page, live_server, stations, tree, accounts, system
+):
+    """A district cadre's 15-minute circle of 双塔街道: the view holds every demand cell and suggested site, the
+    region's districts are outlined, and the suggested site is named by its 街道, on the map as in the table."""
+    from gonghui.stations.services import demand_points_replace
+    from tests.e2e.test_backoffice_browser import sign_in
+
+    rows = [
+        {"name": "配送站", "lat": _point(1800, 0)[0], "lng": _point(1800, 0)[1], "workers": 30},  # 1.5 km beyond 双塔
+        {"name": "环卫所", "lat": _point(100, 100)[0], "lng": _point(100, 100)[1], "workers": 10},  # covered
+    ]
+    demand_points_replace(actor=system, org=tree["SZ-GS-T01"], rows=rows, filename="需求点.csv")
+    page = browser_page
+    base = live_server.url
+    sign_in(page, base, "district_cadre")
+    page.wait_for_url(f"{base}/admin/")
+    page.goto(f"{base}/admin/stations/coverage/?org=SZ-GS-T01&source=points&suggestions=1")
+    expect(page.locator("#gh-coverage-share")).to_have_text("25.0%")
+    cells = page.locator("#gh-suggestions tbody tr td")
+    expect(cells.nth(1)).to_contain_text("姑苏区双塔街道")
+    page.wait_for_function(COVERAGE_OUTLINES)
+    assert page.evaluate(RESULTS_IN_VIEW) == [1 + 2 * 6, True]  # one site, two hexagons of six corners
+    expect(page.locator("#gh-coverage-map .gh-suggestion")).to_have_attribute(
+        "title", "建议站点 1（姑苏区双塔街道）：新增覆盖 30"
+    )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "stations-coverage.png"), full_page=True)

