@@ -30,7 +30,7 @@ from gonghui.casework.services import (
     member_case_withdraw,
 )
 from gonghui.common.actor import system_actor
-from gonghui.common.errors import PermissionDenied
+from gonghui.common.errors import NotFound, PermissionDenied
 from gonghui.common.sms import MemorySmsSender, SmsNotSent
 from gonghui.members.models import (
     ApplicationStatus,
@@ -677,11 +677,12 @@ def test_the_member_reads_only_their_own_notices(member, other_member):
 
     assert [n.title for n in own_notices(account=member.account)] == ["消息3", "消息2", "消息1"]
     assert own_unread_count(account=member.account) == 3
-    with pytest.raises(Exception) as missing:
+    with pytest.raises(NotFound):
         own_notice_get(account=member.account, notice_id=theirs[0].id)
-    assert type(missing.value).__name__ == "NotFound"
-    with pytest.raises(type(missing.value)):
+    with pytest.raises(NotFound):
         notice_read(account=member.account, notice_id=theirs[0].id)
+    with pytest.raises(NotFound):
+        own_notice_get(account=member.account, notice_id="not-an-id")
     assert Notice.objects.get(pk=theirs[0].pk).read_at is None
 
     read = notice_read(account=member.account, notice_id=mine[1].id)
