@@ -215,3 +215,30 @@ def test_employers_outside_the_analysed_subtree_name_nothing(known):
     """The analysis of 双塔街道 reads only its own subtree's employers: 沧浪's employer is not a basis there."""
     (place,) = places_for([(31.2960, 120.6010)], org=known["SZ-GS-T01"])
     assert place == Place("姑苏区双塔街道", "依据：最近的站点“竹辉驿站”（相距 1.4 公里）")
+
+
+def test_a_development_park_is_named_alone(known, system):
+    """苏州工业园区 lies inside 吴中区's outline (高德 draws it so) and its union is at town level under the city: the
+    site is named 苏州工业园区, not 吴中区苏州工业园区."""
+    park = org_create(
+        actor=system,
+        parent=known["SZ"],
+        name="苏州工业园区总工会",
+        code="SZ-SIP",
+        org_type=OrgType.PARK,
+        region_code="320500",
+    )
+    station_create(
+        actor=system,
+        org=park,
+        kind="outdoor",
+        name="金鸡湖驿站",
+        address="星港街1号",
+        lat="31.3200",
+        lng="120.7200",
+        always_open=True,
+    )
+    assert district_at(31.3200, 120.7200).name == "吴中区"
+    assert places_for([(31.3210, 120.7200)], org=known["SZ"]) == [
+        Place("苏州工业园区", "依据：最近的站点“金鸡湖驿站”（相距 111 米）")
+    ]

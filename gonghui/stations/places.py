@@ -7,6 +7,7 @@ its district and 街道/镇, never shown as bare coordinates.
   located at a town union. The name is that union's, less the city's and district's names and 总工会. No street
   boundaries are shipped (none were found in a package the platform can install), so the name says what it rests
   on: 依据 the station or employer and its distance. When nothing known is near, only the district is named.
+  A development park's union (开发区/园区, town level) names the park alone: 苏州工业园区, not 吴中区苏州工业园区.
 """
 
 import re
@@ -56,7 +57,7 @@ class _Known:
             lats = np.array([r[0] for r in rows], dtype=float)
             lngs = np.array([r[1] for r in rows], dtype=float)
             self.tree = cKDTree(np.column_stack(self.flat.xy(lats, lngs)))
-        self._towns: dict[object, tuple[str, str] | None] = {}
+        self._towns: dict[object, tuple[str, str, bool] | None] = {}
 
     def near(self, lat: float, lng: float):
         """(distance, row) of the known places within NEAR_M, nearest first."""
@@ -68,13 +69,13 @@ class _Known:
         pairs = zip(np.atleast_1d(distances), np.atleast_1d(indexes), strict=True)
         return [(float(d), self.rows[int(i)]) for d, i in pairs if np.isfinite(d)]
 
-    def town_of(self, org_id) -> tuple[str, str] | None:
-        """(street name, district region code) of the town-level union at or above `org_id`, or None."""
+    def town_of(self, org_id) -> tuple[str, str, bool] | None:
+        """(street name, district region code, is a park) of the town-level union at or above `org_id`, or None."""
         if org_id not in self._towns:
             self._towns[org_id] = self._find_town(org_id)
         return self._towns[org_id]
 
-    def _find_town(self, org_id) -> tuple[str, str] | None:
+    def _find_town(self, org_id) -> tuple[str, str, bool] | None:
         org = Organisation.objects.filter(pk=org_id).only("path").first()
         if org is None:
             return None
@@ -92,9 +93,10 @@ class _Known:
         for upper in ordered:  # the city's and the district's own names lead a town union's name
             if len(upper.path) < len(town.path):
                 street = street.removeprefix(_core(upper.name))
-        if town.org_type != OrgType.PARK and not re.search(r"(街道|镇|乡)$", street):
+        park = town.org_type == OrgType.PARK
+        if not park and not re.search(r"(街道|镇|乡)$", street):
             return None
-        return street, town.region_code
+        return street, town.region_code, park
 
 
 def places_for(points: list[tuple[float, float]], *, org: Organisation) -> list[Place]:
@@ -112,14 +114,13 @@ def places_for(points: list[tuple[float, float]], *, org: Organisation) -> list[
         for distance, (_, _, kind, name, org_id) in known.near(lat, lng):
             town = known.town_of(org_id)
             if town is not None and (town[1] == district.code or town[1].endswith("00")):
-                chosen = (town[0], kind, name, distance)
+                chosen = (town[0] if town[2] else f"{district.name}{town[0]}", kind, name, distance)
                 break
         if chosen is None:
             places.append(
                 Place(district.name, f"{NEAR_M / 1000:g} 公里内没有已登记所属街道（镇）的站点或企业，仅能确定区县")
             )
             continue
-        street, kind, name, distance = chosen
-        basis = f"依据：最近的{kind}“{name}”（相距 {distance_text(distance)}）"
-        places.append(Place(f"{district.name}{street}", basis))
+        place, kind, name, distance = chosen
+        places.append(Place(place, f"依据：最近的{kind}“{name}”（相距 {distance_text(distance)}）"))
     return places

@@ -228,3 +228,14 @@ def test_a_cadre_sees_the_circle_fitted_to_its_results_inside_the_district_outli
     )
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "stations-coverage.png"), full_page=True)
+
+
+def test_a_list_in_the_address_is_in_view_without_a_tap(located_phone: Page, live_server, stations):
+    """The map opened with a point in its address (a shared link, or no script for the list): the server lists the
+    nearest stations and the view is fitted to the point and all of them on load."""
+    page = located_phone
+    page.goto(f"{live_server.url}/map/?lat={HERE[0]}&lng={HERE[1]}")
+    expect(page.locator("#station-nearest li")).to_have_count(4)
+    page.wait_for_function("() => " + DOTS + " === 4")
+    assert page.evaluate(IN_VIEW, [list(HERE)] + [[s.lat, s.lng] for s in stations]) == [True] * 5
+    assert page.evaluate(ZOOM) >= 13
