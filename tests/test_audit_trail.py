@@ -378,8 +378,10 @@ EXPORT = "/admin/audit/auditevent/export/"
 
 
 @pytest.fixture
-def trail(tree, actors):
-    """Three events of cadres, each written by a service or as a service writes it, at known instants."""
+def trail(tree, accounts, actors):
+    """Three events of cadres, each written by a service or as a service writes it, at known instants. The town
+    cadre's account belongs to 张伟."""
+    type(accounts["town_cadre"]).objects.filter(username="town_cadre").update(full_name="张伟")
     with time_machine.travel(NEW_YEAR_UTC, tick=False):
         org_update(actor=actors["town_cadre"], org=tree["SZ-GS-T01-C1"], contact_person="王红")
     with time_machine.travel(datetime(2026, 1, 2, 2, 0, tzinfo=UTC), tick=False):
@@ -412,8 +414,9 @@ def test_list_shows_labels_names_and_beijing_time(trail, login):
     page = _text(login("auditor").get(LIST + "?" + urlencode({"action__exact": "org.update"})))
 
     assert "修改组织信息" in page
-    assert "town_cadre（上级工会干部）" in page
-    assert "other_district_cadre（上级工会干部）" in page
+    assert "张伟（town_cadre）</td>" in page
+    assert "other_district_cadre</td>" in page
+    assert "上级工会干部</td>" in page
     assert "苏州市总工会 › 姑苏区总工会 › 双塔街道总工会" in page  # the town cadre's union
     assert "苏州市总工会 › 姑苏区总工会 › 双塔街道总工会 › 竹辉社区工会" in page  # the object's union
     assert "2026-01-01 07:30:00" in page
@@ -431,6 +434,7 @@ def test_detail_page_shows_labelled_rows_and_one_date(trail, login):
     assert "<dt>时间</dt><dd>2026-01-01 07:30:00</dd>" in page
     assert "2025-12-31" not in page
     assert "<dt>操作</dt><dd>修改组织信息</dd>" in page
+    assert "<dt>操作者</dt><dd>张伟（town_cadre）</dd>" in page
     assert "<dt>角色</dt><dd>上级工会干部</dd>" in page
     assert "<dt>操作者所属组织</dt><dd>苏州市总工会 › 姑苏区总工会 › 双塔街道总工会</dd>" in page
     assert "<dt>对象类型</dt><dd>组织</dd>" in page
@@ -542,7 +546,7 @@ def test_export_holds_the_filtered_rows_and_is_audited(trail, login, tree, accou
             "2026-01-01 07:30:00",
             "修改组织信息",
             "成功",
-            "town_cadre",
+            "张伟（town_cadre）",
             "后台账号",
             "上级工会干部",
             "苏州市总工会 › 姑苏区总工会 › 双塔街道总工会",

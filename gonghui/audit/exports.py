@@ -96,7 +96,7 @@ def event_row(event: AuditEvent, names: OrgNames) -> list[str]:
         local_time(event.at),
         action_label(event.action),
         result_label(event.result),
-        event.actor_label,
+        names.actor(event.actor_id, event.actor_label) if event.actor_kind == "user" else event.actor_label,
         actor_kind_label(event.actor_kind),
         role_label(event.actor_role),
         actor_org_name(event, names),

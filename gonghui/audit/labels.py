@@ -331,12 +331,24 @@ def changed_field_label(key: str) -> str:
 
 
 class OrgNames:
-    """How the interface names organisations in details: by id and by materialized path. The audit app sits below the
-    organisations app, so the names are looked up by the caller and handed in; unknown ids and paths stay as stored."""
+    """How the interface names organisations (by id and by materialized path) and accounts (by id). The audit app sits
+    below the organisations and accounts apps, so the names are looked up by the caller and handed in; unknown ids and
+    paths stay as stored."""
 
-    def __init__(self, by_id: Mapping[str, str] | None = None, by_path: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        by_id: Mapping[str, str] | None = None,
+        by_path: Mapping[str, str] | None = None,
+        people: Mapping[str, str] | None = None,
+    ):
         self.by_id = dict(by_id or {})
         self.by_path = dict(by_path or {})
+        self.people = dict(people or {})
+
+    def actor(self, actor_id, label: str) -> str:
+        """An account's person by name with the account name recorded at the time: 张伟（town_cadre）."""
+        name = self.people.get(str(actor_id)) if actor_id else None
+        return f"{name}（{label}）" if name and name != label else label
 
     def name_of_id(self, value: str) -> str:
         return self.by_id.get(str(value), str(value))

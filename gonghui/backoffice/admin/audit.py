@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from unfold.contrib.filters.admin import DropdownFilter, RangeDateFilter, TextFilter
 from unfold.decorators import display
 
+from gonghui.accounts.models import User
 from gonghui.audit.exports import actor_org_name, local_time, result_label
 from gonghui.audit.labels import (
     ACTION_LABELS,
@@ -51,7 +52,7 @@ ACTOR_ROLES = [str(role) for role in ROLE_LABELS] + ["system", "api_token"]
 
 def org_names_for(events: list[AuditEvent], *, org_ids=()) -> OrgNames:
     """The names of the organisations a page of events mentions, each as its path of names
-    (苏州市总工会 › 姑苏区总工会).
+    (苏州市总工会 › 姑苏区总工会), and of the people whose accounts acted.
 
     The trail is evidence of who acted: an event seen by a district's auditor may have been written by a cadre of the
     city federation above it, whose organisation is named too. Names are looked up by id where the trail holds one
@@ -75,7 +76,15 @@ def org_names_for(events: list[AuditEvent], *, org_ids=()) -> OrgNames:
             return p
         return " › ".join(name_at[a] for a in [*ancestor_paths(p), p] if a in name_at)
 
-    return OrgNames(by_id={i: chain(p) for i, p in path_of_id.items()}, by_path={p: chain(p) for p in wanted})
+    account_ids = {event.actor_id for event in events if event.actor_kind == "user" and event.actor_id}
+    people = {
+        str(i): name for i, name in User.objects.filter(id__in=account_ids).values_list("id", "full_name") if name
+    }
+    return OrgNames(
+        by_id={i: chain(p) for i, p in path_of_id.items()},
+        by_path={p: chain(p) for p in wanted},
+        people=people,
+    )
 
 
 # ---------------------------------------------------------------- filters
@@ -219,6 +228,7 @@ class AuditEventAdmin(ScopedModelAdmin):
         "action_name",
         "result_name",
         "actor_name",
+        "role_name",
         "actor_org",
         "object_type_name",
         "object_label",
@@ -287,7 +297,13 @@ class AuditEventAdmin(ScopedModelAdmin):
 
     @display(description="操作者", ordering="actor_label")
     def actor_name(self, obj):
-        return f"{obj.actor_label}（{role_label(obj.actor_role)}）"
+        if obj.actor_kind != "user":
+            return obj.actor_label
+        return getattr(obj, "org_names", OrgNames()).actor(obj.actor_id, obj.actor_label)
+
+    @display(description="角色", ordering="actor_role")
+    def role_name(self, obj):
+        return role_label(obj.actor_role)
 
     @display(description="操作者所属组织")
     def actor_org(self, obj):
@@ -315,7 +331,12 @@ class AuditEventAdmin(ScopedModelAdmin):
                     ("时间", local_time(event.at)),
                     ("操作", action_label(event.action)),
                     ("结果", result_label(event.result)),
-                    ("操作者", event.actor_label),
+                    (
+                        "操作者",
+                        names.actor(event.actor_id, event.actor_label)
+                        if event.actor_kind == "user"
+                        else event.actor_label,
+                    ),
                     ("操作者类型", actor_kind_label(event.actor_kind)),
                     ("角色", role_label(event.actor_role)),
                     ("操作者所属组织", actor_org_name(event, names)),
