@@ -53,10 +53,11 @@ def _fields(case: ServiceCase, text: str) -> dict:
     }
 
 
-def notice_case_step(case: ServiceCase, text: str = "") -> None:
+def notice_case_step(case: ServiceCase, text: str = "", *, progress: bool = False) -> None:
     """Tell the applicant that their case has reached its current status; `text` is the reason, result or note
-    that goes with it (shown in the portal, never in the SMS)."""
-    kind, title, body = STEP_NOTICES.get(case.status, PROGRESS_NOTICE)
+    that goes with it (shown in the portal, never in the SMS). `progress` words it as news of a step reached
+    again (a case back in 办理中 after the parent union's refusal) rather than as the step's start."""
+    kind, title, body = PROGRESS_NOTICE if progress else STEP_NOTICES.get(case.status, PROGRESS_NOTICE)
     fields = _fields(case, text)
     notice_send(
         person=case.person,

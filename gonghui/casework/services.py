@@ -433,6 +433,7 @@ def case_close(*, actor: Actor, case: ServiceCase, result: str, outcome: dict[st
             reasons = "；".join(approval.reasons)
             _event(case, actor, "approval_request", "报上级审批", f"{reasons}，报{approval.approver.name}审批")
             _audit(actor, "case.approval_request", case, {"approver": approval.approver.code})
+            notice_case_step(case)
             return case
     granted = CLOSERS[case.kind](actor, case, outcome, today)
     return _finish_close(actor, case, result, granted, today)
@@ -507,6 +508,7 @@ def refused_case_return(*, actor: Actor, approval) -> ServiceCase:
     case.save()
     _event(case, actor, "approval_refuse", "上级不予批准", approval.decision_note)
     _audit(actor, "case.approval_refuse", case, {"approver": approval.approver.code})
+    notice_case_step(case, progress=True)
     return case
 
 
