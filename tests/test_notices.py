@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gonghui.audit.models import AuditEvent
-from gonghui.casework.models import CaseStatus, ServiceCase
+from gonghui.casework.approval import hardship_approval_approve, hardship_approval_refuse
+from gonghui.casework.models import CaseStatus, HardshipApproval, ServiceCase
 from gonghui.casework.services import (
     Consent,
     case_accept,
@@ -576,6 +577,72 @@ def test_a_case_granted_money_says_the_amount(actors, sms, member):
         )
     ]
     assert outbox == [(member.phone, SMS.format("金秋助学申请已办结"))]
+
+
+GRANT_800 = {"granted": True, "tier": "deep", "aid_form": "money", "amount": "800", "aid_description": "困难帮扶金"}
+
+
+def _waiting_for_approval(actors, sms, member) -> ServiceCase:
+    """A hardship case whose proposed aid the parent union must approve (the city's standard), its notice checked."""
+    cadre = actors["grassroots_cadre"]
+    consent = Consent(health=True, financial=True)
+    case = case_enter(actor=cadre, membership=member.membership, kind="hardship", data=HARDSHIP, consent=consent)
+    case = case_start(actor=cadre, case=case_accept(actor=cadre, case=case))
+    Notice.objects.all().delete()
+    with sms() as outbox:
+        waiting = case_close(actor=cadre, case=case, result="发放困难帮扶金", outcome=GRANT_800)
+    assert waiting.status == CaseStatus.PENDING_APPROVAL
+    assert case_notices(case) == [
+        (
+            member.person.id,
+            "case_progress",
+            "困难帮扶申请进展：待上级审批",
+            f"您的困难帮扶申请（受理编号 {case.number}）当前为“待上级审批”，办理期限 {waiting.due_on:%Y-%m-%d}。",
+        )
+    ]
+    assert outbox == [(member.phone, SMS.format("困难帮扶申请进展：待上级审批"))]
+    Notice.objects.all().delete()
+    return waiting
+
+
+def test_a_case_waiting_for_approval_is_told_and_so_is_its_approval(actors, sms, member):
+    case = _waiting_for_approval(actors, sms, member)
+
+    with sms() as outbox:
+        hardship_approval_approve(actor=actors["town_cadre"], approval=HardshipApproval.objects.get(case=case))
+
+    assert fresh(case).status == CaseStatus.CLOSED
+    assert case_notices(case) == [
+        (
+            member.person.id,
+            "case_closed",
+            "困难帮扶申请已办结",
+            f"您的困难帮扶申请（受理编号 {case.number}）已办结。办理结果：发放困难帮扶金，发放 800.00 元。"
+            "欢迎对本次服务进行评价。",
+        )
+    ]
+    assert outbox == [(member.phone, SMS.format("困难帮扶申请已办结"))]
+
+
+def test_a_refused_approval_tells_the_applicant_the_case_is_handled_again(actors, sms, member):
+    case = _waiting_for_approval(actors, sms, member)
+
+    with sms() as outbox:
+        hardship_approval_refuse(
+            actor=actors["town_cadre"], approval=HardshipApproval.objects.get(case=case), reason="超出帮扶标准"
+        )
+
+    back = fresh(case)
+    assert back.status == CaseStatus.IN_PROGRESS
+    assert case_notices(case) == [
+        (
+            member.person.id,
+            "case_progress",
+            "困难帮扶申请进展：办理中",
+            f"您的困难帮扶申请（受理编号 {case.number}）当前为“办理中”，办理期限 {back.due_on:%Y-%m-%d}。",
+        )
+    ]
+    assert outbox == [(member.phone, SMS.format("困难帮扶申请进展：办理中"))]
 
 
 def test_a_case_not_accepted_gives_the_reason(actors, sms, member):
