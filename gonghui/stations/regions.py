@@ -49,6 +49,7 @@ def _in_polygon(polygon, lat: float, lng: float) -> bool:
 
 
 def outlines_path() -> Path:
+    """The shipped file, which the maps load too; STATIONS_DISTRICT_OUTLINES moves the server's copy (tests)."""
     return Path(getattr(settings, "STATIONS_DISTRICT_OUTLINES", OUTLINES_FILE))
 
 
