@@ -156,6 +156,17 @@ OBJECT_TYPE_LABELS: dict[str, str] = {
     "transfer": "会员接转",
 }
 
+# The back office's list exports record the exported model's name as the object type (`list.export`); those that
+# differ from the object types services write are named here.
+MODEL_OBJECT_TYPE_LABELS: dict[str, str] = {
+    "apitoken": "接口令牌",
+    "correctionrequest": "资料更正申请",
+    "declaredtotal": "实有会员数",
+    "joinapplication": "入会申请",
+    "transferrequest": "会员接转",
+    "user": "账号",
+}
+
 ACTOR_KIND_LABELS: dict[str, str] = {
     "user": "后台账号",
     "token": "接口令牌",
@@ -338,7 +349,7 @@ def action_label(code: str) -> str:
 
 
 def object_type_label(code: str) -> str:
-    return OBJECT_TYPE_LABELS.get(code, code)
+    return OBJECT_TYPE_LABELS.get(code) or MODEL_OBJECT_TYPE_LABELS.get(code, code)
 
 
 def actor_kind_label(kind: str) -> str:
