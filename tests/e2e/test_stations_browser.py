@@ -173,7 +173,7 @@ def test_a_tap_on_the_map_asks_for_the_stations_near_that_point(located_phone: P
     box = page.locator("#station-map").bounding_box()
 
     with page.expect_response(lambda response: "/map/nearest/" in response.url) as asked:
-        # A tap in the middle of the map: the middle of the region, some kilometres north of the stations.
+        # A tap in the middle of the map, which opens fitted to the open stations: a point among them, not the rider.
         page.locator("#station-map").tap(position={"x": box["width"] / 2, "y": box["height"] / 2})
 
     query = parse_qs(urlparse(asked.value.url).query)
