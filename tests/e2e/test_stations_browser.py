@@ -1,7 +1,9 @@
 """The public station map (服务站点地图) on a phone, in a real browser: a rider opens the map without signing in, lets
 the page use the phone's position, and gets the nearest open stations in distance order with walking and riding
 times; a paused station never appears and the filter for 母婴室 narrows the list; the first station's page shows its
-hours, holiday rule and facilities. Then a tap on the map asks for the stations near another point.
+hours, holiday rule and facilities. Then a tap on the map asks for the stations near another point. The view
+follows the list (the rider and every listed station inside the map's bounds), the region's district outlines are
+drawn, and a cadre's 15-minute circle is fitted to its cells and suggested sites, each named by its 街道.
 
 The phone's position is fixed through the browser context's geolocation (granted), so the list is exact.
 Screenshots: var/test-output/e2e/stations-*.png.
