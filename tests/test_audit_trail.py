@@ -419,17 +419,18 @@ def test_details_become_labelled_rows():
         "count": 2,
         "unknown_key": "保持原样",
     }
+    # In the order of the label table on every database (PostgreSQL's jsonb keeps no order), unknown keys last.
     assert detail_rows(details, org_names=names) == [
         (
             "变更内容",
             "联系电话：— → 138****5678；所属组织：苏州市总工会 › 姑苏区总工会 → org-2；角色：上级工会干部 → x",
         ),
-        ("双因素验证", "是"),
-        ("查询条件", "证件号码：3205**********1373；手机号码：138****1234"),
-        ("上级组织", "SZ-GS-T02、SZ-WZ"),
-        ("原组织路径", "苏州市总工会 › 姑苏区总工会"),
-        ("覆盖工会", "—"),
         ("数量", "2"),
+        ("覆盖工会", "—"),
+        ("查询条件", "证件号码：3205**********1373；手机号码：138****1234"),
+        ("原组织路径", "苏州市总工会 › 姑苏区总工会"),
+        ("上级组织", "SZ-GS-T02、SZ-WZ"),
+        ("双因素验证", "是"),
         ("unknown_key", "保持原样"),
     ]
 

@@ -179,13 +179,16 @@ ACTOR_KIND_LABELS: dict[str, str] = {
 _OTHER_ROLE_LABELS: dict[str, str] = {"system": "平台", "api_token": "接口令牌", "": "未登录"}
 
 DETAIL_KEY_LABELS: dict[str, str] = {
-    # the filters recorded with an export of the trail (audit.selectors.AuditFilters.as_details)
+    # the filters recorded with an export of the trail (audit.selectors.AuditFilters.as_details), in their order
+    "start": "开始日期",
+    "end": "截止日期",
     "action": "操作",
     "actor": "操作者",
     "actor_role": "操作者角色",
-    "audit_result": "结果",
-    "object": "对象",
+    "org": "组织",
     "object_type": "对象类型",
+    "object": "对象",
+    "audit_result": "结果",
     # what services record
     "accidental": "意外致困",
     "added": "新增",
@@ -221,7 +224,6 @@ DETAIL_KEY_LABELS: dict[str, str] = {
     "due_on": "办理期限",
     "duplicate": "重复",
     "employers_moved": "转移企业数",
-    "end": "截止日期",
     "enrolled": "参保人数",
     "error": "错误",
     "field": "字段",
@@ -250,7 +252,6 @@ DETAIL_KEY_LABELS: dict[str, str] = {
     "note": "审批意见",
     "old_path": "原组织路径",
     "on": "日期",
-    "org": "组织",
     "parent": "上级组织",
     "parents": "上级组织",
     "pending_approval": "待审批",
@@ -279,7 +280,6 @@ DETAIL_KEY_LABELS: dict[str, str] = {
     "size": "大小（字节）",
     "source": "来源",
     "stars": "星级",
-    "start": "开始日期",
     "subject": "审批事项",
     "tier": "困难类别",
     "title": "名称",
@@ -421,10 +421,14 @@ def format_value(value: Any, *, key: str = "", org_names: OrgNames | None = None
         return _RESULT_LABELS.get(value, value)
     if key == "changes" and isinstance(value, Mapping):
         return "；".join(
-            f"{changed_field_label(field)}：{_change(field, change, names)}" for field, change in value.items()
+            f"{changed_field_label(field)}：{_change(field, change, names)}"
+            for field, change in _in_order(value, CHANGED_FIELD_LABELS)
         )
     if isinstance(value, Mapping):
-        return "；".join(f"{detail_key_label(k)}：{format_value(v, key=k, org_names=names)}" for k, v in value.items())
+        return "；".join(
+            f"{detail_key_label(k)}：{format_value(v, key=k, org_names=names)}"
+            for k, v in _in_order(value, DETAIL_KEY_LABELS)
+        )
     if isinstance(value, list | tuple):
         return "、".join(format_value(v, key=key, org_names=names) for v in value) or EMPTY
     return str(value)
@@ -438,11 +442,18 @@ def _change(field: str, change: Any, names: OrgNames) -> str:
     return format_value(change, key=field, org_names=names)
 
 
+def _in_order(mapping: Mapping[str, Any], table: Mapping[str, str]) -> list[tuple[str, Any]]:
+    """A mapping's items in the order of its label table, unknown keys last by name: PostgreSQL's jsonb keeps no
+    order of its own, and a page must read the same on every database."""
+    rank = {key: position for position, key in enumerate(table)}
+    return sorted(mapping.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0]))
+
+
 def detail_rows(details: Mapping[str, Any] | None, *, org_names: OrgNames | None = None) -> list[tuple[str, str]]:
-    """The details of an event as (label, value) rows, in the order they were written."""
+    """The details of an event as (label, value) rows, in the order of DETAIL_KEY_LABELS."""
     return [
         (detail_key_label(key), format_value(value, key=key, org_names=org_names))
-        for key, value in (details or {}).items()
+        for key, value in _in_order(details or {}, DETAIL_KEY_LABELS)
     ]
 
 
