@@ -308,7 +308,7 @@ NOT_CRAWLED = {
 _NOT_CRAWLED_NAME = re.compile(
     r"(export|download|template|_png$|reveal|unlock|reset_|toggle_active|approve_role|revoke|dissolve|merge_into|"
     r"move_subtree|_delete$|cancel|from_preview|read_all|station_rate|card_qr|join_check|_history$|"
-    r"attachment|station_photo|api-v1:(?!openapi-view|openapi-json|api-root))"
+    r"attachment|station_photo|stats_report|api-v1:(?!openapi-view|openapi-json|api-root))"
 )
 
 

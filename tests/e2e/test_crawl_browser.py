@@ -1,0 +1,371 @@
+"""Every page in a real browser, for every role, on a phone and on a desktop.
+
+The back office is crawled as a system administrator, a city (upper) cadre, a grassroots cadre and an auditor, the
+portal as a signed-in member: from the admin's model lists, add pages and one object's page, the custom pages
+(workbench, dashboards, imports, stations, casework) and every address without parameters, then the same-site links
+the pages show (never sign-out, confirmation pages, downloads or anything that acts: tests/test_offline_urls.py
+decides what a crawl may request). Each page is loaded in Chromium at 390×844 (a phone) and 1366×900, and fails on:
+
+- an English word of the interface in the visible text or in a placeholder, title or aria-label (icon ligatures,
+  which show as pictures, are not text);
+- a request to anything but the live server (every request is routed; an outside one is refused and recorded);
+- a console error or an uncaught exception;
+- a link shown to somewhere outside the site, other than a map provider's navigation link;
+- on the phone, a page wider than the screen (a horizontal scroll).
+
+Each page's load time is recorded and the ten slowest are printed (figures for docs/performance.md, not a timed
+assertion). Pages render the same on SQLite and PostgreSQL, so the crawl runs on the SQLite leg only.
+"""
+
+import re
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from django.conf import settings
+from django.db import connections
+
+from tests.e2e.conftest import LOCALE, _require_chromium
+from tests.test_offline_urls import (
+    MAP_NAVIGATION,
+    backoffice_client,
+    crawlable,
+    demo_world,
+    member_client,
+    member_start_urls,
+    start_urls,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
+
+# role -> the demo federation's account (None: the portal's demo member)
+ROLES = {
+    "system_admin": "xitong_admin",
+    "city_cadre": "shi_ganbu",
+    "grassroots_cadre": "jiceng_ganbu",
+    "auditor": "shenji_admin",
+    "member": None,
+}
+VIEWPORTS = {
+    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+    "desktop": {"viewport": {"width": 1366, "height": 900}},
+}
+MAX_PAGES = 160  # per role: far above what a role reaches (one address per view beyond the starts)
+
+# Words of an English interface (Django's, the admin theme's, a browser widget's). Product words that are codes
+# (API, QR, ID, PDF, Excel, xlsx, csv, HTTP, SMS, TOTP) are not in the list: they are what the product calls them.
+ENGLISH_UI_WORDS = [
+    "Filters?",
+    "Search",
+    "Type to search",
+    "Apply",
+    "Reset",
+    "Date",
+    "from",
+    "to",
+    "No results",
+    "results?",
+    "Light",
+    "Dark",
+    "System",
+    "Save",
+    "Delete",
+    "Add",
+    "Change",
+    "History",
+    "Home",
+    "Log ?out",
+    "Log ?in",
+    "Welcome",
+    "Actions?",
+    "Go",
+    "Select",
+    "Previous",
+    "Next",
+    "Show all",
+    "Yes",
+    "No",
+    "Unknown",
+    "None",
+    "Clear",
+    "Close",
+    "Cancel",
+    "Submit",
+    "Today",
+    "Now",
+    "Yesterday",
+    "Tomorrow",
+    "Back",
+    "Edit",
+    "View",
+    "Remove",
+    "Upload",
+    "Download",
+    "Export",
+    "Import",
+    "Loading",
+    "Error",
+    "Warning",
+    "Success",
+    "Required",
+    "Optional",
+    "Password",
+    "Username",
+    "Name",
+    "Status",
+    "Total",
+    "selected",
+    "of",
+    "and",
+    "or",
+    "All",
+    "Run",
+    "More",
+    "Choose",
+    "Browse",
+    "Confirm",
+    "Continue",
+    "Sign ?in",
+    "Sign ?out",
+    "Settings",
+    "Profile",
+    "Help",
+    "Page",
+    "First",
+    "Last",
+    "Show",
+    "Hide",
+    "Expand",
+    "Collapse",
+    "Toggle",
+    "Sort",
+    "Ascending",
+    "Descending",
+    "Empty",
+    "Not found",
+    "Forbidden",
+    "Server error",
+    "Please",
+    "Enter",
+    "Invalid",
+    "required",
+    "Field",
+    "Value",
+    "Open",
+]
+ENGLISH = re.compile(r"(?<![\w/.@-])(?:" + "|".join(ENGLISH_UI_WORDS) + r")(?![\w/.@-])")
+
+# What a page shows as text, with icon ligatures (Material Symbols: "search", "close"...) removed; then the
+# attributes a screen reader or a hover reads out; then the links that leave the site.
+READ_PAGE = """() => {
+  const icons = document.querySelectorAll('.material-symbols-outlined, .material-icons, [class*="material-symbols"]');
+  icons.forEach((element) => element.remove());
+  const attributes = [];
+  document.querySelectorAll('[placeholder], [title], [aria-label]').forEach((element) => {
+    for (const name of ['placeholder', 'title', 'aria-label']) {
+      const value = element.getAttribute(name);
+      if (value) attributes.push(name + '=' + value);
+    }
+  });
+  const outside = [];
+  document.querySelectorAll('a[href]').forEach((link) => {
+    if (link.protocol.startsWith('http') && link.host !== location.host) outside.push(link.href);
+  });
+  return {text: document.body ? document.body.innerText : '', attributes: attributes, outside: outside};
+}"""
+SCROLLS_SIDEWAYS = "() => document.documentElement.scrollWidth > window.innerWidth + 1"
+LINKS = "() => Array.from(document.querySelectorAll('a[href]'), (link) => link.getAttribute('href'))"
+
+
+@dataclass
+class PageResult:
+    url: str
+    viewport: str
+    seconds: float
+    problems: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def site(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The small demo federation served by a live server of this module. The data lives in a transaction rolled
+    back at the end: the in-memory SQLite connection is shared with the server's thread, so the server sees it
+    uncommitted. (Chromium is started in each test, after the test's own database set-up: while Playwright's loop
+    runs, Django gives this thread other connections, which could not see the data.)"""
+    if not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        pytest.skip("the crawl runs on the SQLite leg: pages render the same on PostgreSQL (docs/decisions.md)")
+    _require_chromium()
+    from pytest_django.live_server_helper import LiveServer
+
+    with django_db_blocker.unblock(), demo_world(tmp_path_factory.mktemp("media")):
+        server = LiveServer("localhost:0")
+        server._live_server_modified_settings.enable()
+        try:
+            yield server.url
+        finally:
+            server._live_server_modified_settings.disable()
+            server.stop()
+
+
+def _prepare(role: str, base: str) -> tuple[dict, list[str], set[str]]:
+    """The role's session cookie, where its crawl starts and which of those starts refuse it (ORM work, done before
+    Playwright's loop runs). Every start is tried with the test client first: one that refuses the role (403/404:
+    a page of another role) is crawled once, for its refusal page, instead of on every address."""
+    client = member_client() if ROLES[role] is None else backoffice_client(ROLES[role])
+    starts = list(dict.fromkeys(member_start_urls() if ROLES[role] is None else start_urls("admin")))
+    answers = {url: client.get(url, follow=True).status_code for url in starts}
+    refused = [url for url in starts if answers[url] in (403, 404)]
+    kept = [url for url in starts if answers[url] not in (403, 404)] + refused[:1]
+    cookie = {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value}
+    return {**cookie, "url": base}, kept, set(refused[:1])
+
+
+def _interface(role: str) -> str:
+    """The part of the site a role's crawl stays in: a cadre's links to the portal are the member's crawl."""
+    return "/" if ROLES[role] is None else "/admin/"
+
+
+def _in_interface(path: str, prefix: str) -> bool:
+    return path.startswith("/admin/") == (prefix == "/admin/")
+
+
+def _new_context(browser, base: str, viewport: str, cookie: dict, outside: list[str]):
+    context = browser.new_context(locale=LOCALE, **VIEWPORTS[viewport])
+    context.set_default_timeout(15_000)
+    context.add_cookies([cookie])
+
+    def route(route):
+        url = route.request.url
+        if url.startswith(base + "/") or url == base:
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    context.route("**/*", route)
+    return context
+
+
+def _visit(
+    page, base: str, path: str, viewport: str, outside: list[str], errors: list[tuple[str, str]], refusal: bool
+) -> PageResult:
+    """Load one page and collect what is wrong with it. `refusal`: the page is expected to refuse the role (its
+    refusal page is what is checked, and the browser's report of the refused document is no error)."""
+    outside.clear()
+    errors.clear()
+    started = time.perf_counter()
+    response = page.goto(base + path, wait_until="load")
+    result = PageResult(path, viewport, time.perf_counter() - started)
+    status = response.status if response else 0
+    if not (200 <= status < 400 or (refusal and status in (403, 404))):
+        result.problems.append(f"answers {status or 'nothing'}")
+    if viewport == "phone" and page.evaluate(SCROLLS_SIDEWAYS):
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        result.problems.append(f"scrolls sideways at 390 px (page {width} px wide)")
+    result.problems += [f"requested outside the site: {u}" for u in outside]
+    for text, source in errors:
+        if refusal and source == base + path and "Failed to load resource" in text:
+            continue  # the refused document itself
+        result.problems.append(text)
+    read = page.evaluate(READ_PAGE)
+    for line in read["text"].splitlines():
+        for word in ENGLISH.findall(line):
+            result.problems.append(f"English {word!r} in {line.strip()[:80]!r}")
+    for attribute in read["attributes"]:
+        value = attribute.split("=", 1)[1]
+        if ENGLISH.search(value):
+            result.problems.append(f"English attribute {attribute[:80]!r}")
+    result.problems += [f"links outside the site: {u}" for u in read["outside"] if not u.startswith(MAP_NAVIGATION)]
+    return result
+
+
+def _same_site_links(hrefs: list[str], current: str) -> list[str]:
+    found = []
+    for href in hrefs:
+        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+            continue
+        parts = urlsplit(urljoin("http://testserver" + current, href))
+        if parts.netloc != "testserver":
+            continue
+        found.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return found
+
+
+def _crawl_in_browser(
+    browser, base: str, cookie: dict, starts: list[str], refusals: set[str], interface: str
+) -> list[PageResult]:
+    """Breadth-first on the phone (which discovers the pages), then the same pages on the desktop."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    from tests.test_offline_urls import view_name_of
+
+    results: list[PageResult] = []
+    visited: list[str] = []
+    for viewport in VIEWPORTS:
+        outside: list[str] = []
+        errors: list[tuple[str, str]] = []
+        context = _new_context(browser, base, viewport, cookie, outside)
+        page = context.new_page()
+
+        def console(message, errors=errors):
+            if message.type == "error":
+                errors.append((f"console error: {message.text}", message.location.get("url", "")))
+
+        page.on("console", console)
+        page.on("pageerror", lambda error, errors=errors: errors.append((f"page error: {error}", "")))
+        try:
+            if viewport == "phone":
+                queue, seen, views = list(starts), set(starts), set()
+                while queue and len(visited) < MAX_PAGES:
+                    path = queue.pop(0)
+                    name = view_name_of(path)
+                    if path not in starts and name in views:
+                        continue  # another address of a view already seen (a sort link, a second member's page)
+                    views.add(name)
+                    try:
+                        result = _visit(page, base, path, viewport, outside, errors, path in refusals)
+                    except PlaywrightError as error:
+                        if "Download is starting" in str(error):
+                            continue  # a file, not a page (tests/test_offline_urls.py keeps such links out)
+                        raise
+                    if page.evaluate("() => document.contentType") != "text/html":
+                        continue  # data, not a page
+                    visited.append(path)
+                    results.append(result)
+                    for link in _same_site_links(page.evaluate(LINKS), path):
+                        if link not in seen and crawlable(link) and _in_interface(link, interface):
+                            seen.add(link)
+                            queue.append(link)
+            else:
+                results += [_visit(page, base, path, viewport, outside, errors, path in refusals) for path in visited]
+        finally:
+            context.close()
+    return results
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_every_page_in_chinese_on_the_site_and_on_a_phone(site, role):
+    from playwright.sync_api import sync_playwright
+
+    from scripts.browser import CHROMIUM, CHROMIUM_ARGS
+
+    cookie, starts, refusals = _prepare(role, site)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            results = _crawl_in_browser(browser, site, cookie, starts, refusals, _interface(role))
+        finally:
+            browser.close()
+    connections.close_all()  # the connections Django gave this thread while Playwright's loop ran
+    assert len({r.url for r in results}) >= (8 if role == "member" else 25), "the crawl reached too few pages"
+    slowest = sorted(results, key=lambda r: r.seconds, reverse=True)[:10]
+    print(f"\n{role}: {len(results)} page loads; the ten slowest:")
+    for r in slowest:
+        print(f"  {r.seconds * 1000:7.0f} ms  {r.viewport:7}  {r.url}")
+    where: dict[str, list[str]] = {}  # problem -> the pages (viewport, address) that show it
+    for r in results:
+        for problem in r.problems:
+            where.setdefault(problem, []).append(f"{r.viewport} {r.url}")
+    report = [f"{problem}\n      " + "\n      ".join(pages) for problem, pages in where.items()]
+    print("\n  ".join([f"{role}: {len(where)} problems", *report]))
+    assert not where, f"{role}: {len(where)} problems\n  " + "\n  ".join(report)
