@@ -285,7 +285,10 @@ def _bounds(name: str, default: str) -> tuple[float, float, float, float]:
     return south, west, north, east
 
 
-STATIONS_REGION_BOUNDS = _bounds("STATIONS_REGION_BOUNDS", "30.75,119.90,32.05,121.35")
+# The default box holds the whole of Suzhou, 太仓's shore on the Yangtze (121.37°E) included.
+STATIONS_REGION_BOUNDS = _bounds("STATIONS_REGION_BOUNDS", "30.75,119.90,32.05,121.40")
+# The caller name the walking links send to the map providers' web pages (高德 src, 腾讯 referer, 百度 src).
+STATIONS_NAV_SOURCE = env.str("STATIONS_NAV_SOURCE", default="gonghui")
 STATIONS_TILE_URL = env.str("STATIONS_TILE_URL", default="")
 STATIONS_TILE_ATTRIBUTION = env.str("STATIONS_TILE_ATTRIBUTION", default="")
 STATIONS_TILE_SUBDOMAINS = env.str("STATIONS_TILE_SUBDOMAINS", default="01234567")

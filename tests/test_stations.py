@@ -78,7 +78,7 @@ pytestmark = pytest.mark.django_db
 
 C1, E12, E123, T01, GS = "SZ-GS-T01-C1", "SZ-GS-T01-12", "SZ-GS-T01-123", "SZ-GS-T01", "SZ-GS"
 T02, T02E1, WZ, WZT1 = "SZ-GS-T02", "SZ-GS-T02-E1", "SZ-WZ", "SZ-WZ-T01"
-HERE = (31.30, 120.60)  # 姑苏区, inside the default region 30.75–32.05 N, 119.90–121.35 E
+HERE = (31.30, 120.60)  # 姑苏区, inside the default region 30.75–32.05 N, 119.90–121.40 E
 WALK_REACH = 5000 / 60 * 15 / 1.3  # 961.538… m in a straight line
 RIDE_REACH = 15000 / 60 * 15 / 1.3  # 2,884.615… m
 EVERY_DAY = {str(day): "08:00-20:00" for day in range(1, 8)}
@@ -89,7 +89,7 @@ OUT_OF_SCOPE = "所选组织不存在或不在您的管辖范围内"
 NO_POOL = (
     "没有“游泳池”这种设施，可选：饮水、热饭、充电、卫生间、休息、药箱、空调/取暖、图书、母婴室、无线网络、维修工具"
 )
-REGION = "北纬 30.75°–32.05°、东经 119.9°–121.35°"
+REGION = "北纬 30.75°–32.05°、东经 119.9°–121.4°"
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 32

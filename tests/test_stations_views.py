@@ -598,7 +598,7 @@ def test_adding_a_station_through_the_form(tree, login):
         (
             "39.9",
             "116.4",
-            "坐标（纬度 39.9000，经度 116.4000）不在本地区范围内（北纬 30.75°–32.05°、东经 119.9°–121.35°），请核对",
+            "坐标（纬度 39.9000，经度 116.4000）不在本地区范围内（北纬 30.75°–32.05°、东经 119.9°–121.4°），请核对",
         ),
         ("31.3度", "120.6", "纬度“31.3度”不是数字，请填写十进制度数，如 31.2990"),
     ],
@@ -1015,7 +1015,7 @@ def test_the_circle_of_a_town_on_foot_with_two_suggested_sites(demand, login):
         ],
     ]
     data = json_script(page, "gh-coverage-data")
-    assert data["bounds"] == [[30.75, 119.9], [32.05, 121.35]]
+    assert data["bounds"] == [[30.75, 119.9], [32.05, 121.4]]
     assert [(cell["demand"], cell["covered"]) for cell in data["cells"]] == [(40, 0), (10, 0), (40, 40), (20, 20)]
     assert all(len(cell["boundary"]) == 6 for cell in data["cells"])
     assert data["uncovered"] == [
@@ -1118,7 +1118,7 @@ def test_the_map_counts_the_open_stations_and_carries_them_for_the_script(layout
     assert "户外劳动者服务站点、工会驿站、妈妈驿站、职工之家……共 3 个开放站点。" in page
     data = json_script(page, "station-data")
     assert data == {
-        "bounds": [[30.75, 119.9], [32.05, 121.35]],
+        "bounds": [[30.75, 119.9], [32.05, 121.4]],
         "tiles": {"url": "", "attribution": "", "subdomains": "01234567"},
         "stations": [
             {"id": str(s.id), "name": s.name, "lat": s.lat, "lng": s.lng, "kind": s.get_kind_display()}
@@ -1483,8 +1483,24 @@ def test_the_circle_of_an_org_in_the_tokens_scope(demand, tree):
             {"name": "快递点", "lat": 31.35, "lng": 120.65, "workers": 10, "nearest_m": 6581},
         ],
         "suggestions": [
-            {"lat": 31.320832, "lng": 120.599528, "adds": 40, "adds_points": 2, "share_after": "90.9"},
-            {"lat": 31.351303, "lng": 120.649416, "adds": 10, "adds_points": 1, "share_after": "100.0"},
+            {
+                "lat": 31.320832,
+                "lng": 120.599528,
+                "place": "姑苏区双塔街道",
+                "place_basis": "依据：最近的站点“竹辉妈妈驿站”（相距 1.3 公里）",
+                "adds": 40,
+                "adds_points": 2,
+                "share_after": "90.9",
+            },
+            {
+                "lat": 31.351303,
+                "lng": 120.649416,
+                "place": "相城区",
+                "place_basis": "2 公里内没有已登记所属街道（镇）的站点或企业，仅能确定区县",
+                "adds": 10,
+                "adds_points": 1,
+                "share_after": "100.0",
+            },
         ],
     }
     ride = bearer(GS).get(f"/api/v1/stations/orgs/{tree[T01].id}/coverage", {"mode": "ride", "suggestions": "0"})

@@ -92,6 +92,8 @@ class UncoveredOut(Schema):
 class SuggestionOut(Schema):
     lat: float
     lng: float
+    place: str = Field(description="建议站点所在的区县和街道（镇），如“姑苏区双塔街道”")
+    place_basis: str = Field(description="名称的依据：最近的站点或企业及其距离，或仅能确定区县的说明")
     adds: int
     adds_points: int
     share_after: str | None
@@ -150,6 +152,8 @@ def coverage(request, org_id: UUID, params: Query[CoverageQuery]):
             {
                 "lat": s.lat,
                 "lng": s.lng,
+                "place": s.place,
+                "place_basis": s.place_basis,
                 "adds": s.adds,
                 "adds_points": s.adds_points,
                 "share_after": str(s.share_after) if s.share_after is not None else None,
