@@ -2,7 +2,6 @@
 dates and signature boxes on an A4 print page without navigation; the document number masked unless a role that may
 unmask states a reason (then audited like 查看完整号码); another subtree's record answers 404."""
 
-import re
 from datetime import date
 
 import pytest
