@@ -65,12 +65,57 @@ def _trend_chart(trend) -> str:
     return json.dumps({"labels": [f"{p.month:%Y年%m月}" for p in trend], "datasets": datasets}, ensure_ascii=False)
 
 
+# The charts' options replace unfold's defaults entirely (its maxBarThickness of 4 px drew bars as hairlines): the
+# canvas fills its fixed-height box (no aspect ratio, which let the box cut off the month labels), the labels stay
+# level and are thinned out rather than rotated or clipped, and there is room around the plot for them.
+CHART_BASE = {"animation": False, "responsive": True, "maintainAspectRatio": False, "layout": {"padding": 8}}
+LEVEL_TICKS = {"maxRotation": 0, "minRotation": 0, "autoSkip": True, "autoSkipPadding": 24, "padding": 4}
+
+
 def _trend_options() -> str:
     options = {
+        **CHART_BASE,
         "plugins": {"legend": {"display": True, "labels": {"usePointStyle": True}}},
         "scales": {
-            "y": {"position": "left", "title": {"display": True, "text": "会员数（人）"}},
-            "y1": {"position": "right", "grid": {"drawOnChartArea": False}, "title": {"display": True, "text": "人次"}},
+            "x": {"ticks": LEVEL_TICKS},
+            "y": {
+                "position": "left",
+                "beginAtZero": True,
+                "ticks": {"precision": 0},
+                "title": {"display": True, "text": "会员数（人）"},
+            },
+            "y1": {
+                "position": "right",
+                "beginAtZero": True,
+                "grid": {"drawOnChartArea": False},
+                "ticks": {"precision": 0},
+                "title": {"display": True, "text": "人次"},
+            },
+        },
+    }
+    return json.dumps(options, ensure_ascii=False)
+
+
+def _bar_options() -> str:
+    """Horizontal bars, one category a line with its label beside it (never skipped or turned, however narrow the
+    phone): each bar 70% of its line (at most 48 px) and never shorter than 4 px, so that a category with few members
+    still shows a bar."""
+    options = {
+        **CHART_BASE,
+        "indexAxis": "y",
+        "plugins": {"legend": {"display": False}},
+        "datasets": {
+            "bar": {
+                "barPercentage": 0.7,
+                "categoryPercentage": 0.8,
+                "maxBarThickness": 48,
+                "minBarLength": 4,
+                "borderRadius": 4,
+            }
+        },
+        "scales": {
+            "x": {"beginAtZero": True, "ticks": {**LEVEL_TICKS, "precision": 0}},
+            "y": {"ticks": {"autoSkip": False}, "grid": {"display": False}},
         },
     }
     return json.dumps(options, ensure_ascii=False)
@@ -180,6 +225,7 @@ def stats_dashboard(request):
         trend_chart=_trend_chart(board.trend),
         trend_options=_trend_options(),
         breakdown_charts=[(b, _bar_chart(b)) for b in board.breakdowns],
+        bar_options=_bar_options(),
         can_see_cases=actor.can(Perm.CASES_VIEW),
     )
 

@@ -279,3 +279,79 @@ def test_choosing_the_quarter_period_alone_shows_the_current_quarter(browser_pag
     page.wait_for_url(re.compile(re.escape(f"{base}/admin/stats/?") + r".*period=quarter"))
     label = f"{today.year}年第{(today.month - 1) // 3 + 1}季度"
     expect(page.locator("#content h2.gh-h2")).to_have_text(f"{DISTRICT_NAME} · 驾驶舱 · {label}", timeout=2_000)
+
+
+CHART_GEOMETRY = """() => {
+    const textBox = (chart, item) => {
+        const ctx = chart.ctx;
+        ctx.save();
+        ctx.font = item.font.string;
+        const width = ctx.measureText(String(item.label)).width;
+        ctx.restore();
+        const [x, y] = item.options.translation;
+        const align = item.options.textAlign;
+        const left = align === "center" ? x - width / 2 : align === "right" ? x - width : x;
+        return {label: String(item.label), left, right: left + width, y, rotation: item.options.rotation};
+    };
+    return [...document.querySelectorAll("canvas.chart")].map((canvas) => {
+        const chart = Chart.getChart(canvas);
+        const bar = chart.config.type === "bar";
+        const categories = bar ? chart.scales.y : chart.scales.x;
+        return {
+            type: chart.config.type,
+            width: chart.width,
+            height: chart.height,
+            labels: chart.data.labels.length,
+            drawn: categories.getLabelItems().map((item) => textBox(chart, item)),
+            bars: bar ? chart.getDatasetMeta(0).data.map((element) => {
+                const p = element.getProps(["x", "y", "base", "width", "height", "horizontal"], true);
+                const length = Math.abs((p.horizontal ? p.x : p.y) - p.base);
+                return {thickness: p.horizontal ? p.height : p.width, length};
+            }) : [],
+        };
+    });
+}"""
+
+
+def test_every_bar_is_a_bar_and_every_label_is_inside_its_chart(browser_page: Page, live_server, e2e_accounts, system):
+    """The breakdown bars are drawn at least 8 px thick and 3 px long (a category of nobody too), each with its label;
+    the trend's month labels of a whole year lie inside the canvas, level; on a desktop and on a phone's width."""
+    tree, _ = e2e_accounts
+    page = browser_page
+    base = live_server.url
+    last_year = timezone.localdate().year - 1
+    for seq, month in ((21, 1), (22, 3), (24, 7), (23, 11)):
+        enrol(system, tree[UNION_12], name=f"会员{'甲乙丙丁'[seq - 21]}", seq=seq, joined_on=date(last_year, month, 2))
+    # The live server's first answer imports the whole URLconf (seconds on a loaded machine): not what is measured.
+    page.request.get(f"{base}/admin/login/", timeout=120_000)
+    sign_in(page, base, "district_cadre")
+    page.wait_for_url(f"{base}/admin/")
+    ready = (
+        "() => window.Chart && document.querySelectorAll('canvas.chart').length === 4"
+        " && [...document.querySelectorAll('canvas.chart')].every((c) => Chart.getChart(c))"
+    )
+    for width, height in ((1280, 900), (360, 740)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{base}/admin/stats/?org=SZ-GS&period=year&year={last_year}")
+        page.wait_for_function(ready)
+        charts = page.evaluate(CHART_GEOMETRY)
+        assert [c["type"] for c in charts] == ["line", "bar", "bar", "bar"]
+        trend, *bars = charts
+        assert trend["labels"] == 12
+        assert len(trend["drawn"]) >= 2, trend  # thinned out on a narrow screen, never all gone
+        months = trend["drawn"]
+        for before, after in zip(months, months[1:], strict=False):
+            assert before["right"] + 8 <= after["left"], (width, months)  # apart, not run together
+        for chart in charts:
+            assert chart["width"] > 0 and chart["height"] > 0
+            for label in chart["drawn"]:
+                assert label["rotation"] == 0, (width, label)
+                assert label["left"] >= 0 and label["right"] <= chart["width"], (width, chart["type"], label)
+                assert 0 <= label["y"] <= chart["height"], (width, chart["type"], label)
+        for chart in bars:
+            assert len(chart["drawn"]) == chart["labels"], (width, chart)  # every category named
+            assert len(chart["bars"]) == chart["labels"]
+            for bar in chart["bars"]:
+                assert bar["thickness"] >= 8, (width, chart["bars"])
+                assert bar["length"] >= 3, (width, chart["bars"])
+        shot(page, f"charts-{width}")
