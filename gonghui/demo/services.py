@@ -9,10 +9,11 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from gonghui.casework.approval import hardship_approval_approve
 from gonghui.casework.care import campaign_create, care_visits_record
-from gonghui.casework.hardship import hardship_file_exit
+from gonghui.casework.hardship import hardship_aid_pay, hardship_file_establish, hardship_file_exit
 from gonghui.casework.insurance import plan_create, plan_enrol_union
-from gonghui.casework.models import HardshipFile, ServiceCase
+from gonghui.casework.models import HardshipAid, HardshipApproval, HardshipFile, ServiceCase
 from gonghui.casework.services import (
     Consent,
     callbacks_draw,
@@ -91,6 +92,14 @@ def seed_services(*, actor: Actor, union_code: str) -> dict[str, int]:
             consent=BOTH,
         )
         cases.append(_close_hardship(actor, case, amount, tier))
+    # 深度困难 is filed with the parent union's approval (the demo approves it); money grants are signed for.
+    hardship_approval_approve(actor=actor, approval=HardshipApproval.objects.get(case=cases[1]), note="同意建档帮扶")
+    for number, case in enumerate(cases[:2], start=1):
+        aid = HardshipAid.objects.get(case=case)
+        name = case.person.name
+        pay = {"paid_method": "bank", "paid_amount": str(aid.amount), "paid_on": today.isoformat()}
+        pay |= {"receiver": name, "signer": name, "receipt_no": f"KNBF{today.year}{number:04d}"}
+        hardship_aid_pay(actor=actor, aid=aid, data=pay)
     ServiceCase.objects.filter(id__in=[cases[0].id, cases[1].id]).update(
         rating=5, rating_comment="工会上门了解情况，帮扶及时", rated_at=timezone.now()
     )
@@ -113,6 +122,12 @@ def seed_services(*, actor: Actor, union_code: str) -> dict[str, int]:
         consent=BOTH,
     )
     case_accept(actor=actor, case=accepted)
+    # A 深度困难 file after a home visit, waiting for the parent union's approval.
+    hardship_file_establish(
+        actor=actor,
+        membership=members[6],
+        data={"tier": "deep", "causes": ["illness"], "household_size": "2", "household_income": "18000"},
+    )
     for index, summary in [(5, "因残无法全职工作"), (6, "配偶患病长期治疗")]:
         case_enter(
             actor=actor,
