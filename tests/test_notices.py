@@ -47,6 +47,7 @@ from gonghui.members.models import (
 from gonghui.members.notices import (
     join_applications_overdue_notify,
     notice_read,
+    notice_sms_deliver,
     notices_read_all,
     own_notice_get,
     own_notices,
@@ -251,6 +252,36 @@ def test_a_failing_gateway_undoes_nothing_and_the_message_stays(actors, tree, sm
     (record,) = [r for r in caplog.records if r.name == "gonghui.notices"]
     assert record.getMessage().startswith(f"SMS for notice {notice.id} to 135****0001 not sent: ")
     assert APPLICANT_PHONE not in caplog.text
+
+
+def test_with_the_database_job_queue_the_sms_waits_for_the_worker(actors, tree, sms, settings):
+    """As deployed: the SMS is a job row after commit (待发送), sent when the worker runs, and only once."""
+    from django_tasks_db.models import DBTaskResult
+
+    from tests.conftest import _reset_task_backends
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    _reset_task_backends()
+    application = application_for(actors, tree)
+
+    with sms() as outbox:
+        join_application_approve(actor=actors["grassroots_cadre"], application=application)
+    assert outbox == []
+    assert Notice.objects.get().sms_status == NoticeSms.QUEUED
+    notice = Notice.objects.get()
+    (job,) = DBTaskResult.objects.all()
+    assert (job.task_path, job.args_kwargs) == (
+        "gonghui.members.notices.notice_sms_deliver",
+        {"args": [str(notice.id)], "kwargs": {}},
+    )
+
+    # What the worker (manage.py db_worker) does with the row; run here, in the test's own transaction.
+    job.task.call(*job.args_kwargs["args"], **job.args_kwargs["kwargs"])
+
+    assert outbox == [(APPLICANT_PHONE, SMS.format("入会申请已通过"))]
+    assert Notice.objects.get().sms_status == NoticeSms.SENT
+    notice_sms_deliver.call(str(Notice.objects.get().id))  # delivered twice by mistake: sent once all the same
+    assert len(outbox) == 1
 
 
 def test_no_phone_on_file_keeps_the_message_and_sends_no_sms(actors, tree, sms):
