@@ -544,6 +544,7 @@ def _listed_ids(response) -> set[str]:
         # Beijing days: 23:30 UTC on 31 December is 1 January there.
         ({"at_from": "2026-01-01", "at_to": "2026-01-01"}, {"update"}),
         ({"at_from": "2026-01-02", "actor_role__exact": "upper_cadre"}, {"search", "other"}),
+        ({"at_from": "2026/01/01", "at_to": "2026/01/01"}, {"update"}),  # as the date picker writes it
         ({"at_to": "2025-12-31", "actor": "cadre"}, set()),
         ({"object": "HYPERLINK"}, {"other"}),
     ],
@@ -563,6 +564,19 @@ def test_list_org_filter_outside_the_subtree_reads_like_a_missing_one(trail, log
         ]
     with pytest.raises(NotFound):
         audit_event_list(actor=actors["district_auditor"], filters=AuditFilters(org_path=tree["SZ-WZ"].path))
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"at_from": "2026-13-01"}, "开始日期“2026-13-01”不是有效的日期，请按 YYYY-MM-DD 填写"),
+        ({"at_from": "2026-01-02", "at_to": "2026-01-01"}, "结束日期不能早于开始日期"),
+    ],
+)
+def test_list_explains_a_filter_it_cannot_use(trail, login, query, message):
+    response = login("auditor").get(LIST + "?" + urlencode(query), follow=True)
+    assert response.redirect_chain == [(LIST, 302)]
+    assert [str(m) for m in response.context["messages"]] == [message]
 
 
 def test_list_refuses_lookups_of_its_own_choosing(trail, login):

@@ -236,6 +236,7 @@ class AuditEventAdmin(ScopedModelAdmin):
         "ip",
     ]
     list_display_links = ["when", "action_name"]
+    empty_value_display = EMPTY
     list_filter = LIST_FILTERS
     list_filter_submit = True
     list_before_template = "backoffice/audit/_list_tools.html"
