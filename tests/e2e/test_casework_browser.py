@@ -28,17 +28,20 @@ from gonghui.casework.models import (
     CaseAttachment,
     CaseStatus,
     HardshipAid,
+    HardshipApproval,
     HardshipFile,
     HardshipFileStatus,
     HardshipTier,
     ServiceCase,
 )
+from gonghui.casework.services import Consent
 from gonghui.common.workdays import add_working_days
 from tests.e2e.test_backoffice_browser import sign_in
 from tests.e2e.test_portal_browser import (  # noqa: F401 - e2e_accounts and office_page are fixtures, used by name
     HERE,
     MEMBER_ID,
     PHONE,
+    SCREENSHOTS,
     assert_fits_phone,
     e2e_accounts,
     member_sign_in_and_bind,
@@ -253,3 +256,131 @@ def test_member_applies_for_hardship_aid_cadre_closes_it_member_rates_it(
     ]
     assert steps == ["case.submit", "case.accept", "case.start", "case.close", "case.rate"], trail
     assert {"case.attach", "case.attachment_view"} <= set(trail)
+
+
+def test_grassroots_grant_above_the_standard_waits_for_the_town_then_is_paid_and_printed(
+    office_page: Page,  # noqa: F811 - the fixture imported above
+    live_server,
+    e2e_accounts,  # noqa: F811 - the fixture imported above
+    actors,
+    system,
+):
+    """The grassroots cadre closes a hardship case with 3000 元 for a 相对困难 household: above the city's 2000 元
+    standard, the case waits in 待上级审批 at 双塔街道. The town cadre (another browser) finds it under 上级审批 and
+    approves it; the case closes with the grant. Back at the grassroots union, the cadre records the 发放签收 on the
+    file's page (a wrong amount is refused first) and opens the printable 困难职工档案卡."""
+    from gonghui.casework.services import case_accept, case_enter, case_start
+
+    tree, _ = e2e_accounts
+    base = live_server.url
+    union = tree[HERE]
+    membership = enrol(system, union, name="赵困难", seq=21)
+    grassroots = actors["grassroots_cadre"]
+    case = case_enter(
+        actor=grassroots,
+        membership=membership,
+        kind="hardship",
+        data={"summary": SUMMARY, "causes": ["illness"], "household_size": "3", "household_income": "36000"},
+        consent=Consent(health=True, financial=True),
+    )
+    case_start(actor=grassroots, case=case_accept(actor=grassroots, case=case))
+
+    # The grassroots cadre proposes 3000 元: the case waits for the town.
+    office = office_page
+    sign_in(office, base, "grassroots_cadre")
+    office.wait_for_url(f"{base}/admin/")
+    office.goto(f"{base}{reverse('admin:case_detail', args=[case.id])}")
+    heading = office.locator("h2.gh-h2")
+    close = office.locator(".gh-card").filter(has=office.locator("h3", has_text=re.compile("^办结$")))
+    close.get_by_label("给予帮扶").check()
+    close.get_by_label("困难类别").select_option(label="相对困难")
+    close.get_by_label("帮扶形式").select_option(label="资金")
+    close.get_by_label("金额/物资折价（元）").fill("3000")
+    close.get_by_label("帮扶内容").fill(AID_DESCRIPTION)
+    close.get_by_label("办理结果").fill(RESULT)
+    close.get_by_role("button", name="办结", exact=True).click()
+    expect(heading.locator(".gh-badge")).to_have_text("待上级审批")
+    waiting = office.get_by_test_id("pending-approval")
+    expect(waiting).to_contain_text("单笔帮扶 3000.00 元，超过相对困难审批限额 2000.00 元")
+    expect(waiting).to_contain_text("已报双塔街道总工会")
+    approval = HardshipApproval.objects.get(case=case)
+    assert not HardshipAid.objects.exists()
+
+    # The town cadre, in a browser of their own, approves it from 上级审批.
+    town_context = office.context.browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    town_context.set_default_timeout(10_000)
+    town = town_context.new_page()
+    try:
+        sign_in(town, base, "town_cadre")
+        town.wait_for_url(f"{base}/admin/")
+        town.goto(f"{base}{reverse('admin:hardship_approvals')}")
+        row = town.get_by_test_id("approvals-to-decide").locator("tbody tr")
+        expect(row).to_have_count(1)
+        expect(row.locator("td").nth(1)).to_have_text("赵困难")
+        expect(row.locator("td").nth(4)).to_have_text("3000.00")
+        row.get_by_role("link", name="困难帮扶申请办结").click()
+        town.wait_for_url(f"{base}{reverse('admin:hardship_approval_detail', args=[approval.id])}")
+        town.get_by_label("审批意见（可不填）").fill("同意，按时足额发放")
+        town.get_by_role("button", name="批准", exact=True).click()
+        expect(flash(town, "已批准")).to_be_visible()
+        expect(town.locator("h2.gh-h2 .gh-badge").first).to_have_text("已批准")
+    finally:
+        town_context.close()
+    case.refresh_from_db()
+    assert (case.status, case.amount_granted) == (CaseStatus.CLOSED, Decimal("3000.00"))
+    aid = HardshipAid.objects.get(case=case)
+    assert (aid.approval, aid.amount, aid.paid_on) == ("approved", Decimal("3000.00"), None)
+
+    # 发放签收 on the file's page: the amount must be the one approved.
+    office.reload()
+    expect(heading.locator(".gh-badge")).to_have_text("已办结")
+    office.get_by_role("link", name="困难职工档案", exact=True).click()
+    office.wait_for_url(f"{base}{reverse('admin:hardship_file_detail', args=[aid.file_id])}")
+    history = office.get_by_test_id("aid-history").locator("tbody tr")
+    expect(history.locator("td").nth(5)).to_have_text("上级已批准")
+    history.get_by_role("link", name="发放签收").click()
+    office.wait_for_url(f"{base}{reverse('admin:hardship_aid_pay', args=[aid.id])}")
+    office.get_by_label("发放方式").select_option(label="银行转账")
+    office.get_by_label("实发金额（元）").fill("2000")
+    office.get_by_label("收据编号").fill("KNBF-2026-0001")
+    office.get_by_role("button", name="登记签收").click()
+    expect(office.locator(".gh-error[role=alert]").first).to_have_text("实发金额应与核定的帮扶金额 3000.00 元一致")
+    assert HardshipAid.objects.get(pk=aid.pk).paid_on is None
+    office.get_by_label("实发金额（元）").fill("3000")
+    office.get_by_role("button", name="登记签收").click()
+    office.wait_for_url(f"{base}{reverse('admin:hardship_file_detail', args=[aid.file_id])}")
+    expect(flash(office, "发放签收已登记")).to_be_visible()
+    today = timezone.localdate()
+    expect(history.locator("td").nth(6)).to_have_text(
+        f"{today:%Y-%m-%d} 银行转账 · 签收人 赵困难 · 收据 KNBF-2026-0001"
+    )
+    aid.refresh_from_db()
+    assert (aid.paid_amount, aid.paid_method, aid.receiver, aid.signer) == (
+        Decimal("3000.00"),
+        "bank",
+        "赵困难",
+        "赵困难",
+    )
+
+    # The printable file card: A4 sheet, masked number, the grant and its receipt, the town's approval.
+    office.get_by_role("link", name="打印档案卡").click()
+    office.wait_for_url(f"{base}{reverse('admin:hardship_file_card', args=[aid.file_id])}")
+    card = office.get_by_test_id("hardship-file-card")
+    expect(card.locator("h1")).to_have_text("困难职工档案卡")
+    expect(card.locator("[data-field=doc_number]")).to_have_text(membership.person.doc_masked)
+    expect(card.locator("[data-field=aid_total]")).to_have_text("3000.00")
+    expect(card.get_by_test_id("card-aid")).to_contain_text("收据 KNBF-2026-0001")
+    expect(card.locator("[data-field=approvals]")).to_contain_text("双塔街道总工会已批准（town_cadre")
+    expect(office.get_by_role("button", name="打印")).to_be_visible()
+    office.emulate_media(media="print")
+    expect(office.get_by_role("button", name="打印")).to_be_hidden()
+    office.emulate_media(media="screen")
+    office.screenshot(path=str(SCREENSHOTS / "backoffice-hardship-file-card.png"), full_page=True)
+
+    trail = AuditEvent.objects.filter(object_type="hardship_approval", object_id=str(approval.id)).order_by("at")
+    assert list(trail.values_list("action", "actor_label")) == [
+        ("hardship.approval_request", "grassroots_cadre"),
+        ("hardship.approval_approve", "town_cadre"),
+    ]
+    assert AuditEvent.objects.filter(action="hardship.pay", object_id=str(aid.file_id)).count() == 1
+    assert AuditEvent.objects.filter(action="hardship.print", object_id=str(aid.file_id)).count() == 1
