@@ -1373,8 +1373,22 @@ def test_a_rating_outside_one_to_five_stars_is_refused(layout, member, data, fie
     before = station_state()
     response = rate(client, layout.shuangta, **data)
     assert response.status_code == 200
-    assert f'<p class="err">{message}</p>' in text(response)
+    page = text(response)
+    assert f'<p class="err" role="alert">{message}</p>' in page
     assert station_state() == before
+    # What was chosen and typed is still there: the stars picked (when one of the five) and the comment.
+    checked = re.findall(
+        r'<input type="radio" id="station-rating-(\d)" name="stars" value="\d" required( checked)?>', page
+    )
+    stars = data.get("stars", "")
+    assert [n for n, tick in checked if tick] == ([stars] if stars in {"1", "2", "3", "4", "5"} else [])
+    assert f'name="comment" maxlength="200" value="{data.get("comment", "")}"' in page
+
+
+def test_the_station_rating_is_five_stars(layout, member):
+    page = text(portal_member(member).get(reverse("portal:station_detail", args=[layout.shuangta.id])))
+    stars = re.findall(r'<label for="station-rating-(\d)" title="(\d星)"><span aria-hidden="true">★</span>', page)
+    assert stars == [(str(n), f"{n}星") for n in range(1, 6)]
 
 
 def test_a_paused_or_withdrawn_station_cannot_be_rated(layout, member):

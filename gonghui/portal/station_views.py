@@ -17,6 +17,7 @@ from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.geo import clean_coordinates, distance_m, region_bounds
 from gonghui.members.member_accounts import member_actor
 from gonghui.members.selectors import own_person
+from gonghui.portal.service_views import RATING_STARS
 from gonghui.portal.session import client_ip, current_account
 from gonghui.portal.views import _errors, _page
 from gonghui.stations.hours import holiday_text, is_open_at, week_table
@@ -120,6 +121,7 @@ def _detail_context(request, station) -> dict:
         "walk_time": duration_text(WALK.minutes(distance)) if distance is not None else None,
         "ride_time": duration_text(RIDE.minutes(distance)) if distance is not None else None,
         "nav_links": walking_links(name=station.name, lat=station.lat, lng=station.lng, origin=origin),
+        "stars": RATING_STARS,
     }
 
 
@@ -155,7 +157,14 @@ def station_rate_view(request, station_id: str):
         )
     except (DomainError, ValueError) as exc:
         errors = _errors(exc) if isinstance(exc, DomainError) else {"stars": "请选择 1 到 5 颗星"}
-        return _page(request, "portal/station_detail.html", **_detail_context(request, station), errors=errors)
+        typed = {"stars": request.POST.get("stars", ""), "comment": request.POST.get("comment", "")}
+        return _page(
+            request,
+            "portal/station_detail.html",
+            **_detail_context(request, station),
+            errors=errors,
+            rating_values=typed,
+        )
     return redirect(f"{reverse('portal:station_detail', args=[station.id])}?rated=1")
 
 
