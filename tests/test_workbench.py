@@ -4,7 +4,7 @@ filtered to each; the system and security administrators see account matters. A 
 replaced by a sentence."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -130,7 +130,7 @@ def test_the_auditor_sees_the_sensitive_events_of_her_scope(tree, actors, login)
         ("按证件号码/手机号码查询会员", 1),
         ("导出会员名册", 1),
     ]
-    since = (timezone.localdate() - timezone.timedelta(days=6)).isoformat()
+    since = (timezone.localdate() - timedelta(days=6)).isoformat()
     link = urlsplit(rows[0][0].replace("&amp;", "&"))
     assert link.path == reverse("admin:audit_auditevent_changelist")
     assert parse_qs(link.query) == {"action__exact": ["person.reveal"], "at_from": [since]}
