@@ -134,8 +134,15 @@ def test_the_auditor_sees_the_sensitive_events_of_her_scope(tree, actors, login)
     link = urlsplit(rows[0][0].replace("&amp;", "&"))
     assert link.path == reverse("admin:audit_auditevent_changelist")
     assert parse_qs(link.query) == {"action__exact": ["person.reveal"], "at_from": [since]}
-    assert "赵六" in matters and "王五" in matters
-    assert "吴中的人" not in matters and "不敏感" not in matters
+    # The latest events: when, what and who, each linked to its page in the trail; no person's name.
+    events = re.findall(
+        r'<a class="gh-link" href="/admin/audit/auditevent/([^/]+)/change/">[^<]+</a></td><td>([^<]+)</td>', matters
+    )
+    assert sorted(label for _, label in events) == sorted(
+        ["查看完整证件号码/手机号码"] * 2 + ["导出会员名册", "按证件号码/手机号码查询会员"]
+    )
+    for name in ("赵六", "王五", "吴中的人", "不敏感"):
+        assert name not in matters
     assert "入库会员" not in page and "待办事项" not in page
     # The link leads to the trail narrowed to that kind.
     listing = login("district_auditor").get(rows[0][0].replace("&amp;", "&")).content.decode()
@@ -149,7 +156,7 @@ def test_failed_sign_ins_are_audit_matters_at_the_root(tree, login):
     found = re.search(r'<a class="gh-link" href="([^"]+)">登录失败</a></td><td class="gh-num">(\d+)</td>', matters)
     assert found and found.group(2) == "1"
     assert parse_qs(urlsplit(found.group(1).replace("&amp;", "&")).query)["result__exact"] == [AuditResult.FAILED]
-    assert "10.0.0.9" in matters
+    assert "10.0.0.9" in matters and "town_cadre" in matters  # the name typed at the failed sign-in
 
 
 def test_a_quiet_week_is_said_in_words(tree, login):

@@ -214,6 +214,8 @@ def _audit_work(actor: Actor) -> dict:
         query = {"action__exact": action, "at_from": since.isoformat()} | ({"result__exact": result} if result else {})
         label = "登录失败" if result == "failed" else action_label(action)
         kinds.append((label, count, f"{trail}?{urlencode(query)}"))
+    # Who did what and when; the object (a person's name) is read on the event's own page in the trail, so that the
+    # workbench carries no member's name.
     recent = [
         (event, "登录失败" if event.action == "account.login" else action_label(event.action))
         for event in events.filter(sensitive)[:10]
