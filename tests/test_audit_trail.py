@@ -435,6 +435,11 @@ def test_details_become_labelled_rows():
     ]
 
 
+def test_the_aid_standards_changes_read_per_tier():
+    details = {"relative": {"grant_limit": ["3000.00", "5000.00"], "file_needs_approval": [False, True]}}
+    assert detail_rows(details) == [("相对困难", "建档须上级审批：否 → 是；单笔帮扶审批限额：3000.00 → 5000.00")]
+
+
 def test_roles_and_unknown_codes():
     assert labels.role_label("audit_admin") == "审计管理员"
     assert labels.role_label("system") == "平台"

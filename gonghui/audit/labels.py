@@ -338,6 +338,8 @@ ORG_ID_DETAIL_KEYS = frozenset({"covering_union", "from_parent", "handling_org",
 # Detail keys whose value is a materialized path; shown as the path of names.
 ORG_PATH_DETAIL_KEYS = frozenset({"new_path", "old_path"})
 ROLE_DETAIL_KEYS = frozenset({"role", "restored_role", "actor_role"})
+# Detail keys whose value maps fields to [before, after], like `changes` (the hardship aid standard, per tier).
+CHANGE_DETAIL_KEYS = frozenset({"changes", "deep", "relative", "accidental"})
 _RESULT_LABELS = {"success": "成功", "denied": "拒绝", "failed": "失败"}
 
 PATH_SEPARATOR = " › "
@@ -419,7 +421,7 @@ def format_value(value: Any, *, key: str = "", org_names: OrgNames | None = None
         return object_type_label(value)
     if key == "audit_result" and isinstance(value, str):
         return _RESULT_LABELS.get(value, value)
-    if key == "changes" and isinstance(value, Mapping):
+    if key in CHANGE_DETAIL_KEYS and isinstance(value, Mapping):
         return "；".join(
             f"{changed_field_label(field)}：{_change(field, change, names)}"
             for field, change in _in_order(value, CHANGED_FIELD_LABELS)
