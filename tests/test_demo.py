@@ -34,6 +34,7 @@ from gonghui.members.models import (
     DeclaredTotal,
     JoinApplication,
     Membership,
+    Notice,
     Person,
     TransferRequest,
 )
@@ -79,7 +80,7 @@ def clear_demo_data() -> None:
     )
     for model in casework:
         model.objects.all().delete()
-    for model in (TransferRequest, JoinApplication, DeclaredTotal, Membership, Person, CardSerial):
+    for model in (Notice, TransferRequest, JoinApplication, DeclaredTotal, Membership, Person, CardSerial):
         model.objects.all().delete()
     for model in (StationRating, StationPhoto, Station, DemandPoint):
         model.objects.all().delete()
