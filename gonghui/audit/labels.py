@@ -444,10 +444,17 @@ def _change(field: str, change: Any, names: OrgNames) -> str:
     return format_value(change, key=field, org_names=names)
 
 
+_RANKS: dict[int, dict[str, int]] = {}
+
+
 def _in_order(mapping: Mapping[str, Any], table: Mapping[str, str]) -> list[tuple[str, Any]]:
     """A mapping's items in the order of its label table, unknown keys last by name: PostgreSQL's jsonb keeps no
     order of its own, and a page must read the same on every database."""
-    rank = {key: position for position, key in enumerate(table)}
+    if len(mapping) < 2:
+        return list(mapping.items())
+    rank = _RANKS.get(id(table))
+    if rank is None:
+        rank = _RANKS[id(table)] = {key: position for position, key in enumerate(table)}
     return sorted(mapping.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0]))
 
 
