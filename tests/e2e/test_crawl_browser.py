@@ -311,7 +311,13 @@ def _crawl_in_browser(
             if message.type == "error":
                 errors.append((f"console error: {message.text}", message.location.get("url", "")))
 
+        def failed_resource(response, errors=errors):
+            # Which address failed: the console's "Failed to load resource" does not say.
+            if response.status >= 400 and response.request.resource_type != "document":
+                errors.append((f"resource answers {response.status}: {response.url}", response.url))
+
         page.on("console", console)
+        page.on("response", failed_resource)
         page.on("pageerror", lambda error, errors=errors: errors.append((f"page error: {error}", "")))
         try:
             if viewport == "phone":
