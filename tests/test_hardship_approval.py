@@ -736,3 +736,30 @@ class TestPages:
         assert "职工（签名）" in text and "审批人（签名）" in text
         assert "style=" not in text and "<script>" not in text
         assert last_audit("hardship.print").object_id == str(file.id)
+
+
+class TestCaseListExport:
+    def test_the_case_list_exports_what_it_shows_scoped_and_audited(self, member, actors, login, tree, system):
+        import io
+
+        from python_calamine import CalamineWorkbook
+
+        from tests.members_factories import enrol
+
+        mine = apply(member, "hardship")
+        legal = enter(actors["grassroots_cadre"], member.membership, "legal")
+        far = enter(actors["other_district_cadre"], enrol(system, tree["SZ-WZ-T01-E1"], name="钱远", seq=16), "legal")
+        url = reverse("admin:casework_servicecase_export_list") + "?kind__exact=hardship"
+        client = login("grassroots_cadre")
+        assert client.get(url).status_code == 200  # the confirmation page; a GET writes nothing
+        assert not AuditEvent.objects.filter(action="list.export").exists()
+        response = client.post(url)
+        rows = CalamineWorkbook.from_filelike(io.BytesIO(response.content)).get_sheet_by_index(0).to_python()
+        numbers = {cell for row in rows for cell in row}
+        assert mine.number in numbers and legal.number not in numbers and far.number not in numbers
+        event = AuditEvent.objects.get(action="list.export")
+        assert (event.details["rows"], event.details["list"], event.details["filters"]) == (
+            1,
+            "服务申请",
+            {"kind__exact": "hardship"},
+        )

@@ -11,6 +11,7 @@ from unfold.decorators import display
 
 from gonghui.backoffice.admin.members import _DetailPageAdmin
 from gonghui.backoffice.base import ScopedModelAdmin, render_page, request_actor, require_actor
+from gonghui.backoffice.exports import ListExportMixin
 from gonghui.backoffice.site import backoffice_site
 from gonghui.casework.batch import MAX_BATCH, cases_accept_batch
 from gonghui.casework.models import (
@@ -51,7 +52,7 @@ class CaseOverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(ServiceCase, site=backoffice_site)
-class ServiceCaseAdmin(_DetailPageAdmin):
+class ServiceCaseAdmin(ListExportMixin, _DetailPageAdmin):
     view_perm = Perm.CASES_VIEW
     add_perm = Perm.CASES_MANAGE
     detail_url = "admin:case_detail"
@@ -71,6 +72,7 @@ class ServiceCaseAdmin(_DetailPageAdmin):
     list_select_related = ["person", "org", "home_org"]
     ordering = ["-submitted_at"]
     actions = ["accept_selected"]
+    export_title = "服务申请"
 
     def scoped_queryset(self, actor):
         return cases_visible_to(actor)
