@@ -301,6 +301,12 @@ def _crawl_in_browser(
 
     results: list[PageResult] = []
     visited: list[str] = []
+
+    def refused(path: str) -> bool:
+        # A start is the first object of a model, whichever union it belongs to: one of another subtree answers 404
+        # like a missing one, and that refusal page is what is checked. A link a page shows must work.
+        return path in refusals or path in starts
+
     for viewport in VIEWPORTS:
         outside: list[str] = []
         errors: list[tuple[str, str]] = []
@@ -329,7 +335,7 @@ def _crawl_in_browser(
                         continue  # another address of a view already seen (a sort link, a second member's page)
                     views.add(name)
                     try:
-                        result = _visit(page, base, path, viewport, outside, errors, path in refusals)
+                        result = _visit(page, base, path, viewport, outside, errors, refused(path))
                     except PlaywrightError as error:
                         if "Download is starting" in str(error):
                             continue  # a file, not a page (tests/test_offline_urls.py keeps such links out)
@@ -343,7 +349,7 @@ def _crawl_in_browser(
                             seen.add(link)
                             queue.append(link)
             else:
-                results += [_visit(page, base, path, viewport, outside, errors, path in refusals) for path in visited]
+                results += [_visit(page, base, path, viewport, outside, errors, refused(path)) for path in visited]
         finally:
             context.close()
     return results
