@@ -1639,7 +1639,14 @@ def figures_data(tree, actors, people, enrolment):
     )
     wz_case = enter(wz, mwz, CaseKind.HARDSHIP, hardship_data())
     advance(
-        wz, wz_case, "closed", granted="on", tier="relative", aid_form="money", amount="999", aid_description="生活救助金"
+        wz,
+        wz_case,
+        "closed",
+        granted="on",
+        tier="relative",
+        aid_form="money",
+        amount="999",
+        aid_description="生活救助金",
     )
 
 
@@ -2562,3 +2569,32 @@ def test_visitors_and_back_office_sessions_are_sent_to_sign_in(member_case, logi
                 assert response.status_code == 302, url
                 assert response["Location"] == f"{reverse('portal:login')}?{urlencode({'next': url})}"
     assert casework_state() == before
+
+
+def test_the_timeline_shows_the_parent_unions_approval_while_it_waits(actors, people):
+    from gonghui.casework.approval import hardship_approval_approve
+    from gonghui.casework.models import HardshipApproval
+
+    grassroots = actors["grassroots_cadre"]
+    client = portal_member(people["m12"])
+    client.post(
+        reverse("portal:service_apply", args=["hardship"]),
+        {**hardship_data(), "consent_financial": "on", "consent_health": "on"},
+    )
+    case = case_start(actor=grassroots, case=case_accept(actor=grassroots, case=ServiceCase.objects.get()))
+    outcome = {"granted": "on", "tier": "relative", "aid_form": "money", "amount": "2500", "aid_description": "救助金"}
+    case = case_close(actor=grassroots, case=case, result="给予一次性救助", outcome=outcome)
+    url = reverse("portal:service_case", args=[case.id])
+    page = text(client.get(url))
+    steps = re.findall(r'<li class="step step-(\w+)">\s*<strong>([^<]+)</strong>', page)
+    assert steps == [
+        ("done", "已提交"),
+        ("done", "已受理"),
+        ("done", "办理中"),
+        ("current", "上级审批"),
+        ("todo", "办结"),
+    ]
+    assert f"已报上级工会审批，审批期限 {case.due_on:%Y-%m-%d}" in page
+    hardship_approval_approve(actor=actors["town_cadre"], approval=HardshipApproval.objects.get(case=case))
+    steps = re.findall(r'<li class="step step-(\w+)">\s*<strong>([^<]+)</strong>', text(client.get(url)))
+    assert steps[:4] == [("done", "已提交"), ("done", "已受理"), ("done", "办理中"), ("done", "已办结")]
