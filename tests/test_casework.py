@@ -160,7 +160,13 @@ PLAIN_OUTCOMES = {
     "insurance": {"payable": False},
     "student": {"granted": False},
 }
-GRANT_MONEY = {"granted": True, "tier": "relative", "aid_form": "money", "amount": "2000", "aid_description": "困难帮扶金"}
+GRANT_MONEY = {
+    "granted": True,
+    "tier": "relative",
+    "aid_form": "money",
+    "amount": "2000",
+    "aid_description": "困难帮扶金",
+}
 
 # Who handles a case at each union (the cadre of that union, or the nearest one above it).
 HANDLER = {
@@ -910,7 +916,8 @@ class TestEscalation:
         clock.set(date(2025, 11, 11))
         out = StringIO()
         call_command("escalate_cases", stdout=out)
-        assert out.getvalue().strip() == "已上报 1 件超期服务申请；0 件超期未审批的困难帮扶事项；0 份困难职工档案过渡期结束。"
+        said = "已上报 1 件超期服务申请；0 件超期未审批的困难帮扶事项；0 份困难职工档案过渡期结束。"
+        assert out.getvalue().strip() == said
         assert last_audit("case.escalate").actor_label == "escalate_cases"
 
 
