@@ -162,7 +162,9 @@ MODEL_OBJECT_TYPE_LABELS: dict[str, str] = {
     "apitoken": "接口令牌",
     "correctionrequest": "资料更正申请",
     "declaredtotal": "实有会员数",
+    "jobrun": "后台任务",
     "joinapplication": "入会申请",
+    "servicecase": "服务申请",
     "transferrequest": "会员接转",
     "user": "账号",
 }
