@@ -481,7 +481,7 @@ def object_requests(world: World, people: dict[str, Worker]) -> list[tuple]:
             "post",
             file_url,
             file_missing,
-            lambda: {"action": "verify", **file_data(tier="deep", household_income="24000")},
+            lambda: {"action": "verify", **file_data(tier="accidental", household_income="24000")},
         ),
         (
             "exit",
@@ -1903,7 +1903,7 @@ def _file(file) -> str:
 
 def test_verifying_a_file_records_the_household_again(hardship_file, login):
     client = login("grassroots_cadre")
-    form = {"action": "verify", "tier": "deep", "causes": ["illness", "disability"], "household_size": "4"}
+    form = {"action": "verify", "tier": "accidental", "causes": ["illness", "disability"], "household_size": "4"}
     before = casework_state()
     response = client.post(_file(hardship_file), {**form, "household_income": "很多"})
     assert response.status_code == 200 and "家庭年收入应为金额，如 1200 或 1200.50" in text(response)
@@ -1913,7 +1913,7 @@ def test_verifying_a_file_records_the_household_again(hardship_file, login):
     assert (response.status_code, response["Location"]) == (302, _file(hardship_file))
     file = fresh(hardship_file)
     assert (file.tier, file.causes, file.household_size, file.household_income, file.income_per_head) == (
-        "deep",
+        "accidental",
         ["illness", "disability"],
         4,
         Decimal("24000.00"),

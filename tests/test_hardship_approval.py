@@ -763,3 +763,16 @@ class TestCaseListExport:
             "服务申请",
             {"kind__exact": "hardship"},
         )
+
+
+def test_an_annual_check_cannot_move_a_household_into_the_deep_level(member, actors):
+    from gonghui.casework.hardship import hardship_file_verify
+
+    file = hardship_file_establish(
+        actor=actors["grassroots_cadre"], membership=member.membership, data={**FILE_DATA, "tier": "relative"}
+    )
+    with unchanged(), pytest.raises(ValidationFailed) as refused:
+        hardship_file_verify(actor=actors["grassroots_cadre"], file=file, data=FILE_DATA)
+    assert refused.value.errors == {"tier": "认定为深度困难须经上级工会审批：请通过困难帮扶申请办结报批"}
+    hardship_file_verify(actor=actors["grassroots_cadre"], file=file, data={**FILE_DATA, "tier": "accidental"})
+    assert fresh(file).tier == "accidental"

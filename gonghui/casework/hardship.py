@@ -356,7 +356,12 @@ def hardship_file_verify(*, actor: Actor, file: HardshipFile, data: dict) -> Har
     if file.status not in OPEN_FILE_STATUSES:
         raise DomainError("已解困脱困的档案不需要核查")
     size, income = _household_figures(data)
-    file.tier = clean_choice(data, "tier", "困难类别", HardshipTier)
+    tier = clean_choice(data, "tier", "困难类别", HardshipTier)
+    if tier != file.tier and approval_reasons(tier=tier, amount=None, filing=True) and approver_for(file.org):
+        # A check may not move a household into a level the standard files only with the parent union's approval.
+        label = HardshipTier(tier).label
+        raise ValidationFailed({"tier": f"认定为{label}须经上级工会审批：请通过困难帮扶申请办结报批"})
+    file.tier = tier
     file.causes = _clean_causes(data.get("causes"))
     file.household_size, file.household_income = size, income
     file.income_per_head = income_per_head(income, size)
