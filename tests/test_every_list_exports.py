@@ -38,3 +38,25 @@ def test_the_job_list_exports_without_its_link_column(tree, actors, login):
     rows = CalamineWorkbook.from_filelike(BytesIO(response.content)).get_sheet_by_index(0).to_python()
     assert rows[2] == ["序号", "任务", "状态", "进度", "创建时间", "结束时间"]
     assert rows[3][1:4] == ["导出会员名册", "排队中", "0/0（0%）"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/casework/hardshipfile/export/",
+        "/admin/casework/insuranceplan/export/",
+        "/admin/casework/insuranceenrolment/export/",
+        "/admin/casework/carecampaign/export/",
+        "/admin/casework/studentgrant/export/",
+    ],
+)
+def test_the_service_centre_lists_export(url, tree, login):
+    client = login("district_cadre")
+    assert client.get(url).status_code == 200
+    response = client.post(url)
+    assert response.status_code == 200
+    rows = CalamineWorkbook.from_filelike(BytesIO(response.content)).get_sheet_by_index(0).to_python()
+    assert rows[2][0] == "序号"
+    # An empty subtree exports the headings and the count alone.
+    assert [[cell for cell in row if cell != ""] for row in rows[3:]] == [[], ["合计：0 条"]]

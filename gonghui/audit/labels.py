@@ -160,11 +160,16 @@ OBJECT_TYPE_LABELS: dict[str, str] = {
 # differ from the object types services write are named here.
 MODEL_OBJECT_TYPE_LABELS: dict[str, str] = {
     "apitoken": "接口令牌",
+    "carecampaign": "慰问活动",
     "correctionrequest": "资料更正申请",
     "declaredtotal": "实有会员数",
+    "hardshipfile": "困难职工档案",
+    "insuranceenrolment": "互助保障参保登记",
+    "insuranceplan": "互助保障计划",
     "jobrun": "后台任务",
     "joinapplication": "入会申请",
     "servicecase": "服务申请",
+    "studentgrant": "金秋助学资助",
     "transferrequest": "会员接转",
     "user": "账号",
 }

@@ -134,7 +134,7 @@ class ServiceCaseAdmin(ListExportMixin, _DetailPageAdmin):
 
 
 @admin.register(HardshipFile, site=backoffice_site)
-class HardshipFileAdmin(_DetailPageAdmin):
+class HardshipFileAdmin(ListExportMixin, _DetailPageAdmin):
     view_perm = Perm.CASES_VIEW
     add_perm = Perm.CASES_MANAGE
     detail_url = "admin:hardship_file_detail"
@@ -160,7 +160,7 @@ class HardshipFileAdmin(_DetailPageAdmin):
 
 
 @admin.register(InsurancePlan, site=backoffice_site)
-class InsurancePlanAdmin(_DetailPageAdmin):
+class InsurancePlanAdmin(ListExportMixin, _DetailPageAdmin):
     view_perm = Perm.CASES_VIEW
     add_perm = Perm.CASES_CONFIGURE
     detail_url = "admin:plan_detail"
@@ -181,7 +181,7 @@ class InsurancePlanAdmin(_DetailPageAdmin):
 
 
 @admin.register(InsuranceEnrolment, site=backoffice_site)
-class InsuranceEnrolmentAdmin(ScopedModelAdmin):
+class InsuranceEnrolmentAdmin(ListExportMixin, ScopedModelAdmin):
     """参保登记, read-only: enrolment is done on the plan's page. The id is what a claim entered by a cadre cites."""
 
     view_perm = Perm.CASES_VIEW
@@ -210,7 +210,7 @@ class InsuranceEnrolmentAdmin(ScopedModelAdmin):
 
 
 @admin.register(CareCampaign, site=backoffice_site)
-class CareCampaignAdmin(_DetailPageAdmin):
+class CareCampaignAdmin(ListExportMixin, _DetailPageAdmin):
     view_perm = Perm.CASES_VIEW
     add_perm = Perm.CASES_CONFIGURE
     detail_url = "admin:campaign_detail"
@@ -232,7 +232,7 @@ class CareCampaignAdmin(_DetailPageAdmin):
 
 
 @admin.register(StudentGrant, site=backoffice_site)
-class StudentGrantAdmin(ScopedModelAdmin):
+class StudentGrantAdmin(ListExportMixin, ScopedModelAdmin):
     """金秋助学资助名单, read-only; each row links to its case."""
 
     view_perm = Perm.CASES_VIEW
