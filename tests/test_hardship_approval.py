@@ -776,3 +776,19 @@ def test_an_annual_check_cannot_move_a_household_into_the_deep_level(member, act
     assert refused.value.errors == {"tier": "认定为深度困难须经上级工会审批：请通过困难帮扶申请办结报批"}
     hardship_file_verify(actor=actors["grassroots_cadre"], file=file, data={**FILE_DATA, "tier": "accidental"})
     assert fresh(file).tier == "accidental"
+
+
+def test_the_approving_unions_workbench_counts_what_waits_for_it(member, actors, login):
+    from tests.test_workbench import page_of, stat
+
+    file = hardship_file_establish(
+        actor=actors["grassroots_cadre"], membership=member.membership, data={**FILE_DATA, "tier": "relative"}
+    )
+    hardship_aid_grant(
+        actor=actors["grassroots_cadre"], file=file, data={"form": "money", "amount": "2600", "description": "重病救助"}
+    )
+    label = "待本级审批（困难帮扶）"
+    assert stat(page_of(login, "town_cadre"), label) == "1"
+    assert stat(page_of(login, "grassroots_cadre"), label) == "0"  # she asked; her parent decides
+    town = page_of(login, "town_cadre")
+    assert f'href="{reverse("admin:hardship_approvals")}">下级工会报请审批</a>' in town

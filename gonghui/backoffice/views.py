@@ -37,6 +37,7 @@ from gonghui.audit.labels import action_label
 from gonghui.audit.selectors import AuditFilters, audit_event_list
 from gonghui.backoffice.base import last_page, report_domain_error, require_actor
 from gonghui.casework.selectors import (
+    approvals_to_decide,
     callbacks_pending,
     cases_escalated_to_me,
     cases_my_queue,
@@ -182,6 +183,12 @@ def _todo_items(members: dict | None, services: dict | None) -> list[tuple[str, 
             ("职工服务待办（本级承办）", services["queue_count"], cases, "全部服务申请"),
             ("超期服务申请", services["overdue_count"], cases + "?overdue=yes", "含下级工会"),
             ("上报本级督办", services["escalated_count"], "", "下级超期未办"),
+            (
+                "待本级审批（困难帮扶）",
+                services["approvals_due"],
+                reverse("admin:hardship_approvals"),
+                "下级工会报请审批",
+            ),
             ("待回访", services["callbacks"], reverse("admin:case_callbacks"), "去回访"),
             (
                 "困难档案待年度核查",
@@ -261,6 +268,7 @@ def _service_work(actor: Actor) -> dict:
         "escalated": list(escalated[:10]),
         "callbacks": callbacks_pending(actor=actor).count(),
         "verification_due": hardship_files_due_verification(actor=actor).count(),
+        "approvals_due": approvals_to_decide(actor=actor).count(),
         "can_manage": actor.can(Perm.CASES_MANAGE),
     }
 
