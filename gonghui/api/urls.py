@@ -1,4 +1,4 @@
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
@@ -43,6 +43,8 @@ api = NinjaAPI(
     auth=[BearerToken(), BackOfficeSession(csrf=True)],
     openapi_url="/openapi.json",
     docs_url="/docs",
+    # Swagger UI would ask validator.swagger.io to check the spec (an image from outside the site): never.
+    docs=Swagger(settings={"validatorUrl": None}),
 )
 api.add_router("/", orgs_router)
 api.add_router("/", imports_router)  # before members: /members/imports is not a membership id

@@ -13,7 +13,7 @@ from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-LOGIN_ERROR = "请输入一个正确的工作人员账户 用户名 和密码. 注意他们都是区分大小写的."
+LOGIN_ERROR = "用户名或密码不正确，请重新输入（注意区分大小写）。"
 NOT_FOUND_TITLE = "页面不存在"
 NOT_FOUND_MESSAGE = "您访问的页面不存在或您无权查看。"
 
@@ -146,7 +146,7 @@ def test_wrong_password_shows_the_error_and_stays_on_the_login_page(browser_page
 
     sign_in(page, base, "town_cadre", "Wrong#Pass2026")
     expect(page.get_by_text(LOGIN_ERROR, exact=True)).to_be_visible()
-    expect(page.get_by_text("请更正以下错误。", exact=True)).to_be_visible()
+    expect(page.get_by_text("请更正下面的错误。", exact=True)).to_be_visible()
     assert page.url == f"{base}/admin/login/"
     expect(page).to_have_title("登录 | 数字工会平台")
     expect(page.locator("#login-form input[name=username]")).to_have_value("town_cadre")

@@ -14,6 +14,7 @@
     if (!holder || !source || typeof L === "undefined") return;
     var data = JSON.parse(source.textContent);
     var map = L.map(holder, { preferCanvas: true, zoomSnap: 0.5 });
+    map.attributionControl.setPrefix(false);  // no link to Leaflet's website; a tile layer's credit still shows
     holder.ghMap = map;  // for the browser test and for debugging in the console
     holder.style.background = "#eef2f3";
     if (data.tiles.url) {

@@ -28,6 +28,7 @@
     if (!holder || !source || typeof L === "undefined") return;
     var data = JSON.parse(source.textContent);
     var map = L.map(holder, { preferCanvas: true, zoomSnap: 0.25 });  // thousands of dots: one canvas
+    map.attributionControl.setPrefix(false);  // no link to Leaflet's website; a tile layer's credit still shows
     holder.ghMap = map;  // for the browser test and for debugging in the console
     if (data.tiles.url) {
       L.tileLayer(data.tiles.url, { attribution: data.tiles.attribution, subdomains: data.tiles.subdomains, maxZoom: 18 }).addTo(map);
