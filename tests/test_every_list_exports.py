@@ -60,3 +60,15 @@ def test_the_service_centre_lists_export(url, tree, login):
     assert rows[2][0] == "序号"
     # An empty subtree exports the headings and the count alone.
     assert [[cell for cell in row if cell != ""] for row in rows[3:]] == [[], ["合计：0 条"]]
+
+
+@pytest.mark.django_db
+def test_a_jobs_change_address_opens_its_own_page(tree, actors, login):
+    from gonghui.jobs.services import job_create
+
+    job = job_create(
+        actor=actors["town_cadre"], kind="members.export", title="导出会员名册", params={}, enqueue=lambda _id: None
+    )
+    response = login("town_cadre").get(f"/admin/jobs/jobrun/{job.id}/change/")
+    assert (response.status_code, response["Location"]) == (302, f"/admin/jobs/{job.id}/status/")
+    assert login("other_district_cadre").get(response["Location"]).status_code == 404

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from unfold.decorators import display
@@ -26,6 +27,11 @@ class JobRunAdmin(ListExportMixin, ScopedModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # A job is read on its own page (phase, progress, result, download), never as a model form of raw fields;
+        # that page checks the scope, so an id outside it answers 404 there like a missing one.
+        return HttpResponseRedirect(reverse("admin:job_status", args=[object_id]))
 
     def export_columns(self, request):
         # The list's columns without its 查看 link.
