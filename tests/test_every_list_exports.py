@@ -72,3 +72,13 @@ def test_a_jobs_change_address_opens_its_own_page(tree, actors, login):
     response = login("town_cadre").get(f"/admin/jobs/jobrun/{job.id}/change/")
     assert (response.status_code, response["Location"]) == (302, f"/admin/jobs/{job.id}/status/")
     assert login("other_district_cadre").get(response["Location"]).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_declared_totals_list_links_to_no_page_it_would_refuse(tree, actors, login):
+    from gonghui.members.services import declared_total_record
+
+    declared = declared_total_record(actor=actors["town_cadre"], org=tree["SZ-GS-T01-12"], total=61)
+    page = login("town_cadre").get("/admin/members/declaredtotal/").content.decode()
+    assert "十二号公司工会委员会" in page
+    assert f"/admin/members/declaredtotal/{declared.pk}/change/" not in page

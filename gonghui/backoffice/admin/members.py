@@ -274,6 +274,7 @@ class DeclaredTotalAdmin(ListExportMixin, ScopedModelAdmin):
     list_select_related = ["org"]
     ordering = ["-as_of", "-recorded_at"]
     fields = ["org_code", "total", "as_of"]
+    list_display_links = None  # the list shows all there is; a new declaration supersedes, nothing opens to edit
 
     def scoped_queryset(self, actor):
         return declared_totals_visible_to(actor)
