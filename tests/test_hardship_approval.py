@@ -792,3 +792,12 @@ def test_the_approving_unions_workbench_counts_what_waits_for_it(member, actors,
     assert stat(page_of(login, "grassroots_cadre"), label) == "0"  # she asked; her parent decides
     town = page_of(login, "town_cadre")
     assert f'href="{reverse("admin:hardship_approvals")}">下级工会报请审批</a>' in town
+
+
+@pytest.mark.parametrize(
+    ("username", "listed"),
+    [("sysadmin", True), ("city_cadre", True), ("grassroots_cadre", True), ("auditor", False)],
+)
+def test_the_menu_offers_the_standard_to_whoever_may_read_it(tree, login, username, listed):
+    page = login(username).get(reverse("admin:index")).content.decode()
+    assert (f'href="{reverse("admin:hardship_aid_rules")}"' in page) is listed
