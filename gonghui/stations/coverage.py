@@ -25,7 +25,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import h3
 import numpy as np
-from scipy.spatial import cKDTree
 
 from gonghui.common.actor import Actor
 from gonghui.common.errors import NotFound, ValidationFailed
@@ -200,6 +199,8 @@ def coverage_analyse(
     demand_xy = np.column_stack(flat.xy(demand.lat, demand.lng)) if len(demand.names) else np.empty((0, 2))
     if len(station_rows) and len(demand.names):
         stations_xy = np.column_stack(flat.xy(station_rows[:, 0], station_rows[:, 1]))
+        from scipy.spatial import cKDTree  # imported when used: scipy takes a noticeable time to load
+
         nearest, _ = cKDTree(stations_xy).query(demand_xy, k=1)
     else:
         nearest = np.full(len(demand.names), np.inf)
@@ -247,6 +248,8 @@ def _suggest(demand, demand_xy, covered, flat, reach, wanted, result) -> list[Su
     )
     centres = np.array([h3.cell_to_latlng(cell) for cell in cells], dtype=float)
     candidate_xy = np.column_stack(flat.xy(centres[:, 0], centres[:, 1]))
+    from scipy.spatial import cKDTree
+
     reached = cKDTree(demand_xy[open_points]).query_ball_point(candidate_xy, r=reach)
     weights = demand.weight[open_points]
     taken = np.zeros(len(open_points), dtype=bool)

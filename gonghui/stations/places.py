@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from gonghui.common.geo import FlatProjection, region_bounds
 from gonghui.common.paths import ancestor_paths
@@ -56,6 +55,8 @@ class _Known:
         if rows:
             lats = np.array([r[0] for r in rows], dtype=float)
             lngs = np.array([r[1] for r in rows], dtype=float)
+            from scipy.spatial import cKDTree  # imported when used: scipy takes a noticeable time to load
+
             self.tree = cKDTree(np.column_stack(self.flat.xy(lats, lngs)))
         self._towns: dict[object, tuple[str, str, bool] | None] = {}
 
