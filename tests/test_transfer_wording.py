@@ -14,10 +14,10 @@ def _accept(client, transfer):
     return client.post(reverse("admin:transfer_detail", args=[transfer.id]), {"action": "accept"})
 
 
-def _release(reg, transfer):
+def _release(registry, transfer):
     from gonghui.members.services import transfer_release
 
-    transfer_release(actor=reg.system, transfer=transfer)
+    transfer_release(actor=registry.system, transfer=transfer)
 
 
 def test_a_federation_above_the_receiving_union_names_it(reg, client_for):  # noqa: F811
