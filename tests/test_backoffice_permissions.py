@@ -245,6 +245,11 @@ TABLE = {
 # url name -> what a GET answers on an object in the other district, for each role in OUTSIDE_COLUMNS' order.
 OUTSIDE = {
     #                                  dist town grass
+    "case_attachment":                  (404, 404, 404),
+    "case_detail":                      (404, 404, 404),
+    "casework_servicecase_change":      3 * ("→case_detail",),
+    "casework_servicecase_delete":      (403, 403, 403),
+    "casework_servicecase_history":     (404, 404, 404),
     "job_download":                     (404, 404, 404),
     "job_status":                       (404, 404, 404),
     "jobs_jobrun_change":               ("→job_status", "→job_status", "→job_status"),
@@ -428,12 +433,13 @@ def object_outside(model):
 
 
 def add_jobs_and_an_attachment():
-    """A roster check (a job) started by each cadre, whose job pages only its starter sees, and an attachment on a
-    service case of the demo's grassroots union."""
+    """A roster check (a job) started by each cadre, whose job pages only its starter sees, an attachment on a service
+    case of the demo's grassroots union, and a case with an attachment in the other district."""
     from gonghui.accounts.actors import actor_for_user
     from gonghui.casework.models import ServiceCase
-    from gonghui.casework.services import case_attach
+    from gonghui.casework.services import Consent, case_attach, case_enter
     from gonghui.members.imports import roster_import_request, roster_import_run
+    from gonghui.members.models import Membership
     from gonghui.orgs.models import Organisation
 
     union = Organisation.objects.get(code=UNION)
@@ -448,11 +454,21 @@ def add_jobs_and_an_attachment():
             enqueue=lambda job_id: None,
         )
         roster_import_run(str(job.id))
+    pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
     cadre = actor_for_user(User.objects.get(username=ROLES["grassroots_cadre"]), ip="127.0.0.1")
     case = ServiceCase.objects.filter(org=union).order_by("pk").first()
-    case_attach(
-        actor=cadre, case=case, name="证明.pdf", content=b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+    case_attach(actor=cadre, case=case, name="证明.pdf", content=pdf)
+    # A case with an attachment in the other district, entered by the city's cadre for one of its members.
+    city = actor_for_user(User.objects.get(username=ROLES["city_cadre"]), ip="127.0.0.1")
+    other = Organisation.objects.get(code=OTHER_DISTRICT)
+    membership = (
+        Membership.objects.filter(org__path__startswith=other.path, status="active", person__service_cases=None)
+        .order_by("pk")
+        .first()
     )
+    form = {"summary": "公司拖欠三个月工资", "category": "wages", "counterparty": "木渎光电有限公司"}
+    wz_case = case_enter(actor=city, membership=membership, kind="legal", data=form, consent=Consent())
+    case_attach(actor=city, case=wz_case, name="证明.pdf", content=pdf)
 
 
 # --- requesting -----------------------------------------------------------------------------------------------------
@@ -528,8 +544,17 @@ def test_every_route_answers_each_role_as_the_table_says(answers):
 
 
 def test_a_cadre_gets_404_for_an_object_outside_its_subtree(answers):
-    # Every object page whose model the other district holds in the demo was requested, and no other.
-    assert set(answers["outside"]) == {(name, role) for name in OUTSIDE for role in OUTSIDE_COLUMNS}
+    # Every object page whose model the other district holds in the demo was requested (the table lists them all);
+    # the demo's pending transfers do not always leave the district, so those rows are checked when they are there.
+    requested = {name for name, _ in answers["outside"]}
+    assert sorted(requested - set(OUTSIDE)) == []
+    assert {
+        "member_detail",
+        "orgs_organisation_change",
+        "case_detail",
+        "case_attachment",
+        "org_tree_children",
+    } <= requested
     assert _mismatches(answers["outside"], OUTSIDE, OUTSIDE_COLUMNS) == []
     # Outside its subtree a page never shows anything: it is refused (404, or 403 for a page the role may never
     # open) or is a redirect to the object's page of the back office, which answers 404 itself.
