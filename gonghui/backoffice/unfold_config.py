@@ -14,15 +14,6 @@ def _can(perm: str):
     return check
 
 
-def _reads_aid_rules(request) -> bool:
-    """Every cadre reads the standard; the system administrator, who may set it, reads it too."""
-    from gonghui.backoffice.base import request_actor
-    from gonghui.casework.approval import aid_rules_can_edit
-
-    actor = request_actor(request)
-    return actor is not None and (actor.can("cases.view") or aid_rules_can_edit(actor))
-
-
 UNFOLD = {
     "SITE_TITLE": "数字工会平台",
     "SITE_HEADER": "数字工会平台",
@@ -218,7 +209,7 @@ UNFOLD = {
                         "title": "困难帮扶审批标准",
                         "icon": "rule",
                         "link": reverse_lazy("admin:hardship_aid_rules"),
-                        "permission": _reads_aid_rules,
+                        "permission": _can("cases.view"),
                     },
                     {
                         "title": "互助保障计划",
