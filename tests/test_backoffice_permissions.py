@@ -69,10 +69,10 @@ TABLE = {
     "accounts_user_delete":                     (403, 403, 403, 403, 403, 403, 403),
     "accounts_user_export_list":                (200, 200, 403, 403, 403, 403, 403),
     "accounts_user_history":                    (200, 200, 404, 404, 404, 404, 404),
-    "accounts_user_reset_password":             (403, 200, 403, 403, 403, 403, 403),  # KNOWN_DEFECTS
-    "accounts_user_reset_second_factor":        (403, 200, 403, 403, 403, 403, 403),  # KNOWN_DEFECTS
+    "accounts_user_reset_password":             (403, 200, 403, 403, 403, 403, 403),
+    "accounts_user_reset_second_factor":        (403, 200, 403, 403, 403, 403, 403),
     "accounts_user_toggle_active":              (200, 200, 403, 403, 403, 403, 403),
-    "accounts_user_unlock":                     (403, 200, 403, 403, 403, 403, 403),  # KNOWN_DEFECTS
+    "accounts_user_unlock":                     (403, 200, 403, 403, 403, 403, 403),
     "app_list":                                 (404, 404, 404, 200, 200, 200, 200),
     "audit_auditevent_add":                     (403, 403, 403, 403, 403, 403, 403),
     "audit_auditevent_change":                  (403, 403, 200, 403, 403, 403, 403),
@@ -126,7 +126,7 @@ TABLE = {
     "correction_detail":                        (403, 403, 403, 200, 200, 200, 200),
     "demand_import":                            (403, 403, 403, 200, 200, 200, 200),
     "hardship_aid_pay":                         (403, 403, 403, 200, 200, 200, 200),
-    "hardship_aid_rules":                       (200, 403, 403, 200, 200, 200, 200),
+    "hardship_aid_rules":                       (403, 403, 403, 200, 200, 200, 200),
     "hardship_approval_detail":                 (403, 403, 403, 200, 200, 200, 200),
     "hardship_approvals":                       (403, 403, 403, 200, 200, 200, 200),
     "hardship_file_card":                       (403, 403, 403, 200, 200, 200, 200),
@@ -300,17 +300,6 @@ OUTSIDE = {
     "transfer_detail":                  (404, 404, 404),
 }
 # fmt: on
-
-# Cells where the product answers otherwise today and the table holds what is right: (url name, role) -> why. Each
-# is checked by test_known_defects, which is expected to fail until the product is fixed (then drop the entry).
-KNOWN_DEFECTS = {
-    # The confirmation pages of 解除登录锁定, 重置两步验证 and 重置密码 open for the system administrator, whose
-    # 确认 is then refused: the services require SECURITY_MANAGE (accounts/services.py account_unlock,
-    # account_reset_second_factor, account_reset_password), which only the security administrator holds.
-    ("accounts_user_unlock", "system_admin"): "shows a confirmation page (200) whose 确认 is refused",
-    ("accounts_user_reset_second_factor", "system_admin"): "shows a confirmation page (200) whose 确认 is refused",
-    ("accounts_user_reset_password", "system_admin"): "shows a password form (200) whose 确认 is refused",
-}
 
 
 # --- the routes ---------------------------------------------------------------------------------------------------
@@ -517,11 +506,11 @@ def answers(django_db_setup, django_db_blocker, tmp_path_factory):
 OUTSIDE_COLUMNS = ("district_cadre", "town_cadre", "grassroots_cadre")
 
 
-def _mismatches(found: dict, table: dict, columns: tuple[str, ...], skip=()) -> list[str]:
+def _mismatches(found: dict, table: dict, columns: tuple[str, ...]) -> list[str]:
     wrong = []
     for name, expected in table.items():
         for role, want in zip(columns, expected, strict=True):
-            if (name, role) in skip or (name, role) not in found:
+            if (name, role) not in found:
                 continue
             if found[name, role] != want:
                 wrong.append(f"{name} as {role}: {found[name, role]!r}, the table says {want!r}")
@@ -535,12 +524,11 @@ def test_the_table_lists_every_back_office_route_and_no_other():
     assert sorted(set(OUTSIDE) - routes) == []
     assert all(len(row) == len(COLUMNS) for row in TABLE.values())
     assert all(len(row) == len(OUTSIDE_COLUMNS) for row in OUTSIDE.values())
-    assert set(KNOWN_DEFECTS) <= {(name, role) for name in TABLE for role in COLUMNS}
 
 
 def test_every_route_answers_each_role_as_the_table_says(answers):
     assert len(answers["inside"]) == len(TABLE) * len(COLUMNS)
-    assert _mismatches(answers["inside"], TABLE, COLUMNS, skip=KNOWN_DEFECTS) == []
+    assert _mismatches(answers["inside"], TABLE, COLUMNS) == []
 
 
 def test_a_cadre_gets_404_for_an_object_outside_its_subtree(answers):
@@ -566,10 +554,3 @@ def test_a_cadre_gets_404_for_an_object_outside_its_subtree(answers):
         if isinstance(answer, str)
     }
     assert redirects and all(OUTSIDE[target][OUTSIDE_COLUMNS.index(role)] == 404 for _, role, target in redirects)
-
-
-@pytest.mark.parametrize("cell", sorted(KNOWN_DEFECTS), ids="{0[0]}-{0[1]}".format)
-@pytest.mark.xfail(strict=True, reason="a known defect: the page opens for a role whose action is refused")
-def test_known_defects(answers, cell):
-    name, role = cell
-    assert answers["inside"][cell] == TABLE[name][COLUMNS.index(role)]
