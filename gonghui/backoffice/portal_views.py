@@ -14,7 +14,7 @@ from gonghui.backoffice.base import render_page, report_domain_error, require_ac
 from gonghui.common.errors import DomainError, NotFound
 from gonghui.common.roles import Perm
 from gonghui.members.selectors import correction_get
-from gonghui.members.self_service import CORRECTABLE_FIELD_LABELS
+from gonghui.members.self_service import CORRECTABLE_FIELD_LABELS, CORRECTABLE_FIELDS
 from gonghui.members.services import correction_request_apply, correction_request_reject
 from gonghui.orgs.selectors import org_get
 
@@ -99,7 +99,8 @@ def correction_detail(request, correction_id: str):
             ),
             "wanted": _display_value(person, field, value),
         }
-        for field, value in correction.changes.items()
+        # In the form's order (PostgreSQL's jsonb keeps no key order of its own).
+        for field, value in sorted(correction.changes.items(), key=lambda item: _FIELD_ORDER.get(item[0], 99))
     ]
     return render_page(
         request,
@@ -110,6 +111,9 @@ def correction_detail(request, correction_id: str):
         applied=applied,
         can_manage=actor.can(Perm.MEMBERS_MANAGE) and correction.status == "pending",
     )
+
+
+_FIELD_ORDER = {field: position for position, field in enumerate(CORRECTABLE_FIELDS)}
 
 
 def _display(person, field: str) -> str:
