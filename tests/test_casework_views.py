@@ -67,6 +67,7 @@ from gonghui.error_pages import FORBIDDEN
 from gonghui.members.member_accounts import member_account_bind, phone_code_send, phone_code_sign_in
 from gonghui.members.models import MemberAccount, Membership
 from gonghui.members.services import membership_leave
+from gonghui.stats.periods import period_from
 from tests.members_factories import enrol, resident_id
 
 GS, T01, E12, E123, T2E1 = "SZ-GS", "SZ-GS-T01", "SZ-GS-T01-12", "SZ-GS-T01-123", "SZ-GS-T02-E1"
@@ -1777,10 +1778,10 @@ PERIODS = [
     ({"period": "month", "year": "2024", "month": "2"}, date(2024, 2, 1), date(2024, 2, 29), "2024年2月"),
     ({"period": "month", "year": "2025", "month": "12"}, date(2025, 12, 1), date(2025, 12, 31), "2025年12月"),
     (
-        {"period": "custom", "start": "2025-03-05", "end": "2025-04-10"},
-        date(2025, 3, 5),
-        date(2025, 4, 10),
-        "2025-03-05 至 2025-04-10",
+        {"period": "custom", "start": "2025-03", "end": "2025-04"},
+        date(2025, 3, 1),
+        date(2025, 4, 30),
+        "2025年3月至2025年4月",
     ),
     (
         {"period": "custom", "year": "2024", "start": "2025-04-10", "end": "2025-03-05"},
@@ -1808,15 +1809,45 @@ def test_a_value_that_cannot_be_read_falls_back_to_the_current_one(tree, login):
         ({"period": "quarter", "year": "2025", "quarter": "x"}, f"2025年第{quarter}季度"),
         ({"period": "month", "year": "2025", "month": "十二"}, f"2025年{now.month}月"),
         ({"period": "year", "year": "明年"}, f"{now.year}年"),
-        ({"period": "year", "year": "99999"}, "2100年"),  # years are kept within 2000–2100
-        ({"period": "year", "year": "1999"}, "2000年"),
-        ({"period": "month", "year": "2025", "month": "0"}, "2025年1月"),
+        ({"period": "year", "year": "99999"}, f"{now.year}年"),  # outside 2000–2100: the current year
+        ({"period": "year", "year": "1999"}, f"{now.year}年"),
+        ({"period": "month", "year": "2025", "month": "0"}, f"2025年{now.month}月"),
         ({"period": "weekly", "year": "2025"}, "2025年"),
     ]
     for query, label in cases:
         response = client.get(reverse("admin:service_figures"), query)
         assert response.status_code == 200, query
         assert response.context["label"] == label, query
+
+
+@pytest.mark.parametrize(
+    ("query", "start", "end", "label"),
+    [
+        # A custom period is whole months, as in the statistics: the days named are read as their months.
+        (
+            {"period": "custom", "start": "2025-03-05", "end": "2025-04-10"},
+            date(2025, 3, 1),
+            date(2025, 4, 30),
+            "2025年3月至2025年4月",
+        ),
+        # A value outside its range is not read (the current one stands), rather than pulled to the nearest bound.
+        ({"period": "year", "year": "1999"}, None, None, None),
+        ({"period": "month", "year": "2025", "month": "0"}, None, None, None),
+    ],
+)
+def test_the_figures_read_a_period_as_the_statistics_do(tree, login, query, start, end, label):
+    """The case figures and the statistics agree on every period (gonghui.stats.periods is the reference)."""
+    now = today()
+    expected = period_from(query, today=now)
+    response = login("district_cadre").get(reverse("admin:service_figures"), query)
+    context = (response.context["start"], response.context["end"], response.context["label"])
+    assert context == (expected.start, expected.end, expected.label)
+    if start is not None:
+        assert context == (start, end, label)
+    elif query["period"] == "year":
+        assert context == (date(now.year, 1, 1), date(now.year, 12, 31), f"{now.year}年")
+    else:
+        assert context[2] == f"2025年{now.month}月"
 
 
 def test_the_export_link_keeps_the_chosen_period(tree, login):

@@ -4,7 +4,7 @@ figures with their .xlsx export. Thin: build the actor, call one selector or ser
 its Chinese message and changes nothing; anything out of scope answers 404 like a missing page."""
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -86,6 +86,7 @@ from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.roles import Perm
 from gonghui.members.selectors import memberships_visible_to
 from gonghui.orgs.selectors import org_get_by_code, org_scope_root
+from gonghui.stats.periods import period_from
 
 VISIT_ROWS = 10
 
@@ -744,40 +745,6 @@ def _date(text: str, field_name: str, label: str) -> date:
 # ---------------------------------------------------------------- figures
 
 
-def _int_param(request, name: str, default: int, low: int, high: int) -> int:
-    try:
-        value = int(request.GET.get(name) or default)
-    except ValueError:
-        return default
-    return min(max(value, low), high)
-
-
-def period_of(request, today: date) -> tuple[date, date, str]:
-    """The period a statistics page shows: year, quarter, month or custom dates from the query string. A value
-    that cannot be read falls back to the current one within the chosen year."""
-    period = request.GET.get("period", "year")
-    year = _int_param(request, "year", today.year, 2000, 2100)
-    if period == "quarter":
-        quarter = _int_param(request, "quarter", (today.month - 1) // 3 + 1, 1, 4)
-        start = date(year, 3 * quarter - 2, 1)
-        end = date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1) - timedelta(days=1)
-        return start, end, f"{year}年第{quarter}季度"
-    if period == "month":
-        month = _int_param(request, "month", today.month, 1, 12)
-        start = date(year, month, 1)
-        end = date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
-        return start, end, f"{year}年{month}月"
-    if period == "custom":
-        try:
-            start = date.fromisoformat(request.GET.get("start", ""))
-            end = date.fromisoformat(request.GET.get("end", ""))
-        except ValueError:
-            start = end = None
-        if start and end and end >= start:
-            return start, end, f"{start:%Y-%m-%d} 至 {end:%Y-%m-%d}"
-    return date(year, 1, 1), date(year, 12, 31), f"{year}年"
-
-
 def service_figures(request):
     actor = require_actor(request)
     actor.require(Perm.CASES_VIEW)
@@ -787,7 +754,9 @@ def service_figures(request):
     except NotFound:
         raise Http404 from None
     today = timezone.localdate()
-    start, end, label = period_of(request, today)
+    # The statistics module's reading of a period (gonghui.stats.periods): a custom period is whole months.
+    period = period_from(request.GET, today=today)
+    start, end, label = period.start, period.end, period.label
     rows = case_figures(actor=actor, org=org, start=start, end=end)
     if request.GET.get("format") == "xlsx":
         figures_export_record(actor=actor, org=org, start=start, end=end)
@@ -811,7 +780,7 @@ def service_figures(request):
         label=label,
         start=start,
         end=end,
-        period=request.GET.get("period", "year"),
+        period=period.kind,
         year=start.year,
         export_query=query.urlencode(),
         years=list(range(today.year, today.year - 6, -1)),
