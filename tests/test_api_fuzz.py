@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 
 from gonghui.api.urls import api
-from tests.members_factories import registry_sample
+from tests.members.factories import registry_sample
 from tests.test_api import create_token
 
 SCHEMA = schemathesis.openapi.from_dict(api.get_openapi_schema(path_prefix="/api/v1/"))

@@ -9,7 +9,7 @@ import pytest
 from gonghui.audit.models import AuditEvent
 from gonghui.members.models import JoinApplication, Membership
 from gonghui.members.services import join_application_reject, join_application_submit
-from tests.members_factories import COMPLETE_PROFILE, resident_id
+from tests.members.factories import COMPLETE_PROFILE, resident_id
 
 LIST = "/admin/members/joinapplication/"
 

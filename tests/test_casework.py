@@ -102,8 +102,7 @@ from gonghui.members.services import (
     transfer_release,
     transfer_request,
 )
-from tests.members_factories import enrol, registry_state, resident_id
-from tests.test_self_service import IP, Member, fresh
+from tests.members.factories import IP, Member, enrol, fresh, registry_state, resident_id
 
 pytestmark = pytest.mark.django_db
 

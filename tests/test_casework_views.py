@@ -68,7 +68,7 @@ from gonghui.members.member_accounts import member_account_bind, phone_code_send
 from gonghui.members.models import MemberAccount, Membership
 from gonghui.members.services import membership_leave
 from gonghui.stats.periods import period_from
-from tests.members_factories import enrol, resident_id
+from tests.members.factories import enrol, resident_id
 
 GS, T01, E12, E123, T2E1 = "SZ-GS", "SZ-GS-T01", "SZ-GS-T01-12", "SZ-GS-T01-123", "SZ-GS-T02-E1"
 WZ, WZE1 = "SZ-WZ", "SZ-WZ-T01-E1"

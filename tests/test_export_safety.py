@@ -17,7 +17,7 @@ from gonghui.jobs.models import JobRun, JobStatus
 from gonghui.orgs.models import OrgType
 from gonghui.orgs.services import org_create
 from gonghui.orgs.tasks import org_roster_export_request
-from tests.members_factories import enrol
+from tests.members.factories import enrol
 from tests.test_roster_import import HEADINGS, csv_bytes, roster_row, run_import, workers
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"

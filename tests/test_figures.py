@@ -10,9 +10,9 @@ from gonghui.members import services as members
 from gonghui.members.figures import rebuild_counts
 from gonghui.members.models import HOLDING_STATUSES, Membership
 from gonghui.orgs.models import OrgAgeFigures, OrgFigures, OrgMonthFigures
-from tests.concurrency import race
+from tests.members.concurrency import race
 from tests.conftest import is_postgres
-from tests.members_factories import enrol, resident_id
+from tests.members.factories import enrol, resident_id
 
 pytestmark = pytest.mark.django_db
 

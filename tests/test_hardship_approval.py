@@ -55,7 +55,7 @@ from tests.test_casework import (
     enter,
     last_audit,
 )
-from tests.test_self_service import Member, fresh
+from tests.members.factories import Member, fresh
 
 pytestmark = pytest.mark.django_db
 
@@ -356,7 +356,7 @@ class TestApproval:
             hardship_approval_approve(actor=actors["grassroots_cadre"], approval=approval)
 
     def test_nobody_approves_their_own_request(self, tree, actors, system):
-        from tests.members_factories import enrol
+        from tests.members.factories import enrol
 
         membership = enrol(system, tree["SZ-GS-T01-123"], name="李四", seq=77)
         case = enter(actors["town_cadre"], membership, "hardship")  # union "123" has no cadre: 双塔街道 handles it
@@ -598,7 +598,7 @@ class TestPayment:
 
 class TestBatchAccept:
     def test_each_case_is_accepted_or_refused_on_its_own_with_its_reason(self, member, tree, actors, sibling, system):
-        from tests.members_factories import enrol
+        from tests.members.factories import enrol
 
         first = apply(member, "hardship")
         legal = enter(actors["grassroots_cadre"], member.membership, "legal")  # handled by the district
@@ -744,7 +744,7 @@ class TestCaseListExport:
 
         from python_calamine import CalamineWorkbook
 
-        from tests.members_factories import enrol
+        from tests.members.factories import enrol
 
         mine = apply(member, "hardship")
         legal = enter(actors["grassroots_cadre"], member.membership, "legal")

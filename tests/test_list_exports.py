@@ -12,7 +12,7 @@ from gonghui.audit.models import AuditEvent
 from gonghui.backoffice.admin.members import MembershipAdmin
 from gonghui.members.quality import rectification_list
 from gonghui.members.services import join_application_submit
-from tests.members_factories import COMPLETE_PROFILE, enrol, resident_id
+from tests.members.factories import COMPLETE_PROFILE, enrol, resident_id
 
 MEMBERS = "/admin/members/membership/"
 

@@ -44,9 +44,9 @@ from gonghui.members.member_accounts import (
 )
 from gonghui.members.models import MemberAccount, PhoneCode
 from gonghui.members.people import PHONE_CONTEXT, phone_index, phone_of
-from tests.concurrency import race
+from tests.members.concurrency import race
 from tests.conftest import is_postgres
-from tests.members_factories import enrol, registry_state, resident_id
+from tests.members.factories import enrol, registry_state, resident_id
 
 PHONE = "13812341234"
 OTHER_PHONE = "13912345678"

@@ -26,7 +26,7 @@ from gonghui.members.services import (
     member_enrol,
     membership_leave,
 )
-from tests.members_factories import COMPLETE_PROFILE, enrol, registry_state, resident_id, unchanged_but_looked_up
+from tests.members.factories import COMPLETE_PROFILE, enrol, registry_state, resident_id, unchanged_but_looked_up
 
 E12, E123, WZE1 = "SZ-GS-T01-12", "SZ-GS-T01-123", "SZ-WZ-T01-E1"
 BIRTH = date(1990, 5, 17)

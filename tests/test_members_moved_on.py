@@ -31,7 +31,7 @@ from gonghui.members.services import (
     transfer_release,
     transfer_request,
 )
-from tests.members_factories import enrol, resident_id
+from tests.members.factories import enrol, resident_id
 
 E12, E123, WZE1 = "SZ-GS-T01-12", "SZ-GS-T01-123", "SZ-WZ-T01-E1"
 OLD_PHONE, NEW_PHONE = "13812341234", "13955556666"

@@ -58,9 +58,9 @@ from gonghui.members.services import (
 )
 from gonghui.orgs.models import OrgStatus
 from gonghui.orgs.services import org_dissolve
-from tests.concurrency import race
+from tests.members.concurrency import race
 from tests.conftest import is_postgres
-from tests.members_factories import COMPLETE_PROFILE, enrol, resident_id, unchanged, unchanged_but_looked_up
+from tests.members.factories import COMPLETE_PROFILE, enrol, resident_id, unchanged, unchanged_but_looked_up
 
 E12 = "SZ-GS-T01-12"
 E123 = "SZ-GS-T01-123"

@@ -26,7 +26,7 @@ from gonghui.orgs.models import Organisation
 from gonghui.orgs.selectors import org_subtree_summary
 from gonghui.orgs.services import org_create, org_update
 from gonghui.stats.periods import month_end
-from tests.members_factories import enrol, resident_id
+from tests.members.factories import enrol, resident_id
 
 ROOT = Path(__file__).resolve().parent.parent
 

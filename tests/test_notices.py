@@ -68,7 +68,7 @@ from gonghui.members.services import (
     transfers_escalate_overdue,
 )
 from gonghui.portal.session import ACCOUNT_KEY, VERSION_KEY
-from tests.members_factories import COMPLETE_PROFILE, enrol, resident_id
+from tests.members.factories import COMPLETE_PROFILE, enrol, resident_id
 from tests.test_self_service import IP, Member, fresh
 
 pytestmark = pytest.mark.django_db

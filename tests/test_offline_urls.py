@@ -254,7 +254,7 @@ def applicant_client() -> Client:
 
     from gonghui.members.models import JoinApplication
     from gonghui.orgs.models import Organisation
-    from tests.members_factories import resident_id
+    from tests.members.factories import resident_id
 
     client = Client()
     _sign_in_by_code(client, APPLICANT_PHONE)

@@ -14,7 +14,7 @@ from gonghui.audit.models import AuditEvent
 from gonghui.members.member_accounts import phone_code_send, phone_code_sign_in
 from gonghui.members.models import CorrectionRequest, CorrectionStatus, MemberAccount, Person
 from gonghui.members.self_service import member_correction_request
-from tests.members_factories import enrol, registry_state, resident_id
+from tests.members.factories import enrol, registry_state, resident_id
 
 PHONE = "13912345678"
 

@@ -23,7 +23,7 @@ from gonghui.members.models import (
     TransferStatus,
 )
 from gonghui.members.services import join_application_approve, transfer_accept, transfer_release
-from tests.members_factories import enrol, registry_state, resident_id
+from tests.members.factories import enrol, registry_state, resident_id
 
 PHONE = "13912345678"
 OTHER_PHONE = "13800001111"

@@ -8,7 +8,7 @@ import pytest
 
 from gonghui.audit.models import AuditEvent
 from gonghui.members.services import join_application_submit
-from tests.members_factories import COMPLETE_PROFILE, enrol, resident_id
+from tests.members.factories import COMPLETE_PROFILE, enrol, resident_id
 
 NUMBER = resident_id(date(1990, 5, 17), 41)
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from gonghui.casework.services import case_attach, case_enter
 from gonghui.orgs.models import OrgType
 from gonghui.orgs.services import org_create
-from tests.members_factories import enrol
+from tests.members.factories import enrol
 from tests.test_casework import ALL_CONSENT, FORMS
 
 pytestmark = pytest.mark.django_db

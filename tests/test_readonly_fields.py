@@ -11,7 +11,7 @@ import pytest
 from gonghui.audit.models import AuditEvent
 from gonghui.orgs.models import Organisation
 from gonghui.orgs.services import org_dissolve, org_fields_locked
-from tests.members_factories import enrol, resident_id
+from tests.members.factories import enrol, resident_id
 
 
 def change_url(org) -> str:

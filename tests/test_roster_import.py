@@ -55,7 +55,7 @@ from gonghui.members.people import document_index, document_number_of, normalise
 from gonghui.members.roster import ROSTER_COLUMNS, mark_duplicates, validate_roster
 from gonghui.members.services import membership_leave
 from tests.conftest import is_postgres
-from tests.members_factories import enrol
+from tests.members.factories import enrol
 
 UNIT = "十二号有限公司"
 TITLE = "XX公司工会会员信息登记表"

@@ -63,9 +63,9 @@ from gonghui.members.services import (
     transfer_release,
     transfer_request,
 )
-from tests.concurrency import race
+from tests.members.concurrency import race
 from tests.conftest import is_postgres
-from tests.members_factories import COMPLETE_PROFILE, enrol, registry_state, resident_id
+from tests.members.factories import COMPLETE_PROFILE, enrol, registry_state, resident_id
 
 E12 = "SZ-GS-T01-12"
 E123 = "SZ-GS-T01-123"

@@ -72,7 +72,7 @@ from gonghui.stations.services import (
 )
 from gonghui.stations.travel import RIDE, WALK, distance_text
 from tests.conftest import valid_uscc
-from tests.members_factories import enrol, resident_id
+from tests.members.factories import enrol, resident_id
 
 pytestmark = pytest.mark.django_db
 

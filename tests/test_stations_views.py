@@ -61,7 +61,7 @@ from gonghui.stations.services import (
     station_status_set,
     station_update,
 )
-from tests.members_factories import enrol, resident_id
+from tests.members.factories import enrol, resident_id
 
 NOW = datetime(2026, 5, 20, 4, 0, tzinfo=UTC)  # Wednesday 12:00 in Asia/Shanghai
 SZ, GS, T01, C1 = "SZ", "SZ-GS", "SZ-GS-T01", "SZ-GS-T01-C1"

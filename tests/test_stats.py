@@ -81,8 +81,7 @@ from gonghui.stats.selectors import (
 )
 from gonghui.stats.summary import annual_summary
 from tests.conftest import ROLE_ACCOUNTS, valid_uscc
-from tests.members_factories import enrol, resident_id
-from tests.test_figures import figures_snapshot
+from tests.members.factories import enrol, figures_snapshot, resident_id
 
 pytestmark = pytest.mark.django_db
 

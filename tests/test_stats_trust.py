@@ -24,7 +24,7 @@ from gonghui.members.services import declared_total_record
 from gonghui.stats.periods import period_from
 from gonghui.stats.selectors import dashboard, founding_table
 from gonghui.stats.summary import annual_summary
-from tests.members_factories import enrol
+from tests.members.factories import enrol
 
 pytestmark = pytest.mark.django_db
 

@@ -45,7 +45,7 @@ from gonghui.members import services as members
 from gonghui.members.figures import failing_refresh
 from gonghui.orgs.services import employer_create
 from tests.conftest import valid_uscc
-from tests.members_factories import enrol, resident_id
+from tests.members.factories import enrol, resident_id
 
 NOW = datetime(2026, 5, 20, 4, 0, tzinfo=UTC)  # 12:00 in Asia/Shanghai
 SZ, GS, T01, T02, WZ = "SZ", "SZ-GS", "SZ-GS-T01", "SZ-GS-T02", "SZ-WZ"

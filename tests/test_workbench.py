@@ -18,7 +18,7 @@ from gonghui.audit.models import AuditResult
 from gonghui.audit.services import audit_record
 from gonghui.common.roles import Role
 from gonghui.members.services import join_application_submit
-from tests.members_factories import COMPLETE_PROFILE, resident_id
+from tests.members.factories import COMPLETE_PROFILE, resident_id
 
 pytestmark = pytest.mark.django_db
 

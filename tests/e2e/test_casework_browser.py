@@ -49,7 +49,7 @@ from tests.e2e.test_portal_browser import (  # noqa: F401 - e2e_accounts and off
     shot,
     step,
 )
-from tests.members_factories import enrol
+from tests.members.factories import enrol
 
 pytestmark = pytest.mark.browser
 

@@ -19,7 +19,7 @@ from gonghui.stations.services import station_create
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import LOCALE, _require_chromium
 from tests.e2e.test_backoffice_browser import sign_in
-from tests.members_factories import enrol
+from tests.members.factories import enrol
 
 pytestmark = pytest.mark.browser
 

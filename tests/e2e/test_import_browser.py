@@ -30,7 +30,7 @@ from gonghui.jobs.models import JobRun, JobStatus
 from gonghui.members.models import ImportOutcome, Membership, MembershipStatus, Person, RosterImportRow
 from tests.conftest import _reset_task_backends
 from tests.e2e.test_backoffice_browser import sign_in
-from tests.members_factories import enrol
+from tests.members.factories import enrol
 
 pytestmark = pytest.mark.browser
 

@@ -14,7 +14,7 @@ from gonghui.audit.models import AuditEvent
 from gonghui.members.models import JoinApplication
 from gonghui.members.services import join_application_submit
 from tests.e2e.test_backoffice_browser import sign_in
-from tests.members_factories import COMPLETE_PROFILE, enrol, resident_id
+from tests.members.factories import COMPLETE_PROFILE, enrol, resident_id
 
 pytestmark = pytest.mark.browser
 

@@ -22,7 +22,7 @@ from tests.e2e.test_portal_browser import (
     e2e_accounts,  # noqa: F401 - the fixture, used by name
     member_sign_in_and_bind,
 )
-from tests.members_factories import enrol, resident_id
+from tests.members.factories import enrol, resident_id
 
 pytestmark = pytest.mark.browser
 

@@ -39,7 +39,7 @@ from gonghui.members.models import (
 from scripts.browser import VIEWPORT
 from tests.e2e.conftest import LOCALE
 from tests.e2e.test_backoffice_browser import sign_in
-from tests.members_factories import enrol, resident_id
+from tests.members.factories import enrol, resident_id
 
 pytestmark = pytest.mark.browser
 

@@ -27,7 +27,7 @@ from python_calamine import CalamineWorkbook
 
 from gonghui.stats.periods import month_end
 from tests.e2e.test_backoffice_browser import sign_in
-from tests.members_factories import enrol
+from tests.members.factories import enrol
 
 pytestmark = pytest.mark.browser
 

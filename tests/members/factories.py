@@ -7,6 +7,7 @@ from datetime import date
 from stdnum.cn import ric
 
 from gonghui.audit.models import AuditEvent
+from gonghui.members.member_accounts import member_account_bind, phone_code_send, phone_code_sign_in
 from gonghui.members.models import (
     CardSerial,
     CorrectionRequest,
@@ -18,6 +19,7 @@ from gonghui.members.models import (
     TransferRequest,
 )
 from gonghui.members.services import join_application_submit, member_enrol, transfer_request
+from gonghui.orgs.models import OrgAgeFigures, OrgFigures, OrgMonthFigures
 
 # Every field the quality checks require, besides name, birth date and sex (which the resident ID carries).
 COMPLETE_PROFILE = {
@@ -137,3 +139,55 @@ def registry_sample(tree, actors, system) -> dict:
     )
     transfer = transfer_request(actor=actors["town_cadre"], membership=other, to_org=union, reason="工作调动")
     return {"member": member, "application": application, "transfer": transfer}
+
+
+# ---------------------------------------------------------------- the member portal
+
+IP = "203.0.113.7"
+BIRTH = date(1990, 5, 17)
+
+
+def fresh(obj):
+    return type(obj).objects.get(pk=obj.pk)
+
+
+def sign_in(phone: str) -> MemberAccount:
+    sent = phone_code_send(phone=phone, ip=IP)
+    return phone_code_sign_in(phone=phone, code=sent.code, ip=IP)
+
+
+class Member:
+    """A person enrolled by their union, signed in on the portal and bound to the record."""
+
+    def __init__(self, actor, org, *, name, seq, phone):
+        self.number = resident_id(BIRTH, seq)
+        self.membership = enrol(actor, org, name=name, number=self.number, phone=phone)
+        self.person = self.membership.person
+        self.phone = phone
+        account = sign_in(phone)
+        member_account_bind(account=account, name=name, doc_type="resident_id", doc_number=self.number, ip=IP)
+        self.account = fresh(account)
+
+
+# ---------------------------------------------------------------- the per-organisation figures
+
+
+def figures_snapshot(*, with_failing: bool = False) -> dict:
+    """Every figure row without the all-zero ones (a recount writes none); the 准确率 numerator only when asked
+    (it is refreshed by the nightly re-check, not kept per change), never the time of that check."""
+    stock = {}
+    for row in OrgFigures.objects.values():
+        org_id = row.pop("org_id")
+        row.pop("failing_checked_at")
+        if not with_failing:
+            row.pop("failing")
+        if any(row.values()):
+            stock[org_id] = row
+    months = {}
+    for row in OrgMonthFigures.objects.values():
+        key = (row.pop("org_id"), row.pop("month"))
+        row.pop("id")
+        if any(row.values()):
+            months[key] = row
+    ages = {(r["org_id"], r["birth_year"]): r["members"] for r in OrgAgeFigures.objects.values() if r["members"]}
+    return {"stock": stock, "months": months, "ages": ages}
