@@ -292,16 +292,14 @@ def figures_rebuild(
     _lock_tables()
     paths = dict(Organisation.objects.values_list("id", "path"))
     own: dict[UUID, FiguresDelta] = defaultdict(FiguresDelta)
-    member_own, own_declared = member_own(), own_declared()  # counted after the lock: nothing slips in between
-    for source in (member_own, _employer_own()):
+    members, declared_totals = member_own(), own_declared()  # counted after the lock: nothing slips in between
+    for source in (members, _employer_own()):
         for org_id, delta in source.items():
             own[org_id].add(delta)
-    for org_id, declared in own_declared.items():
+    for org_id, declared in declared_totals.items():
         own[org_id].stock["declared_total"] += declared
         own[org_id].stock["declared_unions"] += 1
-        own[org_id].stock["registered_in_declared"] += (
-            member_own[org_id].stock["members"] if org_id in member_own else 0
-        )
+        own[org_id].stock["registered_in_declared"] += members[org_id].stock["members"] if org_id in members else 0
     totals = _rolled_up(own, paths)
     ids_by_path = {path: org_id for org_id, path in paths.items()}
     failing = dict(OrgFigures.objects.values_list("org_id", "failing"))
@@ -309,13 +307,15 @@ def figures_rebuild(
     OrgAgeFigures.objects.all().delete()
     OrgMonthFigures.objects.all().delete()
     OrgFigures.objects.all().delete()
-    stock_rows, month_rows, age_rows = [], [], []
+    stock_rows: list[OrgFigures] = []
+    month_rows: list[OrgMonthFigures] = []
+    age_rows: list[OrgAgeFigures] = []
     for path in sorted(totals):
         org_id, delta = ids_by_path[path], totals[path]
         stock_rows.append(
             OrgFigures(
                 org_id=org_id,
-                own_declared=own_declared.get(org_id),
+                own_declared=declared_totals.get(org_id),
                 failing=failing.get(org_id, 0),
                 failing_checked_at=checked.get(org_id),
                 **{f: delta.stock[f] for f in STOCK_FIELDS},

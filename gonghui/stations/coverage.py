@@ -67,7 +67,7 @@ class Suggestion:
     lng: float
     adds: int  # demand this site would add to the covered
     adds_points: int
-    share_after: Decimal  # the covered share with this and the sites before it
+    share_after: Decimal | None  # the covered share with this and the sites before it
     place: str = ""  # 区县 and 街道/镇 (places.py), never bare coordinates
     place_basis: str = ""  # what the place name rests on
 
@@ -256,7 +256,7 @@ def _suggest(demand, demand_xy, covered, flat, reach, wanted, result) -> list[Su
     heap = [(-int(weights[members].sum()), index) for index, members in enumerate(reached)]
     heapq.heapify(heap)
     covered_now = result.demand_covered
-    suggestions = []
+    suggestions: list[Suggestion] = []
     while heap and len(suggestions) < wanted:
         stale_gain, index = heapq.heappop(heap)
         members = np.array(reached[index], dtype=np.int64)

@@ -215,7 +215,9 @@ def stations_import(*, actor: Actor, data: bytes, filename: str, dry_run: bool) 
     codes = {(r.get("org_code") or "").strip().upper() for r in records}
     orgs = {o.code: o for o in Organisation.objects.filter(code__in=codes)}
     existing = {(s.org_id, s.name): s for s in Station.objects.filter(org__code__in=codes).select_related("org")}
-    planned, outcomes, seen = [], [], {}
+    planned: list[tuple[Organisation, Station | None, dict, str]] = []
+    outcomes: list = []
+    seen: dict = {}
     for record in records:
         line, name = record[LINE], (record.get("name") or "").strip()
         try:
@@ -261,7 +263,7 @@ def stations_import(*, actor: Actor, data: bytes, filename: str, dry_run: bool) 
         for org, current, fields, status in planned:
             if status == "added":
                 station_create(actor=actor, org=org, **fields)
-            elif status == "updated":
+            elif status == "updated" and current is not None:
                 station_update(actor=actor, station=current, **fields)
         audit_record(
             actor=actor,

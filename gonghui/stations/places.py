@@ -46,10 +46,11 @@ class _Known:
             "lat", "lng", "name", "org_id"
         ):
             rows.append((lat, lng, "站点", name, org_id))
-        for lat, lng, name, org_id in Employer.objects.filter(
+        for e_lat, e_lng, name, org_id in Employer.objects.filter(
             town_org__path__startswith=org.path, lat__isnull=False, lng__isnull=False
         ).values_list("lat", "lng", "name", "town_org_id"):
-            rows.append((lat, lng, "企业", name, org_id))
+            if e_lat is not None and e_lng is not None:  # filtered in the query; narrows the type
+                rows.append((e_lat, e_lng, "企业", name, org_id))
         self.rows = rows
         self.flat = FlatProjection(region_bounds().centre[0])
         if rows:

@@ -82,7 +82,7 @@ def stations_nearest(
         columns.append("facilities")
     if open_now:
         columns += ["always_open", "hours", "holiday_rule", "holiday_hours"]
-    radius = FIRST_RADIUS_M
+    radius: float = FIRST_RADIUS_M
     while True:
         south, west, north, east = box_around(lat, lng, radius)
         found = []

@@ -242,9 +242,10 @@ def station_rate(*, actor: Actor, person: Person, station: Station, stars: int, 
     (members.member_accounts.member_actor) for the audit trail."""
     if not isinstance(stars, int) or isinstance(stars, bool) or not 1 <= stars <= 5:
         raise ValidationFailed({"stars": "请选择 1 到 5 颗星"})
-    station = Station.objects.select_for_update(of=("self",)).select_related("org").filter(id=station.id).first()
-    if station is None or station.status != StationStatus.OPEN:
+    locked = Station.objects.select_for_update(of=("self",)).select_related("org").filter(id=station.id).first()
+    if locked is None or locked.status != StationStatus.OPEN:
         raise NotFound("站点不存在或未开放")
+    station = locked
     comment = (comment or "").strip()
     if len(comment) > 200:
         raise ValidationFailed({"comment": "评价不能超过 200 字"})
@@ -267,6 +268,8 @@ def demand_point_fields(row: dict[str, Any]) -> dict[str, Any]:
     name = to_half_width(row.get("name") or "").strip()
     if not name:
         errors["name"] = "请填写名称"
+    lat: float | None
+    lng: float | None
     try:
         lat, lng = clean_coordinates(row.get("lat"), row.get("lng"), system=row.get("coord_system") or "wgs84")
     except ValidationFailed as exc:

@@ -104,10 +104,10 @@ def period_from(params: Mapping[str, str], *, today: date) -> Period:
         start = date(year, month, 1)
         return Period(kind, start, month_end(start), f"{year}年{month}月")
     if kind == "custom":
-        start, end = _month(params.get("start", "")), _month(params.get("end", ""))
-        if start and end and start <= end and start.year >= MIN_YEAR and end.year <= MAX_YEAR:
-            label = f"{start.year}年{start.month}月至{end.year}年{end.month}月"
-            if start == end:
-                label = f"{start.year}年{start.month}月"
-            return Period("custom", start, month_end(end), label)
+        first, last = _month(params.get("start", "")), _month(params.get("end", ""))
+        if first and last and first <= last and first.year >= MIN_YEAR and last.year <= MAX_YEAR:
+            label = f"{first.year}年{first.month}月至{last.year}年{last.month}月"
+            if first == last:
+                label = f"{first.year}年{first.month}月"
+            return Period("custom", first, month_end(last), label)
     return year_period(year)

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Substr
@@ -122,7 +123,7 @@ def current_figures(org_ids: list) -> dict:
 
 def movements(org_ids: list, start: date, end: date) -> dict:
     """org id -> Counter of the monthly movements summed over the months from `start` to `end`."""
-    totals = {org_id: Counter() for org_id in org_ids}
+    totals: dict[Any, Counter] = {org_id: Counter() for org_id in org_ids}
     rows = (
         OrgMonthFigures.objects.filter(org_id__in=org_ids, month__gte=start.replace(day=1), month__lte=end)
         .values("org_id")
@@ -130,7 +131,8 @@ def movements(org_ids: list, start: date, end: date) -> dict:
         .order_by()
     )
     for row in rows:
-        totals[row.pop("org_id")].update(row)
+        values = dict(row)
+        totals[values.pop("org_id")].update(values)
     return totals
 
 
@@ -326,7 +328,7 @@ class Dashboard:
 def movements_in(org_ids: list, windows: dict[str, tuple[date, date, tuple[str, ...]]]) -> dict:
     """org id -> window name -> Counter of the named monthly movements summed over each window of months
     (start, end, fields): one grouped query for all the windows."""
-    totals = {org_id: {name: Counter() for name in windows} for org_id in org_ids}
+    totals: dict[Any, dict[str, Counter]] = {org_id: {name: Counter() for name in windows} for org_id in org_ids}
     first = min(start.replace(day=1) for start, _, _ in windows.values())
     last = max(end for _, end, _ in windows.values())
     sums = {
@@ -341,8 +343,9 @@ def movements_in(org_ids: list, windows: dict[str, tuple[date, date, tuple[str, 
         .order_by()
     )
     for row in rows:
-        org_id = row.pop("org_id")
-        for key, value in row.items():
+        values: dict[str, Any] = dict(row)
+        org_id = values.pop("org_id")
+        for key, value in values.items():
             name, f = key.split("__")
             totals[org_id][name][f] = value
     return totals
@@ -489,7 +492,7 @@ def _child_movements(org: Organisation, period: Period, today: date, ids: list |
         )
         .order_by()
     )
-    return {row.pop("org_id"): row for row in rows}
+    return {values.pop("org_id"): values for values in map(dict, rows)}
 
 
 NOTHING_MOVED = {"period_joined": 0, "period_net_members": 0, "later_members": 0, "later_new_employment": 0}
@@ -694,7 +697,7 @@ def founding_table(*, actor: Actor, org: Organisation) -> tuple[list, tuple]:
     children = [c for c in children_of(org) if c.status == OrgStatus.ACTIVE]
     ids = [org.id] + [c.id for c in children]
     current = current_figures(ids)
-    unions = Counter()
+    unions: Counter = Counter()
     grassroots = Organisation.objects.filter(
         path__startswith=org.path, org_type__in=GRASSROOTS_TYPES, status=OrgStatus.ACTIVE
     ).values_list("path", flat=True)

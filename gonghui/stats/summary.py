@@ -52,7 +52,8 @@ def _n(value) -> str:
     if value is None:
         return "—"
     if isinstance(value, Decimal):
-        return f"{value:,.2f}" if value.as_tuple().exponent <= -2 else f"{value}"
+        exponent = value.as_tuple().exponent  # an int for every finite amount
+        return f"{value:,.2f}" if isinstance(exponent, int) and exponent <= -2 else f"{value}"
     return f"{value:,}"
 
 

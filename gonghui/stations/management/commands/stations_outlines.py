@@ -56,7 +56,7 @@ def _ring(ring: list[list[float]], flat: FlatProjection) -> list[list[float]] | 
     kept = _simplify(planar, TOLERANCE_M)
     if len(kept) < 4:  # a closed ring needs three corners and the closing point
         return None
-    out = []
+    out: list[list[float]] = []
     for x, y in kept:
         lat, lng = flat.latlng(x, y)
         point = [round(lng, 5), round(lat, 5)]
