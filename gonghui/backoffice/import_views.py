@@ -10,13 +10,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from gonghui.backoffice.base import report_domain_error, require_actor
-from gonghui.backoffice.views import _page as views_page
+from gonghui.backoffice.views.helpers import site_page as views_page
 from gonghui.common.errors import DomainError, NotFound
 from gonghui.common.roles import Perm
-from gonghui.jobs.models import JobRun, JobStatus
-from gonghui.jobs.selectors import job_get, jobs_of
-from gonghui.members.figures import declared_behind
-from gonghui.members.imports import (
+from gonghui.imports.roster import (
     IMPORT_MODES,
     MODES,
     import_rows_of,
@@ -26,7 +23,10 @@ from gonghui.members.imports import (
     roster_import_request,
     roster_import_transfers,
 )
-from gonghui.members.roster_template import roster_template_xlsx
+from gonghui.imports.roster.template import roster_template_xlsx
+from gonghui.jobs.models import JobRun, JobStatus
+from gonghui.jobs.selectors import job_get, jobs_of
+from gonghui.members.figures import declared_behind
 from gonghui.members.services import declared_total_record
 from gonghui.orgs.selectors import org_get, org_get_by_code, org_scope_root
 

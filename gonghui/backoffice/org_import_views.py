@@ -6,12 +6,12 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 
 from gonghui.backoffice.base import report_domain_error, require_actor
-from gonghui.backoffice.views import _page as views_page
+from gonghui.backoffice.views.helpers import site_page as views_page
 from gonghui.common.actor import Actor
 from gonghui.common.errors import DomainError
 from gonghui.common.roles import Perm
-from gonghui.orgs.import_template import org_import_template_xlsx
-from gonghui.orgs.imports import MAX_ROWS, org_tree_import
+from gonghui.imports.orgs import MAX_ROWS, org_tree_import
+from gonghui.imports.orgs.template import org_import_template_xlsx
 
 ROWS_SHOWN = 1000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
