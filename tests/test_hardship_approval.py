@@ -44,6 +44,7 @@ from gonghui.common.actor import system_actor
 from gonghui.common.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from gonghui.common.roles import Role
 from tests.conftest import PASSWORD
+from tests.members.factories import Member, fresh
 from tests.test_casework import (
     E12,
     GS,
@@ -55,7 +56,6 @@ from tests.test_casework import (
     enter,
     last_audit,
 )
-from tests.members.factories import Member, fresh
 
 pytestmark = pytest.mark.django_db
 
