@@ -16,7 +16,7 @@ from django.utils import timezone
 from stdnum import luhn
 
 from gonghui.audit.models import AuditEvent, AuditResult
-from gonghui.common.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from gonghui.common.errors import CaseMovedOn, DomainError, NotFound, PermissionDenied, ValidationFailed
 from gonghui.common.workdays import add_working_days
 from gonghui.members import cards, services
 from gonghui.members.cards import card_token_issue, card_token_verify
@@ -35,7 +35,6 @@ from gonghui.members.people import document_number_of, phone_of
 from gonghui.members.quality import quality_summary, rectification_count, rectification_list
 from gonghui.members.selectors import join_applications_overdue, person_history, transfers_escalated
 from gonghui.members.services import (
-    CaseMovedOn,
     declared_total_record,
     join_application_approve,
     join_application_convert_to_transfer,

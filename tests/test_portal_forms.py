@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gonghui.casework.models import ServiceCase
+from gonghui.common.validators import REASON_MAX
 from gonghui.members.models import JoinApplication, MemberAccount
-from gonghui.members.services import REASON_MAX
 from gonghui.orgs.models import OrgType
 from gonghui.orgs.services import org_create
 from tests.members.factories import enrol, registry_state, resident_id

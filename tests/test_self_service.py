@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from gonghui.audit.models import AuditEvent, AuditResult
 from gonghui.audit.selectors import audit_events_visible_to
-from gonghui.common.errors import DomainError, NotFound, ValidationFailed
+from gonghui.common.errors import CaseMovedOn, DomainError, NotFound, ValidationFailed
 from gonghui.common.workdays import add_working_days
 from gonghui.members.member_accounts import (
     WRONG_PAIR_MESSAGE,
@@ -54,7 +54,6 @@ from gonghui.members.self_service import (
     member_transfer_withdraw,
 )
 from gonghui.members.services import (
-    CaseMovedOn,
     correction_request_apply,
     correction_request_reject,
     join_application_approve,

@@ -36,13 +36,13 @@ from gonghui.casework.models import (
     ServiceCase,
 )
 from gonghui.common.actor import Actor
-from gonghui.common.errors import NotFound, PermissionDenied, ValidationFailed
+from gonghui.common.errors import CaseMovedOn, NotFound, PermissionDenied, ValidationFailed
 from gonghui.common.masking import mask_name
 from gonghui.common.paths import STEPLEN, is_root_path
 from gonghui.common.roles import Perm
+from gonghui.common.validators import clean_reason
 from gonghui.common.workdays import add_working_days
 from gonghui.members.models import Person
-from gonghui.members.services import CaseMovedOn, clean_reason
 from gonghui.orgs.models import Organisation
 
 OUTCOME_FIELDS = ("granted", "tier", "aid_form", "amount", "aid_description")

@@ -52,16 +52,16 @@ from gonghui.casework.models import (
 )
 from gonghui.casework.notices import notice_case_overdue, notice_case_step
 from gonghui.common.actor import Actor
-from gonghui.common.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from gonghui.common.errors import CaseMovedOn, DomainError, NotFound, PermissionDenied, ValidationFailed
 from gonghui.common.masking import mask_document_number, mask_name
 from gonghui.common.paths import STEPLEN, ancestor_paths
 from gonghui.common.roles import Perm
+from gonghui.common.validators import REASON_MAX, clean_reason
 from gonghui.common.workdays import add_working_days
 from gonghui.members.documents import DocType, DocumentInvalid, normalise_document
 from gonghui.members.member_accounts import member_actor
 from gonghui.members.models import HOLDING_STATUSES, MemberAccount, Membership, MembershipStatus, Person
 from gonghui.members.people import document_index
-from gonghui.members.services import REASON_MAX, CaseMovedOn, clean_reason
 from gonghui.orgs.models import Organisation, OrgLevel
 
 CASES_PER_DAY = 10

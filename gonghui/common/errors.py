@@ -43,3 +43,10 @@ class PermissionDenied(DomainError):
 
     def __init__(self, message: str = "当前角色无权执行此操作"):
         super().__init__(message)
+
+
+class CaseMovedOn(DomainError):
+    """The case changed state since the actor loaded it (another cadre acted first)."""
+
+    code = "conflict"
+    status = 409

@@ -9,6 +9,8 @@ from stdnum import numdb
 from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError
 
+from gonghui.common.errors import ValidationFailed
+
 ORG_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
 
 
@@ -119,3 +121,17 @@ def unreadable_text_at(value: object, path: str = "") -> str | None:
             if found is not None:
                 return found
     return None
+
+
+# The stated reason of a decision (a refusal, a leave, a reveal): required, and at most REASON_MAX characters.
+# Unlike the code validators above it raises the domain's ValidationFailed on the field "reason".
+REASON_MAX = 500
+
+
+def clean_reason(reason: str, *, label: str = "原因") -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise ValidationFailed({"reason": f"请填写{label}"})
+    if len(text) > REASON_MAX:
+        raise ValidationFailed({"reason": f"{label}不能超过{REASON_MAX}个字"})
+    return text

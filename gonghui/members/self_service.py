@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from gonghui.audit.services import audit_record
 from gonghui.common.crypto import decrypt_text
-from gonghui.common.errors import DomainError, ValidationFailed
+from gonghui.common.errors import CaseMovedOn, DomainError, ValidationFailed
 from gonghui.common.masking import mask_name
 from gonghui.common.ratelimit import rate_limit_require
+from gonghui.common.validators import REASON_MAX
 from gonghui.members.documents import DocumentInvalid, normalise_document
 from gonghui.members.member_accounts import (
     BindingRefused,
@@ -41,8 +42,6 @@ from gonghui.members.models import (
 from gonghui.members.people import PHONE_CONTEXT, clean_profile, document_index, document_number_of, phone_of
 from gonghui.members.selectors import membership_holding, own_application_get, own_transfer_get
 from gonghui.members.services import (
-    REASON_MAX,
-    CaseMovedOn,
     audit_application,
     close_application,
     join_application_submit,

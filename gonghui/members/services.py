@@ -12,10 +12,11 @@ from stdnum import luhn
 from gonghui.audit.services import audit_record
 from gonghui.common.actor import Actor
 from gonghui.common.crypto import encrypt_text
-from gonghui.common.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from gonghui.common.errors import CaseMovedOn, DomainError, NotFound, PermissionDenied, ValidationFailed
 from gonghui.common.masking import mask_name
 from gonghui.common.paths import ancestor_paths
 from gonghui.common.roles import Perm
+from gonghui.common.validators import REASON_MAX, clean_reason
 from gonghui.common.workdays import add_working_days
 from gonghui.members.documents import DOC_TYPES_WITH_BIRTH_DATE, DocType
 from gonghui.members.figures import (
@@ -75,17 +76,9 @@ from gonghui.orgs.models import Organisation, OrgStatus
 
 JOIN_DECISION_WORKING_DAYS = 15
 TRANSFER_STEP_WORKING_DAYS = 10
-REASON_MAX = 500
 # The answer to a name that does not go with a registered document number. It says nothing of the record (neither
 # that the number is registered nor under which name), and the lookup is counted and audited as a search.
 NAME_MISMATCH_MESSAGE = "姓名与证件号码不符，请核对证件原件后重新填写"
-
-
-class CaseMovedOn(DomainError):
-    """The case changed state since the actor loaded it (another cadre acted first)."""
-
-    code = "conflict"
-    status = 409
 
 
 # ---------------------------------------------------------------- helpers
@@ -113,15 +106,6 @@ def require_import_target(actor: Actor, org: Organisation) -> None:
     actor.require(Perm.MEMBERS_IMPORT)
     _require_in_scope(actor, org)
     _require_open_union(org)
-
-
-def clean_reason(reason: str, *, label: str = "原因") -> str:
-    text = (reason or "").strip()
-    if not text:
-        raise ValidationFailed({"reason": f"请填写{label}"})
-    if len(text) > REASON_MAX:
-        raise ValidationFailed({"reason": f"{label}不能超过{REASON_MAX}个字"})
-    return text
 
 
 def _clean_date(value: date | None, *, field: str, label: str, today: date) -> date:
