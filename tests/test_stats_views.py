@@ -39,7 +39,7 @@ from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
 from gonghui.audit.models import AuditEvent
-from gonghui.backoffice import stats_views
+from gonghui.backoffice.views import stats as stats_views
 from gonghui.error_pages import FORBIDDEN
 from gonghui.members import services as members
 from gonghui.members.figures import failing_refresh

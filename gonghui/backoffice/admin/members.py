@@ -1,5 +1,5 @@
 """Back office for the member registry: the roster, join applications, transfers and declared totals. Lists are
-admin changelists scoped through the selectors; each record opens our own detail page (member_views) whose
+admin changelists scoped through the selectors; each record opens our own detail page (views/members.py) whose
 buttons call one service each."""
 
 from django import forms
@@ -152,7 +152,7 @@ class JoinApplicationAdmin(ListExportMixin, _DetailPageAdmin):
             from django.core.exceptions import PermissionDenied
 
             raise PermissionDenied
-        from gonghui.backoffice.member_views import join_applications_bulk_approve
+        from gonghui.backoffice.views.member_requests import join_applications_bulk_approve
 
         return join_applications_bulk_approve(request, queryset)
 

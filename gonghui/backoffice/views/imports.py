@@ -1,6 +1,8 @@
-"""Back-office pages of the roster import: the upload form, the job page (live progress, summary, problem rows,
-error report, cancel, transfers for members of other unions) and the template download. Thin: build the actor,
-call one selector or service, render."""
+"""Back-office pages of the imports. The roster import: the upload form, the job page (live progress, summary,
+problem rows, error report, cancel, transfers for members of other unions) and the template download. The
+organisation-tree import: the upload form with its result on the same page (synchronous: sheets hold a few thousand
+rows at most, so there is no job page) and its template. Thin: build the actor, call one selector or service,
+render."""
 
 from django import forms
 from django.contrib import messages
@@ -10,9 +12,12 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from gonghui.backoffice.base import report_domain_error, require_actor
-from gonghui.backoffice.views.helpers import site_page as views_page
+from gonghui.backoffice.views.helpers import confirm_page, site_page
+from gonghui.common.actor import Actor
 from gonghui.common.errors import DomainError, NotFound
 from gonghui.common.roles import Perm
+from gonghui.imports.orgs import MAX_ROWS, org_tree_import
+from gonghui.imports.orgs.template import org_import_template_xlsx
 from gonghui.imports.roster import (
     IMPORT_MODES,
     MODES,
@@ -32,12 +37,15 @@ from gonghui.orgs.selectors import org_get, org_get_by_code, org_scope_root
 
 ROWS_SHOWN = 200
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ORG_ROWS_SHOWN = 1000
+ORG_TITLE = "组织架构导入"
+ORG_REFUSED = "组织架构导入须由上级工会干部或系统管理员办理，当前角色无权导入"
 
 
 def _page(request, title: str, template: str, **context) -> TemplateResponse:
     from gonghui.backoffice.site import backoffice_site
 
-    return views_page(request, backoffice_site, title, template, **context)
+    return site_page(request, backoffice_site, title, template, **context)
 
 
 def _import_job(actor, job_id: str) -> JobRun:
@@ -131,7 +139,6 @@ def _declared_behind(actor, job: JobRun):
 def roster_import_declared_view(request, job_id: str):
     """After an import that took a union past its declared 实有会员数: record the new figure (POST, confirmed on the
     form; a GET shows the confirmation page)."""
-    from gonghui.backoffice.views import confirm_page
 
     actor = require_actor(request)
     job = _import_job(actor, job_id)
@@ -201,5 +208,53 @@ def roster_import_template(request):
     response = HttpResponse(roster_template_xlsx(), content_type=XLSX)
     response["Content-Disposition"] = (
         "attachment; filename*=UTF-8''%E4%BC%9A%E5%91%98%E5%90%8D%E5%86%8C%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
+    )
+    return response
+
+
+# ---------------------------------------------------------------- organisation-tree import
+
+
+def _org_page(request, template: str, *, status: int = 200, **context) -> TemplateResponse:
+    from gonghui.backoffice.site import backoffice_site
+
+    response = site_page(request, backoffice_site, ORG_TITLE, template, **context)
+    response.status_code = status
+    return response
+
+
+def _org_import_allowed(request) -> Actor | None:
+    actor = require_actor(request)
+    return actor if actor.can(Perm.ORGS_STRUCTURE) else None
+
+
+def org_import_view(request):
+    """GET: the upload form; POST: check (and unless 仅预览, import) the file and show the outcome of every row."""
+    actor = _org_import_allowed(request)
+    if actor is None:
+        return _org_page(request, "backoffice/org_import.html", status=403, refused=ORG_REFUSED)
+    context = {"dry_run": True, "max_rows": MAX_ROWS}
+    if request.method == "POST":
+        dry_run = bool(request.POST.get("dry_run"))
+        upload = request.FILES.get("file")
+        context["dry_run"] = dry_run
+        try:
+            if upload is None:
+                raise DomainError("请选择要导入的文件", code="no_file")
+            result = org_tree_import(actor=actor, data=upload.read(), filename=upload.name, dry_run=dry_run)
+        except DomainError as exc:
+            report_domain_error(request, exc)
+        else:
+            shown = result.rows_errors_first[:ORG_ROWS_SHOWN]
+            context.update(result=result, summary=result.summary, rows=shown, rows_shown=ORG_ROWS_SHOWN)
+    return _org_page(request, "backoffice/org_import.html", **context)
+
+
+def org_import_template(request):
+    if _org_import_allowed(request) is None:
+        return _org_page(request, "backoffice/org_import.html", status=403, refused=ORG_REFUSED)
+    response = HttpResponse(org_import_template_xlsx(), content_type=XLSX)
+    response["Content-Disposition"] = (
+        "attachment; filename*=UTF-8''%E7%BB%84%E7%BB%87%E6%9E%B6%E6%9E%84%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
     )
     return response
