@@ -12,7 +12,7 @@ from gonghui.common.roles import API_TOKEN_IMPORT_PERMS, API_TOKEN_PERMS, ROLE_P
 def actor_for_user(user: User, *, ip: str | None = None) -> Actor:
     if not user.is_authenticated or not user.is_active:
         raise PermissionDenied("请先登录")
-    if user.role == Role.MEMBER or user.org_id is None:
+    if user.role == Role.MEMBER or user.org is None:
         raise PermissionDenied("该账号不能进入管理后台")
     return Actor(
         kind="user",

@@ -1,4 +1,4 @@
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 from gonghui.common.ids import new_public_id
@@ -34,8 +34,6 @@ class User(AbstractUser):
         "self", verbose_name="角色申请人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     role_before_request = models.CharField("申请前角色", max_length=32, choices=ROLE_CHOICES, blank=True)
-
-    objects = UserManager()
 
     class Meta:
         verbose_name = "账号"

@@ -50,7 +50,7 @@ def _audit_account(actor: Actor, action: str, user: User, details: dict) -> None
         object_type="account",
         object_id=user.id,
         object_label=user.username,
-        object_org_path=user.org.path if user.org_id else "",
+        object_org_path=user.org.path if user.org is not None else "",
         details=details,
     )
 
@@ -99,7 +99,7 @@ def account_create(*, actor: Actor, username: str, full_name: str, org: Organisa
     user = User(username=username, full_name=full_name.strip(), org=org, role=role, is_staff=True)
     _check_password(password, user)
     user.set_password(password)
-    details = {"role": role, "org": str(org.id)}
+    details: dict[str, object] = {"role": role, "org": str(org.id)}
     if _by_another_person(actor):
         user.must_change_password = True
         user.second_factor_enrolment_required = role in ADMIN_ROLES
@@ -353,9 +353,10 @@ def api_token_create(
 
 @transaction.atomic
 def api_token_revoke(*, actor: Actor, token: ApiToken) -> ApiToken:
-    token = api_tokens_visible_to(actor).filter(id=token.id).first()
-    if token is None:
+    visible = api_tokens_visible_to(actor).filter(id=token.id).first()
+    if visible is None:
         raise NotFound()
+    token = visible
     if token.revoked_at:
         raise DomainError("该令牌已吊销", code="already_revoked")
     token.revoked_at = timezone.now()

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from uuid import UUID
 
 from django.db import transaction
@@ -43,7 +44,7 @@ from gonghui.orgs.figures import (
 )
 from gonghui.orgs.models import Organisation, OrgStatus
 
-END_KIND = {
+END_KIND: dict[str, str] = {
     MembershipStatus.TRANSFERRED_OUT: "transferred_out",
     MembershipStatus.LEFT: "left",
     MembershipStatus.CANCELLED: "cancelled",
@@ -111,6 +112,7 @@ def membership_ended(membership: Membership, *, held_as: str) -> tuple[str, Figu
     delta.stock[held_as] -= 1
     if org_has_declared(membership.org_id):
         delta.stock["registered_in_declared"] -= 1
+    assert membership.ended_on is not None, "an ended membership has its end date"
     delta.months[month_of(membership.ended_on)].update({END_KIND[membership.status]: 1, **dims.net(-1)})
     delta.ages[dims.birth_year] -= 1
     return membership.org.path, delta
@@ -122,8 +124,9 @@ def membership_status_swapped(membership: Membership, *, was: str) -> tuple[str,
 
 
 def _start_date(membership: Membership) -> date:
-    if membership.source == MembershipSource.TRANSFER_IN and membership.previous_id:
-        return membership.previous.ended_on
+    previous = membership.previous if membership.source == MembershipSource.TRANSFER_IN else None
+    if previous is not None and previous.ended_on is not None:
+        return previous.ended_on
     return membership.joined_on
 
 
@@ -324,7 +327,7 @@ def resync_after_import(org: Organisation, *, updated_people: list[UUID]) -> Non
         .distinct()
     )
     for other in Organisation.objects.filter(id__in=list(elsewhere)).order_by("path"):
-        figures_resync_members(other, lambda other=other: _own_of(other))
+        figures_resync_members(other, partial(_own_of, other))
 
 
 def failing_refresh() -> None:

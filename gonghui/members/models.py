@@ -303,6 +303,10 @@ class TransferRequest(models.Model):
     """会员接转: the source union releases, the target union accepts; either may refuse with a reason. Past its
     deadline a request is escalated to the lowest common parent of the two unions."""
 
+    # Set for the viewer by members.selectors (a member's history): the union's name, or 其他工会 out of scope.
+    from_label: str
+    to_label: str
+
     id = models.UUIDField(primary_key=True, default=new_public_id, editable=False)
     person = models.ForeignKey(Person, verbose_name="会员", on_delete=models.PROTECT, related_name="transfers")
     membership = models.ForeignKey(

@@ -51,7 +51,7 @@ TRANSFERRED_ELSEWHERE = "已转出至其他工会"
 _SEEN_BATCH = 500
 
 
-class _MembershipsSeenFrom(QuerySet):
+class _MembershipsSeenFrom(QuerySet[Membership]):
     """Memberships as a subtree sees them (see the module docstring). The scope travels with every clone, so each
     list, page, search, `get` or `iterator` built on `memberships_visible_to` yields the rows already shaped,
     batch by batch (one query per batch, none when every row is held)."""
@@ -106,7 +106,8 @@ def memberships_as_seen_from(scope_path: str, memberships: list[Membership]) -> 
 
 def memberships_visible_to(actor: Actor) -> QuerySet[Membership]:
     actor.require(Perm.MEMBERS_VIEW)
-    memberships = _MembershipsSeenFrom(model=Membership).filter(org__path__startswith=actor.scope_path)
+    scoped = _MembershipsSeenFrom(model=Membership)
+    memberships: _MembershipsSeenFrom = scoped.filter(org__path__startswith=actor.scope_path)
     memberships.seen_from = actor.scope_path
     memberships._iterable_class = _SeenFromIterable
     return memberships.select_related("person", "org")
