@@ -23,7 +23,7 @@ from gonghui.common.roles import Role
 from gonghui.error_pages import FORBIDDEN
 from tests.conftest import PASSWORD
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 LOCKED_TEXT = "连续登录失败次数过多，该账号已被锁定"
 TOO_COMMON = "这个密码太常见了。"
 TOO_SIMPLE = "密码须包含小写字母、大写字母、数字、符号中的至少 3 类。"
