@@ -14,10 +14,13 @@ The tree (codes):
             └── SZ-WZ-T01-E1 基层工会
 """
 
+from contextlib import contextmanager
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.test import Client
+from django.db import transaction
+from django.test import Client, override_settings
 
 from gonghui.accounts.actors import actor_for_user
 from gonghui.accounts.models import User
@@ -48,6 +51,41 @@ def _fast_settings(settings):
     _reset_task_backends()
     yield
     _reset_task_backends()
+
+
+@contextmanager
+def built_once(media_root):
+    """Set-up shared by a module's (or class's) tests, outside any test: the suite's fast settings (the autouse
+    fixture above is function-scoped and cannot serve a wider fixture) inside a transaction that is rolled back at the
+    end. Each test then runs in a savepoint of it: its own writes are undone after it, the shared data stays. It works
+    alike on SQLite and PostgreSQL and under pytest-xdist (each worker has its own test database and builds its own
+    copy); not for tests that flush the database (`transactional_db`, `live_server`)."""
+    with (
+        override_settings(
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+            TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
+            SMS_BACKEND="gonghui.common.sms.MemorySmsSender",
+            MEDIA_ROOT=str(media_root),
+        ),
+        transaction.atomic(),
+    ):
+        cache.clear()
+        MemorySmsSender.outbox.clear()
+        _reset_task_backends()
+        try:
+            yield
+        finally:
+            transaction.set_rollback(True)
+            _reset_task_backends()
+            cache.clear()
+
+
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Database access for a module-scoped fixture that builds data once for all the module's tests (see
+    `built_once`): request it from that fixture. Tests still need `db` (or `pytestmark = pytest.mark.django_db`)."""
+    with django_db_blocker.unblock(), built_once(tmp_path_factory.mktemp("media")):
+        yield
 
 
 def _reset_task_backends():
