@@ -18,12 +18,12 @@ from django.core.files.storage import default_storage
 from gonghui.audit.models import AuditEvent
 from gonghui.common.errors import DomainError, ValidationFailed
 from gonghui.common.sheets import HEADER_SEARCH_ROWS, SheetLimits, SheetUnreadable, read_raw, read_table
+from gonghui.imports.orgs import ORG_COLUMNS, ORG_LIMITS, org_tree_import
+from gonghui.imports.roster import ROSTER_LIMITS, roster_import_request, roster_import_run
+from gonghui.imports.roster.validate import ROSTER_COLUMNS
 from gonghui.jobs.models import JobRun, JobStatus
 from gonghui.jobs.services import job_create
-from gonghui.members.imports import ROSTER_LIMITS, roster_import_request, roster_import_run
 from gonghui.members.models import Membership, Person
-from gonghui.members.roster import ROSTER_COLUMNS
-from gonghui.orgs.imports import ORG_COLUMNS, ORG_LIMITS, org_tree_import
 from gonghui.orgs.models import Organisation
 from gonghui.stations.imports import (
     DEMAND_COLUMNS,
@@ -35,7 +35,7 @@ from gonghui.stations.imports import (
 )
 from gonghui.stations.models import DemandPoint, Station
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MEMORY = 1 << 30
 SECONDS = 20
 
