@@ -12,7 +12,7 @@ from python_calamine import CalamineWorkbook
 from gonghui.common import text_xlsx
 from gonghui.common.sheets import read_table
 from gonghui.common.text_xlsx import TextSheet, column_letter, write_text_xlsx
-from gonghui.members.roster import ROSTER_COLUMNS
+from gonghui.imports.roster.validate import ROSTER_COLUMNS
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
