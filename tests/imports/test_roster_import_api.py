@@ -109,7 +109,7 @@ def test_an_unmasked_csv_export_reads_back_unchanged(tree, system, accounts, dja
     """Round trip: the standard roster layout with full numbers imports into the same union as all unchanged."""
     from gonghui.accounts.actors import actor_for_user
     from gonghui.audit.models import AuditEvent
-    from gonghui.members.imports import roster_import_request, roster_import_run
+    from gonghui.imports.roster import roster_import_request, roster_import_run
     from gonghui.members.tasks import member_roster_export_request
 
     union = tree["SZ-GS-T01-12"]
@@ -145,7 +145,7 @@ def test_a_masked_export_stays_masked_and_unmasking_needs_the_permission(
     from gonghui.accounts.actors import actor_for_user
     from gonghui.audit.models import AuditEvent
     from gonghui.common.errors import PermissionDenied
-    from gonghui.members.imports import roster_import_request, roster_import_run
+    from gonghui.imports.roster import roster_import_request, roster_import_run
     from gonghui.members.tasks import member_roster_export_request
 
     union = tree["SZ-GS-T01-12"]
@@ -224,7 +224,7 @@ def test_the_template_downloads_and_reads_back_as_an_empty_roster(tree, login):
     from django.urls import reverse
 
     from gonghui.common.sheets import read_table
-    from gonghui.members.roster import ROSTER_COLUMNS
+    from gonghui.imports.roster.validate import ROSTER_COLUMNS
 
     response = login("grassroots_cadre").get(reverse("admin:roster_import_template"))
     table = read_table(response.content, "模板.xlsx", ROSTER_COLUMNS)
@@ -240,7 +240,7 @@ def test_the_template_downloads_and_reads_back_as_an_empty_roster(tree, login):
 def test_one_click_transfers_for_members_of_other_unions(tree, system, accounts, login):
     from django.urls import reverse
 
-    from gonghui.members.imports import roster_import_request, roster_import_run
+    from gonghui.imports.roster import roster_import_request, roster_import_run
     from gonghui.members.models import TransferRequest
 
     content = _roster(2)
