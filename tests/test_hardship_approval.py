@@ -45,7 +45,7 @@ from gonghui.common.errors import DomainError, NotFound, PermissionDenied, Valid
 from gonghui.common.roles import Role
 from tests.conftest import PASSWORD
 from tests.members.factories import Member, fresh
-from tests.test_casework import (
+from tests.casework.factories import (
     E12,
     GS,
     T01,
