@@ -191,7 +191,7 @@ import django
 django.setup()
 from django.conf import settings
 from django.test import Client
-import gonghui.portal.views
+import gonghui.portal.views.account
 
 def broken(request):
     raise RuntimeError("secret-detail-of-a-failure")
@@ -199,7 +199,7 @@ def broken(request):
 client = Client(raise_request_exception=False)
 missing = client.get("/no-such-page/")
 static = client.get("/static/portal/portal.css")
-gonghui.portal.views.current_account = broken  # the portal's home page fails
+gonghui.portal.views.account.current_account = broken  # the portal's home page fails
 failed = client.get("/")
 print(settings.DEBUG, missing.status_code, static.status_code, failed.status_code)
 print(failed.content.decode().replace("\\n", " "))
