@@ -17,9 +17,10 @@ from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.geo import clean_coordinates, distance_m, region_bounds
 from gonghui.members.member_accounts import member_actor
 from gonghui.members.selectors import own_person
-from gonghui.portal.service_views import RATING_STARS
+from gonghui.portal.forms import StationRatingForm, form_errors
 from gonghui.portal.session import client_ip, current_account
-from gonghui.portal.views import _errors, _page
+from gonghui.portal.views.common import _errors, _page
+from gonghui.portal.views.services import RATING_STARS
 from gonghui.stations.hours import holiday_text, is_open_at, week_table
 from gonghui.stations.models import Facility, StationKind, StationStatus
 from gonghui.stations.navigation import walking_links
@@ -147,17 +148,21 @@ def station_rate_view(request, station_id: str):
     person = own_person(account=account)
     if person is None:
         raise Http404
+    form = StationRatingForm(request.POST)
     try:
+        if not form.is_valid():
+            raise ValidationFailed(form_errors(form))
         station_rate(
             actor=member_actor(account, ip=client_ip(request)),
             person=person,
             station=station,
-            stars=int(request.POST.get("stars", "0") or 0),
-            comment=request.POST.get("comment", ""),
+            stars=form.cleaned_data["stars"],
+            comment=form.cleaned_data["comment"],
         )
-    except (DomainError, ValueError) as exc:
-        errors = _errors(exc) if isinstance(exc, DomainError) else {"stars": "请选择 1 到 5 颗星"}
-        typed = {"stars": request.POST.get("stars", ""), "comment": request.POST.get("comment", "")}
+    except DomainError as exc:
+        errors = _errors(exc)
+        # What was typed comes back as typed, the stars too.
+        typed = {"stars": form.data.get("stars", ""), "comment": form.data.get("comment", "")}
         return _page(
             request,
             "portal/station_detail.html",

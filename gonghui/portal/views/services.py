@@ -10,7 +10,6 @@ from gonghui.casework.kinds import KINDS, STEP_WORKING_DAYS
 from gonghui.casework.models import CaseKind, CaseStatus, DisputeCategory, HardshipCause
 from gonghui.casework.selectors import own_attachment_get, own_case_get, own_cases, own_enrolments
 from gonghui.casework.services import (
-    MAX_ATTACHMENT_BYTES,
     Consent,
     member_case_apply,
     member_case_attach,
@@ -20,8 +19,9 @@ from gonghui.casework.services import (
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.members.models import MembershipStatus
 from gonghui.members.selectors import membership_holding, own_person
+from gonghui.portal.forms import CaseActionForm, CaseAttachmentForm, CaseRatingForm, ServiceApplyForm, form_errors
 from gonghui.portal.session import client_ip, member_required
-from gonghui.portal.views import _errors, _own_or_404, _page
+from gonghui.portal.views.common import _errors, _own_or_404, _page
 
 APPLY_FIELDS = {
     CaseKind.HARDSHIP: ("summary", "household_size", "household_income", "amount_requested"),
@@ -82,15 +82,11 @@ def service_apply(request, account, kind: str):
     errors: dict[str, str] = {}
     values: dict = {"causes": []}
     if request.method == "POST" and not blocked:
-        values = {name: request.POST.get(name, "").strip() for name in APPLY_FIELDS[kind]}
-        values["causes"] = request.POST.getlist("causes")
-        consent = Consent(
-            health=request.POST.get("consent_health") == "on",
-            financial=request.POST.get("consent_financial") == "on",
-        )
+        form = ServiceApplyForm(request.POST, fields=APPLY_FIELDS[kind])
+        form.is_valid()
         # A refused application comes back with the consents as ticked, like every other field.
-        values["consent_health"] = consent.health
-        values["consent_financial"] = consent.financial
+        values = form.values()
+        consent = Consent(health=values["consent_health"], financial=values["consent_financial"])
         try:
             case = member_case_apply(account=account, kind=kind, data=values, consent=consent, ip=client_ip(request))
             return redirect("portal:service_case", case_id=case.id)
@@ -164,27 +160,24 @@ def service_case(request, account, case_id: str):
     errors: dict[str, str] = {}
     rating_values = {"rating": "", "comment": ""}
     if request.method == "POST":
-        action = request.POST.get("action", "")
+        action_form = CaseActionForm(request.POST)
+        action_form.is_valid()
+        action = action_form.cleaned_data["action"]
+        rating_form = CaseRatingForm(request.POST)
+        rating_form.is_valid()
         if action == "rate":
             # Kept for the form when the rating is refused (say, no star chosen): the comment is not lost.
-            rating_values = {"rating": request.POST.get("rating", ""), "comment": request.POST.get("comment", "")}
+            rating_values = rating_form.cleaned_data
         try:
             if action == "withdraw":
                 member_case_withdraw(account=account, case_id=case.id, ip=client_ip(request))
             elif action == "rate":
-                member_case_rate(
-                    account=account,
-                    case_id=case.id,
-                    rating=request.POST.get("rating", ""),
-                    comment=request.POST.get("comment", ""),
-                    ip=client_ip(request),
-                )
+                member_case_rate(account=account, case_id=case.id, **rating_form.cleaned_data, ip=client_ip(request))
             elif action == "attach":
-                upload = request.FILES.get("file")
-                if upload is None:
-                    raise ValidationFailed({"file": "请选择要上传的照片或文件"})
-                if upload.size > MAX_ATTACHMENT_BYTES:
-                    raise ValidationFailed({"file": f"文件不能超过 {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB"})
+                attachment_form = CaseAttachmentForm(request.POST, request.FILES)
+                if not attachment_form.is_valid():
+                    raise ValidationFailed(form_errors(attachment_form))
+                upload = attachment_form.cleaned_data["file"]
                 member_case_attach(
                     account=account, case_id=case.id, name=upload.name, content=upload.read(), ip=client_ip(request)
                 )

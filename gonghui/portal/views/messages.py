@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from gonghui.members.models import NoticeSubject
 from gonghui.members.notices import notice_read, notices_read_all, own_notices, own_unread_count
 from gonghui.portal.session import member_required
-from gonghui.portal.views import _own_or_404, _page
+from gonghui.portal.views.common import _own_or_404, _page
 
 NOTICES_PER_PAGE = 20
 # Where each kind of subject is read in the portal, and the button that leads there.
