@@ -28,7 +28,7 @@ from gonghui.orgs.services import org_create, org_update
 from gonghui.stats.periods import month_end
 from tests.members.factories import enrol, resident_id
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # 2026-12-31 23:59:59 and 2027-01-01 00:00:01 in Asia/Shanghai: the last second of a year and the first of the next.
 BEFORE = datetime(2026, 12, 31, 15, 59, 59, tzinfo=UTC)
