@@ -1,118 +1,35 @@
-"""The demo federation: deterministic for a seed, valid codes, a consistent tree and the published sign-ins."""
+"""The demo federation: deterministic for a seed, valid codes, a consistent tree and the published sign-ins.
 
-import io
+The federation is seeded once for the module (`seeded`, tests/demo/conftest.py) into the empty test database; each
+test runs in a savepoint of it. The command on an empty database is in test_seed_demo_empty.py.
+"""
+
 import re
 from datetime import date
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.utils import timezone
 from stdnum.cn import uscc
 
 from gonghui.accounts.models import User
 from gonghui.audit.models import AuditEvent
-from gonghui.casework.models import (
-    CareCampaign,
-    CareVisit,
-    CaseSerial,
-    HardshipAid,
-    HardshipApproval,
-    HardshipFile,
-    InsuranceClaim,
-    InsuranceEnrolment,
-    InsurancePayout,
-    InsurancePlan,
-    LegalAidRecord,
-    ServiceCase,
-    StudentGrant,
-)
+from gonghui.casework.models import CareVisit, HardshipFile, InsurancePayout, ServiceCase, StudentGrant
 from gonghui.common.geo import region_bounds
 from gonghui.demo.federation import ROOT, build_federation
 from gonghui.demo.logins import DEMO_LOGINS, DEMO_MEMBER, DEMO_PASSWORD
 from gonghui.members.documents import normalise_document
-from gonghui.members.models import (
-    CardSerial,
-    DeclaredTotal,
-    JoinApplication,
-    Membership,
-    Notice,
-    Person,
-    TransferRequest,
-)
+from gonghui.members.models import DeclaredTotal, JoinApplication, Membership, Person, TransferRequest
 from gonghui.members.people import document_number_of
 from gonghui.orgs.models import Employer, Organisation, OrgStatus
-from gonghui.stations.models import DemandPoint, Station, StationKind, StationPhoto, StationRating
+from gonghui.stations.models import DemandPoint, Station, StationKind
+from tests.demo.factories import MEMBERS, ORGS, SEED, clear_demo_data, employer_rows, org_rows, seed
 
-ORGS, MEMBERS, SEED = 300, 400, 7
-
-
-def seed(*extra: str) -> str:
-    out = io.StringIO()
-    call_command("seed_demo", "--orgs", str(ORGS), "--members", str(MEMBERS), "--seed", str(SEED), *extra, stdout=out)
-    return out.getvalue()
+# One worker seeds the federation once for the whole module (`--dist loadgroup`, .ci/run).
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo_seeded")]
 
 
-def org_rows() -> list[tuple[str, str, str]]:
-    return list(Organisation.objects.order_by("path").values_list("code", "name", "path"))
-
-
-def employer_rows() -> list[tuple]:
-    return list(
-        Employer.objects.order_by("uscc").values_list(
-            "uscc", "name", "employee_count", "industry", "town_org__code", "covering_union__code"
-        )
-    )
-
-
-def clear_demo_data() -> None:
-    casework = (
-        CareVisit,
-        CareCampaign,
-        InsurancePayout,
-        InsuranceClaim,
-        HardshipAid,
-        HardshipApproval,
-        HardshipFile,
-        LegalAidRecord,
-        StudentGrant,
-        ServiceCase,
-        InsuranceEnrolment,
-        InsurancePlan,
-        CaseSerial,
-    )
-    for model in casework:
-        model.objects.all().delete()
-    for model in (Notice, TransferRequest, JoinApplication, DeclaredTotal, Membership, Person, CardSerial):
-        model.objects.all().delete()
-    for model in (StationRating, StationPhoto, Station, DemandPoint):
-        model.objects.all().delete()
-    User.objects.all().delete()
-    Employer.objects.all().delete()
-    Organisation.objects.all().delete()
-
-
-@pytest.fixture
-def seeded(db):
-    output = seed()
-    return output
-
-
-def test_build_federation_is_deterministic():
-    first = build_federation(orgs=ORGS, seed=SEED)
-    second = build_federation(orgs=ORGS, seed=SEED)
-
-    assert first.specs == second.specs
-    assert first.employers == second.employers
-    assert [(s.code, s.name, s.parent_code) for s in first.specs] == [
-        (s.code, s.name, s.parent_code) for s in second.specs
-    ]
-    assert len(first.specs) == ORGS - 1  # plus the root the command creates
-    other = build_federation(orgs=ORGS, seed=SEED + 1)
-    assert [s.name for s in other.specs] != [s.name for s in first.specs]
-
-
-def test_seed_demo_twice_into_empty_databases_gives_the_same_tree(db):
-    seed()
+def test_seed_demo_twice_into_empty_databases_gives_the_same_tree(seeded):
     first_orgs, first_employers = org_rows(), employer_rows()
     clear_demo_data()
     assert Organisation.objects.count() == 0
@@ -275,8 +192,7 @@ def test_seeded_service_centre_has_work_at_every_step(seeded):
     assert CareVisit.objects.count() == 7
 
 
-def test_seeded_members_are_deterministic(db):
-    seed()
+def test_seeded_members_are_deterministic(seeded):
     first = list(Membership.objects.order_by("card_number").values_list("card_number", "person__name", "org__code"))
     clear_demo_data()
     seed()
@@ -300,17 +216,6 @@ def test_without_if_empty_a_loaded_database_is_refused(seeded):
         seed()
 
     assert (org_rows(), employer_rows(), User.objects.count(), AuditEvent.objects.count()) == before
-
-
-def test_if_empty_on_an_empty_database_loads(db):
-    seed("--if-empty")
-    assert Organisation.objects.count() == ORGS
-
-
-def test_too_few_orgs_is_refused(db):
-    with pytest.raises(CommandError, match="--orgs must be at least 50"):
-        call_command("seed_demo", "--orgs", "49", stdout=io.StringIO())
-    assert Organisation.objects.count() == 0
 
 
 def test_demo_member_signs_in_to_the_portal_and_binds(seeded):
