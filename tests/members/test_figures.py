@@ -9,33 +9,12 @@ from django.utils import timezone
 from gonghui.members import services as members
 from gonghui.members.figures import rebuild_counts
 from gonghui.members.models import HOLDING_STATUSES, Membership
-from gonghui.orgs.models import OrgAgeFigures, OrgFigures, OrgMonthFigures
-from tests.members.concurrency import race
+from gonghui.orgs.models import OrgFigures, OrgMonthFigures
 from tests.conftest import is_postgres
-from tests.members.factories import enrol, resident_id
+from tests.members.concurrency import race
+from tests.members.factories import enrol, figures_snapshot, resident_id
 
 pytestmark = pytest.mark.django_db
-
-
-def figures_snapshot(*, with_failing: bool = False) -> dict:
-    """Every figure row without the all-zero ones (a recount writes none); the 准确率 numerator only when asked
-    (it is refreshed by the nightly re-check, not kept per change), never the time of that check."""
-    stock = {}
-    for row in OrgFigures.objects.values():
-        org_id = row.pop("org_id")
-        row.pop("failing_checked_at")
-        if not with_failing:
-            row.pop("failing")
-        if any(row.values()):
-            stock[org_id] = row
-    months = {}
-    for row in OrgMonthFigures.objects.values():
-        key = (row.pop("org_id"), row.pop("month"))
-        row.pop("id")
-        if any(row.values()):
-            months[key] = row
-    ages = {(r["org_id"], r["birth_year"]): r["members"] for r in OrgAgeFigures.objects.values() if r["members"]}
-    return {"stock": stock, "months": months, "ages": ages}
 
 
 def test_incremental_figures_equal_a_full_recount(tree, system):
