@@ -779,7 +779,7 @@ def test_an_annual_check_cannot_move_a_household_into_the_deep_level(member, act
 
 
 def test_the_approving_unions_workbench_counts_what_waits_for_it(member, actors, login):
-    from tests.test_workbench import page_of, stat
+    from tests.backoffice.factories import page_of, stat
 
     file = hardship_file_establish(
         actor=actors["grassroots_cadre"], membership=member.membership, data={**FILE_DATA, "tier": "relative"}
