@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "gonghui.orgs",
     "gonghui.accounts",
     "gonghui.members",
+    "gonghui.imports",
     "gonghui.casework",
     "gonghui.stats",
     "gonghui.stations",

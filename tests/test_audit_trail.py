@@ -32,8 +32,8 @@ from gonghui.audit.selectors import AuditFilters, audit_event_list
 from gonghui.audit.services import audit_record
 from gonghui.casework.models import HardshipTier
 from gonghui.common.errors import NotFound, PermissionDenied
-from gonghui.members import imports as member_imports
-from gonghui.orgs import imports as org_imports
+from gonghui.imports import orgs as org_imports
+from gonghui.imports import roster as member_imports
 from gonghui.orgs.services import org_update
 
 SOURCES = Path(__file__).resolve().parent.parent / "gonghui"
@@ -56,8 +56,8 @@ class Unresolved(Exception):
 # Details whose keys are not literals at the call: import summaries (counts named in each import module) and the
 # hardship aid standard's changes (one entry per tier).
 DYNAMIC_DETAILS = {
-    ("members/imports.py", "job.result['summary']"): {"rows", *member_imports.COUNT_KEYS},
-    ("orgs/imports.py", "result(written=True).summary"): {"rows", *org_imports.COUNT_KEYS},
+    ("imports/roster/job.py", "job.result['summary']"): {"rows", *member_imports.COUNT_KEYS},
+    ("imports/orgs/write.py", "result(written=True).summary"): {"rows", *org_imports.COUNT_KEYS},
     ("stations/imports.py", "result.summary"): {"added", "updated", "unchanged", "error"},
     # The hardship aid standard's changes, one entry per hardship tier.
     ("casework/approval.py", "changes"): set(HardshipTier.values),

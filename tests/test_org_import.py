@@ -22,8 +22,8 @@ from python_calamine import CalamineWorkbook
 from gonghui.audit.models import AuditEvent
 from gonghui.common.errors import PermissionDenied, ValidationFailed
 from gonghui.common.sheets import SheetUnreadable, cell_text, read_table
-from gonghui.orgs import imports
-from gonghui.orgs.imports import ORG_COLUMNS, org_tree_import
+from gonghui.imports.orgs import ORG_COLUMNS, org_tree_import
+from gonghui.imports.orgs import write as imports
 from gonghui.orgs.models import Organisation, OrgLevel, OrgStatus, OrgType
 from gonghui.orgs.services import org_dissolve, org_update
 from gonghui.orgs.tasks import org_roster_export_request

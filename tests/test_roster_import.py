@@ -39,10 +39,8 @@ from gonghui.common.errors import DomainError, NotFound, PermissionDenied, Valid
 from gonghui.common.sheets import SheetUnreadable, cell_text, decode_csv, read_table
 from gonghui.demo.people import LOCAL_REGIONS, MIGRANT_REGIONS, WorkerFactory
 from gonghui.demo.rosters import HEADINGS, roster_csv, roster_row, roster_xlsx
-from gonghui.jobs.models import JobRun, JobStatus
-from gonghui.members import imports
-from gonghui.members.documents import DocumentInvalid, normalise_document
-from gonghui.members.imports import (
+from gonghui.imports import roster as imports
+from gonghui.imports.roster import (
     import_rows_json,
     luhn_check_digits,
     prepare_rows,
@@ -50,9 +48,12 @@ from gonghui.members.imports import (
     roster_import_request,
     roster_import_run,
 )
+from gonghui.imports.roster import merge as roster_merge
+from gonghui.imports.roster.validate import ROSTER_COLUMNS, mark_duplicates, validate_roster
+from gonghui.jobs.models import JobRun, JobStatus
+from gonghui.members.documents import DocumentInvalid, normalise_document
 from gonghui.members.models import Education, ImportOutcome, Membership, MembershipStatus, Person, RosterImportRow
 from gonghui.members.people import document_index, document_number_of, normalise_mobile, phone_of, quality_flags
-from gonghui.members.roster import ROSTER_COLUMNS, mark_duplicates, validate_roster
 from gonghui.members.services import membership_leave
 from tests.conftest import is_postgres
 from tests.members.factories import enrol
@@ -551,7 +552,7 @@ def test_people_registered_after_the_lookup_are_refused_by_the_database(tree, sy
     left = enrol(system, tree[HERE], name=w[3].name, number=w[3].doc_number)
     membership_leave(actor=system, membership=left, reason="离职")
     enrol(system, tree[ELSEWHERE], name=w[3].name, number=w[3].doc_number)  # rejoined elsewhere meanwhile
-    original_lookup = imports._lookup
+    original_lookup = roster_merge._lookup
 
     def stale_lookup(ok):  # what the lookup saw a moment before those registrations
         found = original_lookup(ok)
@@ -559,7 +560,7 @@ def test_people_registered_after_the_lookup_are_refused_by_the_database(tree, sy
         return found.with_columns(pl.lit(None, pl.String).alias(c) for c in ("holding_id", "_holding_org",
                                                                               "_holding_org_name"))  # fmt: skip
 
-    monkeypatch.setattr(imports, "_lookup", stale_lookup)
+    monkeypatch.setattr(roster_merge, "_lookup", stale_lookup)
     people_before, members_before = registry_counts()
     job = run_import(system, tree[HERE], "roster.csv", roster_csv([roster_row(i + 1, x) for i, x in enumerate(w)]))
     assert job.result["summary"] == {
@@ -1308,7 +1309,7 @@ def test_only_the_previewer_may_import_a_preview_and_only_by_post(tree, actors, 
     preview = _preview(actors["grassroots_cadre"], tree[HERE], content)
     target = reverse("admin:roster_import_from_preview", args=[preview.id])
     assert login("town_cadre").post(target, {"mode": "add"}).status_code == 404
-    assert login("grassroots_cadre").get(target, {"mode": "add"}).status_code == 404
+    assert login("grassroots_cadre").get(target, {"mode": "add"}).status_code == 405
     with pytest.raises(DomainError, match="只能导入自己预览的文件"):
         imports.roster_import_from_preview(actor=actors["town_cadre"], preview=preview, mode="add")
     with pytest.raises(ValidationFailed):

@@ -28,11 +28,11 @@ from gonghui.casework.models import CaseKind
 from gonghui.common.actor import system_actor
 from gonghui.common.errors import NotFound, PermissionDenied, ValidationFailed
 from gonghui.demo.rosters import HEADINGS
+from gonghui.imports.roster import roster_import_request, roster_import_run
 from gonghui.jobs.models import JobStatus
 from gonghui.members import services as members
 from gonghui.members.documents import normalise_document
 from gonghui.members.figures import failing_refresh, rebuild_counts
-from gonghui.members.imports import roster_import_request, roster_import_run
 from gonghui.members.models import (
     HOLDING_STATUSES,
     NEW_EMPLOYMENT_FORMS,

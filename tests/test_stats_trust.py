@@ -15,9 +15,9 @@ from python_calamine import CalamineWorkbook
 from gonghui.audit.models import AuditEvent
 from gonghui.demo.people import WorkerFactory
 from gonghui.demo.rosters import roster_row, roster_xlsx
+from gonghui.imports.roster import roster_import_request, roster_import_run
 from gonghui.jobs.models import JobStatus
 from gonghui.members.figures import declared_behind
-from gonghui.members.imports import roster_import_request, roster_import_run
 from gonghui.members.models import DeclaredTotal
 from gonghui.members.quality import quality_summary
 from gonghui.members.services import declared_total_record

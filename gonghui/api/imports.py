@@ -8,8 +8,8 @@ from ninja.files import UploadedFile
 
 from gonghui.api.schemas import ErrorOut
 from gonghui.common.errors import NotFound
+from gonghui.imports.roster import import_rows_json, roster_import_get, roster_import_request
 from gonghui.jobs.models import JobRun
-from gonghui.members.imports import import_rows_json, roster_import_get, roster_import_request
 from gonghui.orgs.selectors import org_get_by_code
 
 router = Router(tags=["会员名册导入"])

@@ -11,9 +11,10 @@ from gonghui.common.actor import Actor
 from gonghui.common.errors import DomainError, ValidationFailed
 from gonghui.common.roles import Perm
 from gonghui.jobs.models import JobRun, JobStatus
-from gonghui.jobs.services import actor_from_snapshot, job_create, job_fail, job_progress, job_start, job_succeed
+from gonghui.jobs.services import job_create, job_fail, job_progress, job_start, job_succeed
 from gonghui.members.exports import member_roster_csv, member_roster_xlsx
 from gonghui.members.models import HOLDING_STATUSES, Membership
+from gonghui.orgs.job_prologue import job_actor_and_org
 from gonghui.orgs.models import Organisation
 from gonghui.orgs.selectors import org_get
 
@@ -51,14 +52,8 @@ def member_roster_export(job_id: str) -> None:
     job = JobRun.objects.get(id=job_id)
     if job.status == JobStatus.SUCCEEDED:
         return
-    snapshot = job.actor_snapshot
-    requester_org = Organisation.objects.filter(id=snapshot["org_id"]).first()
     try:
-        if requester_org is None:
-            raise PermissionError("requester organisation no longer exists")
-        actor = actor_from_snapshot(snapshot, scope_path=requester_org.path)
-        actor.require(Perm.MEMBERS_VIEW)
-        root = org_get(actor=actor, org_id=job.params["org_id"])
+        actor, root = job_actor_and_org(job, require=(Perm.MEMBERS_VIEW,))
         memberships = (
             Membership.objects.filter(org__path__startswith=root.path, status__in=HOLDING_STATUSES)
             .select_related("person", "org")
@@ -110,11 +105,3 @@ def member_roster_export(job_id: str) -> None:
     except Exception:
         log.exception("member roster export %s failed", job_id)
         job_fail(job, message="导出失败：系统错误，请稍后重试或联系系统管理员")
-
-
-@task()
-def roster_import(job_id: str) -> None:
-    """会员名册导入 (see members.imports). Safe to run again: it resumes at the last committed chunk."""
-    from gonghui.members.imports import roster_import_run
-
-    roster_import_run(job_id)

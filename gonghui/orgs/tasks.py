@@ -12,15 +12,9 @@ from gonghui.common.actor import Actor
 from gonghui.common.errors import DomainError
 from gonghui.common.roles import Perm
 from gonghui.jobs.models import JobRun, JobStatus
-from gonghui.jobs.services import (
-    actor_from_snapshot,
-    job_create,
-    job_fail,
-    job_progress,
-    job_start,
-    job_succeed,
-)
+from gonghui.jobs.services import job_create, job_fail, job_progress, job_start, job_succeed
 from gonghui.orgs.exports import org_roster_xlsx
+from gonghui.orgs.job_prologue import job_actor_and_org
 from gonghui.orgs.models import Organisation
 from gonghui.orgs.selectors import org_get, subtree_of
 
@@ -47,13 +41,8 @@ def org_roster_export(job_id: str) -> None:
     job = JobRun.objects.get(id=job_id)
     if job.status == JobStatus.SUCCEEDED:
         return
-    snapshot = job.actor_snapshot
-    requester_org = Organisation.objects.filter(id=snapshot["org_id"]).first()
     try:
-        if requester_org is None:
-            raise PermissionError("requester organisation no longer exists")
-        actor = actor_from_snapshot(snapshot, scope_path=requester_org.path)
-        root = org_get(actor=actor, org_id=job.params["org_id"])
+        actor, root = job_actor_and_org(job)
         orgs = subtree_of(root).order_by("path")
         job_start(job, total=orgs.count(), phase="正在生成组织名册")
         parents = list(subtree_of(root).filter(numchild__gt=0).values_list("path", "name", "code"))

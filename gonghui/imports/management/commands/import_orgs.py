@@ -1,7 +1,4 @@
-"""manage.py import_orgs: the organisation-tree import (orgs/imports.py) from the command line.
-
-It lives in the accounts app because it acts as an account (the layer rules let accounts use orgs, not the reverse).
-"""
+"""manage.py import_orgs: the organisation-tree import (imports/orgs/) from the command line, acting as an account."""
 
 import json
 from pathlib import Path
@@ -11,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from gonghui.accounts.actors import actor_for_user
 from gonghui.accounts.selectors import user_by_username
 from gonghui.common.errors import DomainError
-from gonghui.orgs.imports import org_tree_import
+from gonghui.imports.orgs import org_tree_import
 
 
 class Command(BaseCommand):

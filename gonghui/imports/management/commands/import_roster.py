@@ -7,8 +7,8 @@ from gonghui.accounts.actors import actor_for_user
 from gonghui.accounts.selectors import user_by_username
 from gonghui.common.actor import system_actor
 from gonghui.common.errors import DomainError
+from gonghui.imports.roster import COUNT_KEYS, MODES, import_rows_json, roster_import_request, roster_import_run
 from gonghui.jobs.models import JobRun
-from gonghui.members.imports import COUNT_KEYS, MODES, import_rows_json, roster_import_request, roster_import_run
 from gonghui.orgs.models import Organisation
 
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
+from gonghui.imports.tasks import roster_import
 from gonghui.jobs.models import JobRun, JobStatus
-from gonghui.members.tasks import roster_import
 
 
 class Command(BaseCommand):

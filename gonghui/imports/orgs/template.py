@@ -3,7 +3,7 @@ date columns (so Excel keeps leading zeros and does not turn codes into numbers)
 types, and a 说明 sheet."""
 
 from gonghui.common.sheet_template import TemplateColumn, import_template_xlsx
-from gonghui.orgs.imports import MAX_ROWS
+from gonghui.imports.orgs.rows import MAX_ROWS
 from gonghui.orgs.models import TYPE_LEVEL, OrgLevel, OrgType
 
 TEMPLATE_COLUMNS = [
