@@ -5,9 +5,9 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from tests.test_members_access import WZE1, _fresh_rate_limits, client_for, reg  # noqa: F401
+from tests.members.access_world import WZE1
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("_fresh_rate_limits")]
 
 
 def _accept(client, transfer):
@@ -20,7 +20,7 @@ def _release(registry, transfer):
     transfer_release(actor=registry.system, transfer=transfer)
 
 
-def test_a_federation_above_the_receiving_union_names_it(reg, client_for):  # noqa: F811
+def test_a_federation_above_the_receiving_union_names_it(reg, client_for):
     transfer = reg.transfers["m12_out"]
     _release(reg, transfer)
     city = client_for("city_cadre")

@@ -1,0 +1,80 @@
+"""Fixtures of the member-registry tests: the registry world of the access tests and its clients."""
+
+from types import SimpleNamespace
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from gonghui.members.services import (
+    declared_total_record,
+    join_application_submit,
+    member_enrol,
+    transfer_request,
+)
+from gonghui.orgs.models import OrgType
+from gonghui.orgs.services import org_create
+from tests.members.access_world import APPLICANTS, DECLARED, MEMBERS, T2E2, TRANSFERS, _person_fields, resident_id
+
+
+@pytest.fixture
+def _fresh_rate_limits():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def reg(tree, accounts, system):
+    """The registry: members in SZ-GS-T01-12, -123, SZ-GS-T02-E1 and SZ-WZ-T01-E1 (profiles left incomplete, so
+    every record is on the rectification list), three pending join applications, four open transfers and declared
+    totals."""
+    tree = {
+        **tree,
+        T2E2: org_create(
+            actor=system,
+            parent=tree["SZ-GS-T02"],
+            name="沧浪电子有限公司工会委员会",
+            code=T2E2,
+            org_type=OrgType.GRASSROOTS,
+            region_code="320508",
+        ),
+    }
+    members = {
+        key: member_enrol(actor=system, org=tree[spec[1]], **_person_fields(spec)) for key, spec in MEMBERS.items()
+    }
+    applications = {
+        key: join_application_submit(actor=system, org=tree[spec[1]], **_person_fields(spec))
+        for key, spec in APPLICANTS.items()
+    }
+    transfers = {
+        key: transfer_request(actor=system, membership=members[key], to_org=tree[to], reason="工作调动")
+        for key, to in TRANSFERS.items()
+    }
+    declared = {code: declared_total_record(actor=system, org=tree[code], total=n) for code, n in DECLARED.items()}
+    return SimpleNamespace(
+        system=system,
+        tree=tree,
+        accounts=accounts,
+        members=members,
+        applications=applications,
+        transfers=transfers,
+        declared=declared,
+        number={k: resident_id(s[2], s[3]) for k, s in {**MEMBERS, **APPLICANTS}.items()},
+        phone={k: s[4] for k, s in {**MEMBERS, **APPLICANTS}.items()},
+        name={k: s[0] for k, s in {**MEMBERS, **APPLICANTS}.items()},
+    )
+
+
+@pytest.fixture
+def client_for(accounts):
+    """client_for("town_cadre") -> a signed-in client that answers server errors as pages (500) instead of raising;
+    client_for(None) -> an anonymous client."""
+
+    def make(username: str | None, *, csrf: bool = False) -> Client:
+        client = Client(enforce_csrf_checks=csrf, raise_request_exception=False)
+        if username:
+            client.force_login(accounts[username])
+        return client
+
+    return make
