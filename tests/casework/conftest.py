@@ -3,10 +3,15 @@
 import pytest
 from django.utils import timezone
 
+from gonghui.accounts.actors import actor_for_user
+from gonghui.accounts.models import User
 from gonghui.casework.care import campaign_create
 from gonghui.casework.insurance import plan_create, plan_enrol_union
 from gonghui.casework.models import InsuranceEnrolment
+from gonghui.common.roles import Role
+from tests.casework.approval_factories import T02
 from tests.casework.factories import CAMPAIGN, E12, E123, GS, PLAN, T01, WZE1, Clock
+from tests.conftest import PASSWORD
 from tests.members.factories import Member
 
 
@@ -64,3 +69,12 @@ def enrolment(plan, member, actors, tree):
 @pytest.fixture
 def campaign(tree, actors):
     return campaign_create(actor=actors["district_cadre"], org=tree[GS], data=dict(CAMPAIGN))
+
+
+@pytest.fixture
+def sibling(tree):
+    """A cadre of 沧浪街道 (SZ-GS-T02), the sibling of 双塔街道."""
+    user = User(username="t02_cadre", full_name="t02_cadre", org=tree[T02], role=Role.UPPER_CADRE, is_staff=True)
+    user.set_password(PASSWORD)
+    user.save()
+    return actor_for_user(user, ip="127.0.0.1")
