@@ -13,12 +13,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gonghui.common.workbooks import csv_cell, csv_writer, new_workbook, sheet_name
+from gonghui.demo.rosters import HEADINGS, roster_row
 from gonghui.jobs.models import JobRun, JobStatus
 from gonghui.orgs.models import OrgType
 from gonghui.orgs.services import org_create
 from gonghui.orgs.tasks import org_roster_export_request
+from tests.imports.roster_factories import csv_bytes, run_import, workers
 from tests.members.factories import enrol
-from tests.test_roster_import import HEADINGS, csv_bytes, roster_row, run_import, workers
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 LINK = '=HYPERLINK("http://x/?"&F,"点击")'  # a name without digits, which a person's name may not hold
