@@ -14,11 +14,13 @@ The tree (codes):
             └── SZ-WZ-T01-E1 基层工会
 """
 
+import io
 from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import transaction
 from django.test import Client, override_settings
 
@@ -211,3 +213,10 @@ def employer_set(tree, system):
 
 def is_postgres() -> bool:
     return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def create_token(*args: str) -> tuple[str, str]:
+    """Run create_api_token with these arguments; (stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    call_command("create_api_token", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
