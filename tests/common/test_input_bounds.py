@@ -13,8 +13,8 @@ from django.urls import URLPattern, reverse
 from gonghui.api.pagination import MAX_OFFSET, MAX_PAGE_SIZE
 from gonghui.audit.models import AuditEvent
 from gonghui.common.validators import UNREADABLE_TEXT, unreadable_text_at
+from tests.conftest import create_token
 from tests.members.factories import registry_sample, registry_state, resident_id
-from tests.test_api import create_token
 
 HUGE = 10**20  # beyond a 64-bit integer: SQLite and PostgreSQL both refuse it as an OFFSET or LIMIT
 SURROGATE = "\ud800"
