@@ -3,6 +3,7 @@ text-formatted (so Excel keeps leading zeros and long numbers), drop-down lists 
 The roster and the organisation imports each describe their columns; this module lays them out."""
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import xlsxwriter
@@ -28,7 +29,7 @@ def import_template_xlsx(
     columns: list[TemplateColumn],
     guide_title: str,
     guide: list[tuple[str, str]],
-    sections: list[tuple[str, list[tuple[str, str]]]] = (),
+    sections: Sequence[tuple[str, list[tuple[str, str]]]] = (),
     frozen_columns: int = 1,
 ) -> bytes:
     """`guide` rows come first on the 说明 sheet, then each column's note, then any further `sections`."""

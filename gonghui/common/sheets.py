@@ -110,9 +110,10 @@ def _check_area(extent: _Extent, limits: SheetLimits) -> None:
 def _check_declared(ref: str, limits: SheetLimits) -> None:
     """The `<dimension ref=…>` an .xlsx declares: cheap to read, refused before the sheet is unzipped further."""
     corners = [_cell_position(part) for part in ref.split(":")]
-    if all(corner is not None for corner in corners):
-        rows = max(row for row, _ in corners)  # type: ignore[union-attr]
-        columns = max(column for _, column in corners)  # type: ignore[union-attr]
+    known = [corner for corner in corners if corner is not None]
+    if len(known) == len(corners):
+        rows = max(row for row, _ in known)
+        columns = max(column for _, column in known)
         _check_declared_size(f"{ref}，", rows, columns, limits)
 
 
@@ -462,9 +463,9 @@ def _ole_stream(data: bytes, names: tuple[str, ...]) -> bytes:
     next_difat = first_difat
     while next_difat < _OLE_END and next_difat not in seen and len(difat) <= sectors:
         seen.add(next_difat)
-        entries = struct.unpack(f"<{size // 4}I", sector(next_difat))
-        difat.extend(s for s in entries[:-1] if s < _OLE_END)
-        next_difat = entries[-1]
+        pointers = struct.unpack(f"<{size // 4}I", sector(next_difat))
+        difat.extend(s for s in pointers[:-1] if s < _OLE_END)
+        next_difat = pointers[-1]
     fat = [entry for index in difat[:fat_count] for entry in struct.unpack(f"<{size // 4}I", sector(index))]
 
     def chain(start: int, table: list[int]) -> list[int]:
@@ -477,7 +478,7 @@ def _ole_stream(data: bytes, names: tuple[str, ...]) -> bytes:
         return found
 
     directory = b"".join(sector(s) for s in chain(first_dir, fat))
-    entries = []
+    entries: list[tuple[str, int, int, int]] = []
     for offset in range(0, len(directory) - 127, 128):
         length = min(struct.unpack_from("<H", directory, offset + 64)[0], 64)
         name = directory[offset : offset + max(length - 2, 0)].decode("utf-16-le", "replace")
@@ -680,9 +681,8 @@ def _frame_from_rows(rows: list[list], width: int) -> pl.DataFrame:
     columns = {}
     for index, cells in enumerate(zip(*padded, strict=True)) if width else ():
         kinds = set(map(type, cells))
-        if not kinds <= {str, type(None)}:
-            cells = [_cell_or_none(value) for value in cells]
-        columns[f"c{index}"] = pl.Series(f"c{index}", cells, dtype=pl.String)
+        texts = cells if kinds <= {str, type(None)} else [_cell_or_none(value) for value in cells]
+        columns[f"c{index}"] = pl.Series(f"c{index}", texts, dtype=pl.String)
     if not columns:
         return pl.DataFrame(schema={f"c{i}": pl.String for i in range(width)})
     return pl.DataFrame(columns)
