@@ -69,7 +69,7 @@ from gonghui.members.services import (
 )
 from gonghui.portal.session import ACCOUNT_KEY, VERSION_KEY
 from tests.members.factories import COMPLETE_PROFILE, enrol, resident_id
-from tests.test_self_service import IP, Member, fresh
+from tests.members.factories import IP, Member, fresh
 
 pytestmark = pytest.mark.django_db
 
@@ -921,7 +921,7 @@ def test_signed_out_visitors_are_sent_to_sign_in():
 
 
 def test_an_unbound_account_has_an_empty_inbox(member):
-    from tests.test_self_service import sign_in
+    from tests.members.factories import sign_in
 
     account = sign_in("13700002222")
     page = portal_client(account).get(reverse("portal:messages")).content.decode()

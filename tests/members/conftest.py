@@ -6,15 +6,12 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from gonghui.members.services import (
-    declared_total_record,
-    join_application_submit,
-    member_enrol,
-    transfer_request,
-)
+from gonghui.members.services import declared_total_record, join_application_submit, member_enrol, transfer_request
 from gonghui.orgs.models import OrgType
 from gonghui.orgs.services import org_create
 from tests.members.access_world import APPLICANTS, DECLARED, MEMBERS, T2E2, TRANSFERS, _person_fields, resident_id
+from tests.members.factories import Member
+from tests.members.self_service_factories import E12, E123, OTHER_PHONE, PHONE
 
 
 @pytest.fixture
@@ -78,3 +75,15 @@ def client_for(accounts):
         return client
 
     return make
+
+
+@pytest.fixture
+def member(tree, actors):
+    """张三, a member of union "12" (SZ-GS-T01-12), bound to the account of PHONE."""
+    return Member(actors["grassroots_cadre"], tree[E12], name="张三", seq=101, phone=PHONE)
+
+
+@pytest.fixture
+def other_member(tree, actors):
+    """李四, a member of union "123" (SZ-GS-T01-123), bound to the account of OTHER_PHONE."""
+    return Member(actors["town_cadre"], tree[E123], name="李四", seq=102, phone=OTHER_PHONE)
