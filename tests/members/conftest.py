@@ -1,4 +1,5 @@
-"""Fixtures of the member-registry tests: the registry world of the access tests and its clients."""
+"""Fixtures of the member-registry tests: the registry world of the access tests and its clients, two members bound
+on the portal, and the SMS outbox of what is committed."""
 
 from types import SimpleNamespace
 
@@ -6,6 +7,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from gonghui.common.sms import MemorySmsSender
 from gonghui.members.services import declared_total_record, join_application_submit, member_enrol, transfer_request
 from gonghui.orgs.models import OrgType
 from gonghui.orgs.services import org_create
@@ -87,3 +89,20 @@ def member(tree, actors):
 def other_member(tree, actors):
     """李四, a member of union "123" (SZ-GS-T01-123), bound to the account of OTHER_PHONE."""
     return Member(actors["town_cadre"], tree[E123], name="李四", seq=102, phone=OTHER_PHONE)
+
+
+@pytest.fixture
+def sms(django_capture_on_commit_callbacks):
+    """Run the commit callbacks of what happens inside (as a real commit would) and start with an empty outbox."""
+
+    class Capture:
+        def __enter__(self):
+            MemorySmsSender.outbox.clear()
+            self._capture = django_capture_on_commit_callbacks(execute=True)
+            self._capture.__enter__()
+            return MemorySmsSender.outbox
+
+        def __exit__(self, *exc):
+            return self._capture.__exit__(*exc)
+
+    return Capture
