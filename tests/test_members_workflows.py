@@ -18,7 +18,7 @@ from stdnum import luhn
 from gonghui.audit.models import AuditEvent, AuditResult
 from gonghui.common.errors import CaseMovedOn, DomainError, NotFound, PermissionDenied, ValidationFailed
 from gonghui.common.workdays import add_working_days
-from gonghui.members import cards, services
+from gonghui.members import cards
 from gonghui.members.cards import card_token_issue, card_token_verify
 from gonghui.members.models import (
     ApplicationStatus,
@@ -35,6 +35,7 @@ from gonghui.members.people import document_number_of, phone_of
 from gonghui.members.quality import quality_summary, rectification_count, rectification_list
 from gonghui.members.selectors import join_applications_overdue, person_history, transfers_escalated
 from gonghui.members.services import (
+    applications,
     declared_total_record,
     join_application_approve,
     join_application_convert_to_transfer,
@@ -57,8 +58,8 @@ from gonghui.members.services import (
 )
 from gonghui.orgs.models import OrgStatus
 from gonghui.orgs.services import org_dissolve
-from tests.members.concurrency import race
 from tests.conftest import is_postgres
+from tests.members.concurrency import race
 from tests.members.factories import COMPLETE_PROFILE, enrol, resident_id, unchanged, unchanged_but_looked_up
 
 E12 = "SZ-GS-T01-12"
@@ -1273,7 +1274,7 @@ class TestConcurrency:
         join_application_withdraw(actor=actors["grassroots_cadre"], application=withdrawn)
 
         both_checked = threading.Barrier(2)
-        original = services.add_working_days
+        original = applications.add_working_days
 
         def after_the_check(start, days):  # called right after the duplicate check, right before the insert
             # A locking implementation keeps the second caller out until the first commits: the wait times out.
@@ -1281,7 +1282,7 @@ class TestConcurrency:
                 both_checked.wait(timeout=3)
             return original(start, days)
 
-        monkeypatch.setattr(services, "add_working_days", after_the_check)
+        monkeypatch.setattr(applications, "add_working_days", after_the_check)
         results = race(
             lambda: submit(actors["grassroots_cadre"], tree[E12], doc_number=number),
             lambda: submit(actors["town_cadre"], tree[E12], doc_number=number),

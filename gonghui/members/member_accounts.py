@@ -20,7 +20,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from gonghui.audit.models import AuditResult
 from gonghui.audit.services import audit_record
 from gonghui.common.actor import Actor
 from gonghui.common.crypto import blind_index, decrypt_text, encrypt_text
@@ -29,6 +28,7 @@ from gonghui.common.masking import mask_phone
 from gonghui.common.ratelimit import RateLimited, rate_limit_hit, rate_limit_require
 from gonghui.common.roles import Perm, Role
 from gonghui.common.sms import SmsNotSent, sms_send
+from gonghui.members import events
 from gonghui.members.documents import Document, DocumentInvalid, normalise_document
 from gonghui.members.models import (
     HOLDING_STATUSES,
@@ -303,16 +303,7 @@ def binding_refusal(*, account: MemberAccount, person: Person | None, name: str)
 
 def audit_binding_refused(*, account: MemberAccount, refusal: BindingRefused, ip: str | None) -> None:
     """Record a refused binding in its own transaction (the caller's is about to roll back)."""
-    with transaction.atomic():
-        audit_record(
-            actor=member_actor(account, ip=ip),
-            action="member.bind",
-            object_type="member_account",
-            object_id=account.id,
-            object_label=account.phone_masked,
-            result=AuditResult.FAILED,
-            details={"reason": refusal.reason},
-        )
+    events.binding_refused(member_actor(account, ip=ip), account, reason=refusal.reason)
 
 
 def bind_account_to_person(*, account: MemberAccount, person: Person, ip: str | None) -> MemberAccount:

@@ -8,12 +8,12 @@ from django.db import connections
 from django.db.models import F, QuerySet
 from django.db.models.functions import Collate
 
-from gonghui.audit.services import audit_record
 from gonghui.common.actor import Actor
 from gonghui.common.errors import ValidationFailed
 from gonghui.common.masking import mask_document_number, mask_phone
 from gonghui.common.ratelimit import rate_limit_require
 from gonghui.common.validators import to_half_width
+from gonghui.members import events
 from gonghui.members.documents import DocType, DocumentInvalid, clean_number, normalise_document
 from gonghui.members.models import HOLDING_STATUSES, Membership, MembershipStatus
 from gonghui.members.people import document_index, normalise_mobile, phone_index
@@ -100,7 +100,7 @@ def member_search(*, actor: Actor, query: MemberQuery) -> QuerySet[Membership]:
             raise ValidationFailed({"status": "会籍状态不正确"})
         filters["status"] = query.status
     if query.by_personal_number:
-        audit_search_by_number(
+        events.search_by_number(
             actor, org_path=query.org.path if query.org else actor.scope_path, criteria=audit_criteria
         )
     ordering = ("name_key", "id") if name_order is not None else ("-created_at",)
@@ -114,16 +114,6 @@ def search_allowance_require(actor: Actor) -> None:
         limit=SEARCHES_PER_MINUTE,
         window_seconds=60,
         message=SEARCHES_LIMITED_MESSAGE,
-    )
-
-
-def audit_search_by_number(actor: Actor, *, org_path: str, criteria: dict, purpose: str = "") -> None:
-    audit_record(
-        actor=actor,
-        action="member.search_by_number",
-        object_type="membership",
-        object_org_path=org_path,
-        details={"criteria": criteria} | ({"purpose": purpose} if purpose else {}),
     )
 
 
@@ -156,7 +146,9 @@ def registry_lookup_record(lookup: RegistryLookup | None) -> None:
     """Audit a lookup that happened. Called after the service's transaction, so that a refusal (which rolls that
     transaction back) is still on the trail."""
     if lookup is not None and lookup.criteria is not None:
-        audit_search_by_number(lookup.actor, org_path=lookup.org_path, criteria=lookup.criteria, purpose=lookup.purpose)
+        events.search_by_number(
+            lookup.actor, org_path=lookup.org_path, criteria=lookup.criteria, purpose=lookup.purpose
+        )
 
 
 def _name_in_code_point_order(memberships: QuerySet[Membership]):

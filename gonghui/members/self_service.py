@@ -17,6 +17,7 @@ from gonghui.common.errors import CaseMovedOn, DomainError, ValidationFailed
 from gonghui.common.masking import mask_name
 from gonghui.common.ratelimit import rate_limit_require
 from gonghui.common.validators import REASON_MAX
+from gonghui.members import events
 from gonghui.members.documents import DocumentInvalid, normalise_document
 from gonghui.members.member_accounts import (
     BindingRefused,
@@ -42,7 +43,6 @@ from gonghui.members.models import (
 from gonghui.members.people import PHONE_CONTEXT, clean_profile, document_index, document_number_of, phone_of
 from gonghui.members.selectors import membership_holding, own_application_get, own_transfer_get
 from gonghui.members.services import (
-    audit_application,
     close_application,
     join_application_submit,
     transfer_request_by_member,
@@ -181,7 +181,7 @@ def member_application_withdraw(*, account: MemberAccount, application_id: str, 
         raise CaseMovedOn(f"该申请当前为“{locked.get_status_display()}”，不能撤回")
     actor = member_actor(account, ip=ip)
     close_application(actor, locked, status=ApplicationStatus.WITHDRAWN, reason="申请人撤回")
-    audit_application(actor, "join_application.withdraw", locked, {"by": "applicant"})
+    events.application_event(actor, "join_application.withdraw", locked, {"by": "applicant"})
     return locked
 
 
