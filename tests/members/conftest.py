@@ -1,18 +1,22 @@
 """Fixtures of the member-registry tests: the registry world of the access tests and its clients, two members bound
-on the portal, and the SMS outbox of what is committed."""
+on the portal, the SMS outbox of what is committed, and a clock for the rate limits."""
 
 from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
+from gonghui.common import ratelimit
 from gonghui.common.sms import MemorySmsSender
+from gonghui.members import member_accounts
 from gonghui.members.services import declared_total_record, join_application_submit, member_enrol, transfer_request
 from gonghui.orgs.models import OrgType
 from gonghui.orgs.services import org_create
 from tests.members.access_world import APPLICANTS, DECLARED, MEMBERS, T2E2, TRANSFERS, _person_fields, resident_id
 from tests.members.factories import Member
+from tests.members.member_account_factories import DAY_START, Clock
 from tests.members.self_service_factories import E12, E123, OTHER_PHONE, PHONE
 
 
@@ -106,3 +110,15 @@ def sms(django_capture_on_commit_callbacks):
             return self._capture.__exit__(*exc)
 
     return Capture
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    frozen = Clock(DAY_START + 3600)
+    monkeypatch.setattr(ratelimit, "time", frozen)
+    monkeypatch.setattr(
+        member_accounts,
+        "timezone",
+        SimpleNamespace(now=frozen.aware_now, localdate=timezone.localdate),
+    )
+    return frozen
