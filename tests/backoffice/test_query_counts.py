@@ -13,8 +13,8 @@ from django.urls import reverse
 from gonghui.casework.services import case_attach, case_enter
 from gonghui.orgs.models import OrgType
 from gonghui.orgs.services import org_create
+from tests.casework.factories import ALL_CONSENT, FORMS
 from tests.members.factories import enrol
-from tests.test_casework import ALL_CONSENT, FORMS
 
 pytestmark = pytest.mark.django_db
 

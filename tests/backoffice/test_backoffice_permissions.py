@@ -8,9 +8,9 @@ object pages on an object outside a cadre's subtree (always 404: missing and out
 The completeness check fails when the resolver knows a back-office URL name the table does not list, or the table lists
 one that no longer exists, naming it: a new page cannot be added without deciding who may open it.
 
-Statuses: 200 the page; 403 the role may not; 404 missing, out of scope, or a POST-only address (those answer GET
-with 404, as the import and export forms do); 405 POST-only by Django's own check; "→name" a redirect to the back
-office's page of that name (for an object page: the same object's). Only GETs are sent; the data is the small demo
+Statuses: 200 the page; 403 the role may not; 404 missing or out of scope; 405 a POST-only address (every one answers
+a GET so, through Django's require_POST, before looking anything up); "→name" a redirect to the back office's page of
+that name (for an object page: the same object's). Only GETs are sent; the data is the small demo
 federation, built once for the module and rolled back at the end.
 """
 
@@ -24,9 +24,10 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from gonghui.accounts.models import User
 from gonghui.backoffice.site import backoffice_site
-from tests.test_offline_urls import demo_world
+from tests.site.factories import demo_world
 
-pytestmark = pytest.mark.django_db
+# One worker requests the table once for the whole module (`--dist loadgroup`, .ci/run).
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("permission_table")]
 
 # The demo's sign-in of each role (gonghui/demo/logins.py): cadres at the city, a district (SZ-GS), a town under it
 # (SZ-GS-T01) and a grassroots union under that (SZ-GS-T01-E001); the three administrators at the city.
@@ -150,10 +151,10 @@ TABLE = {
     "member_correct":                           (403, 403, 403, 200, 200, 200, 200),
     "member_detail":                            (403, 403, 403, 200, 200, 200, 200),
     "member_enrol":                             (403, 403, 403, 200, 200, 200, 200),
-    "member_export":                            (404, 404, 404, 404, 404, 404, 404),
+    "member_export":                            (405, 405, 405, 405, 405, 405, 405),
     "member_print":                             (403, 403, 403, 200, 200, 200, 200),
     "member_quality":                           (403, 403, 403, 200, 200, 200, 200),
-    "member_rectification_export":              (404, 404, 404, 404, 404, 404, 404),
+    "member_rectification_export":              (405, 405, 405, 405, 405, 405, 405),
     "member_search":                            (403, 403, 403, 200, 200, 200, 200),
     "members_correctionrequest_add":            (403, 403, 403, 403, 403, 403, 403),
     "members_correctionrequest_change":         every("→correction_detail"),
@@ -218,12 +219,12 @@ TABLE = {
     "plan_detail":                              (403, 403, 403, 200, 200, 200, 200),
     "plan_new":                                 (403, 403, 403, 200, 200, 200, 403),
     "roster_import":                            (403, 403, 403, 200, 200, 200, 200),
-    "roster_import_cancel":                     (404, 404, 404, 404, 404, 404, 404),
+    "roster_import_cancel":                     (405, 405, 405, 405, 405, 405, 405),
     "roster_import_declared":                   (404, 403, 403, *4 * ("→roster_import_detail",)),
     "roster_import_detail":                     (404, 403, 403, 200, 200, 200, 200),
-    "roster_import_from_preview":               (404, 404, 404, 404, 404, 404, 404),
+    "roster_import_from_preview":               (405, 405, 405, 405, 405, 405, 405),
     "roster_import_template":                   (403, 403, 403, 200, 200, 200, 200),
-    "roster_import_transfers":                  (404, 404, 404, 404, 404, 404, 404),
+    "roster_import_transfers":                  (405, 405, 405, 405, 405, 405, 405),
     "search":                                   (200, 200, 200, 200, 200, 200, 200),
     "service_figures":                          (403, 403, 403, 200, 200, 200, 200),
     "station_coverage":                         (403, 403, 403, 200, 200, 200, 200),
@@ -289,11 +290,11 @@ OUTSIDE = {
     "orgs_organisation_move_subtree":   (404, 404, 403),
     "orgs_organisation_open_in_tree":   (404, 404, 404),
     "orgs_organisation_reveal_phone":   (404, 404, 404),
-    "roster_import_cancel":             (404, 404, 404),
+    "roster_import_cancel":             (405, 405, 405),
     "roster_import_declared":           (404, 404, 404),
     "roster_import_detail":             (404, 404, 404),
-    "roster_import_from_preview":       (404, 404, 404),
-    "roster_import_transfers":          (404, 404, 404),
+    "roster_import_from_preview":       (405, 405, 405),
+    "roster_import_transfers":          (405, 405, 405),
     "stations_station_change":          (404, 404, 404),
     "stations_station_delete":          (403, 403, 403),
     "stations_station_history":         (404, 404, 404),
@@ -427,7 +428,7 @@ def add_jobs_and_an_attachment():
     from gonghui.accounts.actors import actor_for_user
     from gonghui.casework.models import ServiceCase
     from gonghui.casework.services import Consent, case_attach, case_enter
-    from gonghui.members.imports import roster_import_request, roster_import_run
+    from gonghui.imports.roster import roster_import_request, roster_import_run
     from gonghui.members.models import Membership
     from gonghui.orgs.models import Organisation
 
