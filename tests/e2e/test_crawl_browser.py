@@ -3,8 +3,10 @@
 The back office is crawled as a system administrator, a city (upper) cadre, a grassroots cadre and an auditor, the
 portal as a signed-in member: from the admin's model lists, add pages and one object's page, the custom pages
 (workbench, dashboards, imports, stations, casework) and every address without parameters, then the same-site links
-the pages show (never sign-out, confirmation pages, downloads or anything that acts: tests/test_offline_urls.py
-decides what a crawl may request). Each page is loaded in Chromium at 390×844 (a phone) and 1366×900, and fails on:
+the pages show (never sign-out, confirmation pages, downloads or anything that acts: tests/site/crawling.py
+decides what a crawl may request). Each page is loaded in Chromium at 390×844 (a phone) and read again widened to
+1366×900 (what the style sheets show by width); the first page of each layout (the same scripts and style sheets) is
+also loaded in a desktop browser at 1366×900 (what a script does at that size as the page starts). A page fails on:
 
 - an English word of the interface in the visible text or in a placeholder, title or aria-label (icon ligatures,
   which show as pictures, are not text);
@@ -27,17 +29,11 @@ from django.conf import settings
 from django.db import connections
 
 from tests.e2e.conftest import LOCALE, _require_chromium
-from tests.test_offline_urls import (
-    MAP_NAVIGATION,
-    backoffice_client,
-    crawlable,
-    demo_world,
-    member_client,
-    member_start_urls,
-    start_urls,
-)
+from tests.site.crawling import MAP_NAVIGATION, crawlable, member_start_urls, start_urls, view_name_of
+from tests.site.factories import backoffice_client, demo_world, member_client
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db]
+# `long`: the crawls start first, one per worker at a time, while the other worker takes the rest of the suite.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db, pytest.mark.long]
 
 # role -> the demo federation's account (None: the portal's demo member)
 ROLES = {
@@ -175,6 +171,15 @@ READ_PAGE = """() => {
   return {text: document.body ? document.body.innerText : '', attributes: attributes, outside: outside};
 }"""
 SCROLLS_SIDEWAYS = "() => document.documentElement.scrollWidth > window.innerWidth + 1"
+# What can make a page behave differently at a desktop's size other than its text: the scripts it runs (one may read
+# the window's size as it starts) and the style sheets it applies (one may load a resource at one width only). Pages
+# alike in these are one layout; the data a script reads (<script type="application/json">) is not part of it.
+LAYOUT = """() => JSON.stringify([
+  Array.from(document.querySelectorAll('script[src]'), (script) => script.getAttribute('src')).sort(),
+  Array.from(document.querySelectorAll('link[rel="stylesheet"], style'), (sheet) => sheet.outerHTML).sort(),
+  Array.from(document.querySelectorAll('script:not([src])'), (script) =>
+    script.type === 'application/json' ? script.type : script.textContent.trim()),
+])"""
 LINKS = "() => Array.from(document.querySelectorAll('a[href]'), (link) => link.getAttribute('href'))"
 
 
@@ -262,21 +267,45 @@ def _visit(
     if viewport == "phone" and page.evaluate(SCROLLS_SIDEWAYS):
         width = page.evaluate("() => document.documentElement.scrollWidth")
         result.problems.append(f"scrolls sideways at 390 px (page {width} px wide)")
-    result.problems += [f"requested outside the site: {u}" for u in outside]
+    result.problems += _read(page, base, path, outside, errors, refusal)
+    return result
+
+
+def _read(page, base: str, path: str, outside: list[str], errors: list[tuple[str, str]], refusal: bool) -> list[str]:
+    """What is wrong with the page as it shows now: requests outside the site and console errors since the last
+    look, English in the visible text and the attributes read out, links leaving the site."""
+    problems = [f"requested outside the site: {u}" for u in outside]
     for text, source in errors:
         if refusal and source == base + path and "Failed to load resource" in text:
             continue  # the refused document itself
-        result.problems.append(text)
+        problems.append(text)
+    outside.clear()
+    errors.clear()
     read = page.evaluate(READ_PAGE)
     for line in read["text"].splitlines():
         for word in ENGLISH.findall(line):
-            result.problems.append(f"English {word!r} in {line.strip()[:80]!r}")
+            problems.append(f"English {word!r} in {line.strip()[:80]!r}")
     for attribute in read["attributes"]:
         value = attribute.split("=", 1)[1]
         if ENGLISH.search(value):
-            result.problems.append(f"English attribute {attribute[:80]!r}")
-    result.problems += [f"links outside the site: {u}" for u in read["outside"] if not u.startswith(MAP_NAVIGATION)]
-    return result
+            problems.append(f"English attribute {attribute[:80]!r}")
+    problems += [f"links outside the site: {u}" for u in read["outside"] if not u.startswith(MAP_NAVIGATION)]
+    return problems
+
+
+def _at_desktop_width(
+    page, base: str, path: str, outside: list[str], errors: list[tuple[str, str]], refusal: bool
+) -> PageResult:
+    """The page just loaded on the phone, widened to the desktop's viewport and read again: what the style sheets
+    show or hide by width (a list's column headings, the sidebar) and what widening loads or logs. Then back to the
+    phone's size for the next page."""
+    started = time.perf_counter()
+    page.set_viewport_size(VIEWPORTS["desktop"]["viewport"])
+    try:
+        problems = _read(page, base, path, outside, errors, refusal)
+    finally:
+        page.set_viewport_size(VIEWPORTS["phone"]["viewport"])
+    return PageResult(path, "widened", time.perf_counter() - started, problems)
 
 
 def _same_site_links(hrefs: list[str], current: str) -> list[str]:
@@ -294,13 +323,13 @@ def _same_site_links(hrefs: list[str], current: str) -> list[str]:
 def _crawl_in_browser(
     browser, base: str, cookie: dict, starts: list[str], refusals: set[str], interface: str
 ) -> list[PageResult]:
-    """Breadth-first on the phone (which discovers the pages), then the same pages on the desktop."""
+    """Breadth-first on the phone, which discovers the pages; each page is also read at the desktop's width. Then, on
+    the desktop, the first page of each layout (see LAYOUT) is loaded again."""
     from playwright.sync_api import Error as PlaywrightError
-
-    from tests.test_offline_urls import view_name_of
 
     results: list[PageResult] = []
     visited: list[str] = []
+    layouts: dict[str, str] = {}  # layout -> the first page of it
 
     def refused(path: str) -> bool:
         # A start is the first object of a model, whichever union it belongs to: one of another subtree answers 404
@@ -338,7 +367,7 @@ def _crawl_in_browser(
                         result = _visit(page, base, path, viewport, outside, errors, refused(path))
                     except PlaywrightError as error:
                         if "Download is starting" in str(error):
-                            continue  # a file, not a page (tests/test_offline_urls.py keeps such links out)
+                            continue  # a file, not a page (tests/site/crawling.py keeps such links out)
                         raise
                     if page.evaluate("() => document.contentType") != "text/html":
                         continue  # data, not a page
@@ -348,8 +377,11 @@ def _crawl_in_browser(
                         if link not in seen and crawlable(link) and _in_interface(link, interface):
                             seen.add(link)
                             queue.append(link)
+                    layouts.setdefault(page.evaluate(LAYOUT), path)
+                    results.append(_at_desktop_width(page, base, path, outside, errors, refused(path)))
             else:
-                results += [_visit(page, base, path, viewport, outside, errors, refused(path)) for path in visited]
+                pages = layouts.values()
+                results += [_visit(page, base, path, viewport, outside, errors, refused(path)) for path in pages]
         finally:
             context.close()
     return results
@@ -371,8 +403,9 @@ def test_every_page_in_chinese_on_the_site_and_on_a_phone(site, role):
     connections.close_all()  # the connections Django gave this thread while Playwright's loop ran
     # The auditor's back office is the audit trail and the organisations; a member's portal is a dozen pages.
     assert len({r.url for r in results}) >= (8 if role in ("member", "auditor") else 25), "the crawl reached too few"
-    slowest = sorted(results, key=lambda r: r.seconds, reverse=True)[:10]
-    print(f"\n{role}: {len(results)} page loads; the ten slowest:")
+    loads = [r for r in results if r.viewport != "widened"]
+    print(f"\n{role}: {len(loads)} page loads ({len(results) - len(loads)} read again widened); the ten slowest:")
+    slowest = sorted(loads, key=lambda r: r.seconds, reverse=True)[:10]
     for r in slowest:
         print(f"  {r.seconds * 1000:7.0f} ms  {r.viewport:7}  {r.url}")
     where: dict[str, list[str]] = {}  # problem -> the pages (viewport, address) that show it
