@@ -330,6 +330,7 @@ def roster_resource_class():
     from stdnum import luhn
 
     from gonghui.common.errors import ValidationFailed
+    from gonghui.imports.roster.validate import choice_map
     from gonghui.members.documents import DocType, DocumentInvalid, doc_type_code, normalise_document
     from gonghui.members.models import MembershipSource, MembershipStatus, Person
     from gonghui.members.people import (
@@ -340,7 +341,6 @@ def roster_resource_class():
         seal_document,
         seal_phone,
     )
-    from gonghui.members.roster import choice_map
     from gonghui.members.services import card_serials_reserve
 
     class LabelWidget(widgets.Widget):
@@ -444,14 +444,17 @@ def run(size: dict, size_name: str, work: Path, *, pipeline_only: bool = False) 
     from django.utils import timezone
     from stdnum import luhn
 
-    import gonghui.members.imports as imports
-    import gonghui.members.management.commands.import_roster as import_command
+    import gonghui.imports.management.commands.import_roster as import_command
+    import gonghui.imports.roster.job as imports
+    import gonghui.imports.roster.load as roster_load
+    import gonghui.imports.roster.merge as roster_merge
     from gonghui.common.actor import system_actor
     from gonghui.common.errors import DomainError
     from gonghui.common.sheets import read_table
     from gonghui.demo.federation import ROOT as CITY
     from gonghui.demo.federation import build_federation
     from gonghui.demo.rosters import roster_xlsx
+    from gonghui.imports.roster.validate import ROSTER_COLUMNS, choice_map
     from gonghui.jobs.models import JobRun
     from gonghui.members.documents import DOC_TYPE_BY_LABEL, DocType, DocumentInvalid, normalise_document
     from gonghui.members.models import Membership, MembershipSource, Person, RosterImportRow
@@ -462,7 +465,6 @@ def run(size: dict, size_name: str, work: Path, *, pipeline_only: bool = False) 
         phone_of,
         quality_flags,
     )
-    from gonghui.members.roster import ROSTER_COLUMNS, choice_map
     from gonghui.members.services import member_enrol
     from gonghui.orgs.models import GRASSROOTS_TYPES, Organisation, OrgStatus, OrgType
     from gonghui.orgs.services import org_create, org_tree_bulk_create
@@ -577,13 +579,16 @@ def run(size: dict, size_name: str, work: Path, *, pipeline_only: bool = False) 
     gc.collect()
     rss_before = rss_mib()
     reset = reset_peak_rss()
+    # Each function is wrapped in the module that calls it (the module of the job, of the merge, of the inserts).
     stage_targets = [(import_command, "roster_import_request"), (import_command, "roster_import_run")] + [
-        (imports, name)
-        for name in (
-            "read_table", "prepare_rows", "_run_chunks", "_run_chunk", "_resync_figures", "merge_chunk", "_lookup",
-            "_insert_people", "_sealed_people",
-            "_insert_memberships", "_record_outcomes", "_finish", "error_report_xlsx",
+        (module, name)
+        for module, names in (
+            (imports, ("read_table", "prepare_rows", "_run_chunks", "_run_chunk", "_resync_figures", "merge_chunk")),
+            (roster_merge, ("_lookup", "_sealed_people")),
+            (roster_load, ("_insert_people", "_sealed_people", "_insert_memberships")),
+            (imports, ("_record_outcomes", "_finish", "error_report_xlsx")),
         )
+        for name in names
     ]  # fmt: skip
     with Stages(stage_targets) as stages:
         seconds, summary, job = import_file(roster_path, target)
