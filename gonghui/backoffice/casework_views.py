@@ -3,7 +3,6 @@ member's behalf, evidence downloads, hardship files, mutual-insurance plans, car
 figures with their .xlsx export. Thin: build the actor, call one selector or service, render; a refused call shows
 its Chinese message and changes nothing; anything out of scope answers 404 like a missing page."""
 
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from urllib.parse import quote
@@ -17,6 +16,15 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from gonghui.backoffice.base import or_404, render_page, require_actor
+from gonghui.backoffice.casework_forms import (
+    aid_form,
+    application_form,
+    campaign_form,
+    close_form,
+    file_form,
+    pay_form,
+    plan_form,
+)
 from gonghui.casework.approval import (
     aid_rules_can_edit,
     aid_rules_update,
@@ -35,17 +43,12 @@ from gonghui.casework.hardship import (
     hardship_file_view_record,
 )
 from gonghui.casework.insurance import plan_create, plan_enrol_member, plan_enrol_union, plan_enrolment_set_open
-from gonghui.casework.kinds import KINDS, STEP_WORKING_DAYS
+from gonghui.casework.kinds import KINDS
 from gonghui.casework.models import (
     AidForm,
     CallbackResult,
-    CareKind,
     CaseKind,
-    DisputeCategory,
     HardshipCause,
-    HardshipTier,
-    LegalOutcome,
-    PaymentMethod,
 )
 from gonghui.casework.selectors import (
     aid_get,
@@ -95,107 +98,6 @@ def _errors(exc: DomainError) -> dict[str, str]:
     return dict(exc.errors) if isinstance(exc, ValidationFailed) else {"form": exc.message}
 
 
-# ---------------------------------------------------------------- form fields rendered by _fields.html
-
-
-@dataclass
-class Field:
-    name: str
-    label: str
-    kind: str = "text"  # text, textarea, number, money, date, select, multi, checkbox
-    choices: list = field(default_factory=list)
-    required: bool = True
-    help: str = ""
-    value: object = ""
-    error: str = ""
-
-
-def _bound(fields: list[Field], data, errors: dict[str, str]) -> list[Field]:
-    for item in fields:
-        if data is not None:
-            item.value = data.getlist(item.name) if item.kind == "multi" else data.get(item.name, item.value)
-        item.error = errors.get(item.name, "")
-    return fields
-
-
-def _form_data(request, fields: list[Field]) -> dict:
-    data = {}
-    for item in fields:
-        data[item.name] = request.POST.getlist(item.name) if item.kind == "multi" else request.POST.get(item.name, "")
-    return data
-
-
-def _kind_fields(kind: str) -> list[Field]:
-    """The application fields of each service type, as the cadre fills them in from the paper form."""
-    common = [Field("summary", "申请事由", "textarea", help="申请人陈述的困难或诉求")]
-    if kind == CaseKind.HARDSHIP:
-        return [
-            *common,
-            Field("causes", "致困原因", "multi", HardshipCause.choices),
-            Field("household_size", "家庭人口", "number"),
-            Field("household_income", "家庭年收入（元）", "money"),
-            Field(
-                "amount_requested", "申请金额（元）", "money", required=False, help="5000 元及以上转区（县）总工会承办"
-            ),
-        ]
-    if kind == CaseKind.LEGAL:
-        return [
-            *common,
-            Field("category", "争议类别", "select", DisputeCategory.choices),
-            Field("counterparty", "对方单位"),
-            Field("amount_requested", "涉及金额（元）", "money", required=False),
-        ]
-    if kind == CaseKind.INSURANCE:
-        return [
-            *common,
-            Field("enrolment", "参保记录编号", help="在“参保登记”中查看会员的参保记录编号"),
-            Field("hospital", "就诊医院"),
-            Field("admitted_on", "入院日期", "date"),
-            Field("discharged_on", "出院日期", "date"),
-            Field("total_cost", "医疗总费用（元）", "money"),
-            Field("eligible_cost", "政策范围内自付费用（元）", "money"),
-        ]
-    return [
-        *common,
-        Field("student_name", "学生姓名"),
-        Field("student_doc_number", "学生身份证号码"),
-        Field("relation", "与学生关系", "select", [("本人", "本人"), ("子女", "子女")]),
-        Field("school", "录取/就读学校"),
-        Field("grade", "年级", help="如：本科一年级、高职一年级"),
-        Field("amount_requested", "申请金额（元）", "money", required=False),
-    ]
-
-
-def _close_fields(kind: str) -> list[Field]:
-    result = Field("result", "办理结果", "textarea", help="申请人将看到这段说明")
-    if kind == CaseKind.HARDSHIP:
-        return [
-            result,
-            Field("granted", "给予帮扶", "checkbox", required=False, help="不勾选表示经核查不予帮扶"),
-            Field("tier", "困难类别（首次建档时填写）", "select", HardshipTier.choices, required=False),
-            Field("aid_form", "帮扶形式", "select", AidForm.choices, required=False),
-            Field("amount", "金额/物资折价（元）", "money", required=False),
-            Field("aid_description", "帮扶内容", required=False),
-        ]
-    if kind == CaseKind.LEGAL:
-        return [
-            result,
-            Field("outcome", "结案方式", "select", LegalOutcome.choices),
-            Field("amount_recovered", "挽回经济损失（元）", "money", required=False),
-        ]
-    if kind == CaseKind.INSURANCE:
-        return [
-            result,
-            Field("payable", "核定支付", "checkbox", required=False, help="按计划规则计算补助金额"),
-            Field("reference", "支付凭证号", required=False),
-        ]
-    return [
-        result,
-        Field("granted", "给予资助", "checkbox", required=False),
-        Field("amount", "资助金额（元）", "money", required=False),
-    ]
-
-
 # ---------------------------------------------------------------- a case
 
 
@@ -226,7 +128,7 @@ def _act(request, actor, case) -> str:
         )
         return "已开始办理"
     if action == "close":
-        outcome = {item.name: post.get(item.name, "") for item in _close_fields(case.kind)}
+        outcome = close_form(case.kind, post).values()
         case_close(actor=actor, case=case, result=post.get("result", ""), outcome=outcome)
         return "已办结，申请人可以评价"
     if action == "withdraw":
@@ -269,11 +171,11 @@ def case_detail(request, case_id: str):
         f"服务申请 {case.number}",
         "backoffice/casework/case_detail.html",
         case=case,
-        details=_details_rows(case),
+        details=KINDS[case.kind].detail_rows(case.details),
         events=list(case.events.all()),
         attachments=list(case.attachments.all()),
         can_manage=can_manage,
-        close_fields=_bound(_close_fields(case.kind), request.POST if errors else None, errors),
+        close_fields=close_form(case.kind, request.POST if errors else None).show_errors(errors),
         errors=errors,
         today=timezone.localdate(),
         callback_results=CallbackResult.choices,
@@ -283,35 +185,6 @@ def case_detail(request, case_id: str):
         aid=list(case.aid.all()) if case.kind == CaseKind.HARDSHIP else [],
         approval=pending_approval_of(actor=actor, case=case) if case.kind == CaseKind.HARDSHIP else None,
     )
-
-
-def _details_rows(case) -> list[tuple[str, str]]:
-    """The application's own fields, labelled for reading."""
-    details = case.details
-    rows = []
-    if case.kind == CaseKind.HARDSHIP:
-        labels = dict(HardshipCause.choices)
-        rows.append(("致困原因", "、".join(labels.get(c, c) for c in details.get("causes", []))))
-        rows.append(("家庭人口", f"{details.get('household_size', '')} 人"))
-        rows.append(("家庭年收入", f"{details.get('household_income', '')} 元"))
-    elif case.kind == CaseKind.LEGAL:
-        rows.append(("争议类别", dict(DisputeCategory.choices).get(details.get("category"), "")))
-        rows.append(("对方单位", details.get("counterparty", "")))
-    elif case.kind == CaseKind.INSURANCE:
-        rows.append(("就诊医院", details.get("hospital", "")))
-        rows.append(
-            (
-                "住院",
-                f"{details.get('admitted_on')} 至 {details.get('discharged_on')}，{details.get('hospital_days')} 天",
-            )
-        )
-        rows.append(("医疗总费用", f"{details.get('total_cost')} 元"))
-        rows.append(("政策范围内自付", f"{details.get('eligible_cost')} 元"))
-    elif case.kind == CaseKind.STUDENT:
-        rows.append(("学生", f"{details.get('student_name', '')}（{details.get('relation', '')}）"))
-        rows.append(("学生身份证号码", details.get("student_masked", "")))
-        rows.append(("学校与年级", f"{details.get('school', '')} {details.get('grade', '')}"))
-    return rows
 
 
 def attachment_download(request, attachment_id: str):
@@ -334,7 +207,7 @@ def case_new(request):
     if kind not in KINDS:
         return render_page(request, "代为录入服务申请", "backoffice/casework/case_kind.html", kinds=KINDS.values())
     rules = KINDS[kind]
-    fields = _kind_fields(kind)
+    form = application_form(kind, request.POST if request.method == "POST" else None)
     errors: dict[str, str] = {}
     card_number = ""
     if request.method == "POST":
@@ -348,9 +221,7 @@ def case_new(request):
                 health=request.POST.get("consent_health") == "on",
                 financial=request.POST.get("consent_financial") == "on",
             )
-            case = case_enter(
-                actor=actor, membership=membership, kind=kind, data=_form_data(request, fields), consent=consent
-            )
+            case = case_enter(actor=actor, membership=membership, kind=kind, data=form.values(), consent=consent)
             messages.success(request, f"已录入，受理编号 {case.number}，承办工会：{case.org.name}")
             return redirect(reverse("admin:case_detail", args=[case.id]))
         except DomainError as exc:
@@ -361,31 +232,15 @@ def case_new(request):
         "backoffice/casework/case_new.html",
         rules=rules,
         kind=kind,
-        fields=_bound(fields, request.POST if errors else None, errors),
+        fields=form.show_errors(errors),
         errors=errors,
         card_number=card_number,
         needs_financial=rules.needs_financial_consent,
-        step_days=STEP_WORKING_DAYS[kind],
+        step_days=rules.working_days,
     )
 
 
 # ---------------------------------------------------------------- hardship files
-
-
-def _file_fields() -> list[Field]:
-    return [
-        Field("tier", "困难类别", "select", HardshipTier.choices),
-        Field("causes", "致困原因", "multi", HardshipCause.choices),
-        Field("household_size", "家庭人口", "number"),
-        Field("household_income", "家庭年收入（元）", "money"),
-        Field(
-            "household_text",
-            "家庭成员",
-            "textarea",
-            required=False,
-            help="每行一人：姓名 与职工关系 状况 年收入（元），以空格分隔，如：李芳 配偶 患病 0",
-        ),
-    ]
 
 
 def _household_rows(text: str) -> list[dict]:
@@ -408,7 +263,7 @@ def _household_rows(text: str) -> list[dict]:
 
 
 def _file_data(request) -> dict:
-    data = _form_data(request, _file_fields())
+    data = file_form(request.POST).values()
     text = data.pop("household_text", "")
     if text.strip():
         data["household"] = _household_rows(text)
@@ -417,14 +272,6 @@ def _file_data(request) -> dict:
 
 def _household_text(file) -> str:
     return "\n".join(f"{m.name} {m.relation} {m.situation or '—'} {m.annual_income}" for m in file.household.all())
-
-
-def _aid_fields() -> list[Field]:
-    return [
-        Field("form", "帮扶形式", "select", AidForm.choices),
-        Field("amount", "金额/折价（元）", "money", required=False, help="服务类帮扶可不填"),
-        Field("description", "帮扶内容"),
-    ]
 
 
 def hardship_file_detail(request, file_id: str):
@@ -447,7 +294,7 @@ def hardship_file_detail(request, file_id: str):
                 )
                 messages.success(request, "已办理解困脱困")
             elif action == "aid":
-                hardship_aid_grant(actor=actor, file=file, data=_form_data(request, _aid_fields()))
+                hardship_aid_grant(actor=actor, file=file, data=aid_form(request.POST).values())
                 messages.success(request, "帮扶已记录")
             else:
                 raise DomainError("未知的操作")
@@ -460,9 +307,9 @@ def hardship_file_detail(request, file_id: str):
         file = or_404(hardship_file_get, actor=actor, file_id=file_id)
     else:
         hardship_file_view_record(actor=actor, file=file)
-    verify_fields = _file_fields()
-    for item in verify_fields:
-        item.value = _household_text(file) if item.name == "household_text" else getattr(file, item.name)
+    current = {name: getattr(file, name) for name in ("tier", "causes", "household_size", "household_income")}
+    verify = file_form(request.POST if action == "verify" and errors else None, initial=current)
+    verify.initial["household_text"] = _household_text(file)
     return render_page(
         request,
         f"{file.person.name} 的困难职工档案",
@@ -472,8 +319,8 @@ def hardship_file_detail(request, file_id: str):
         household=list(file.household.all()),
         aid=list(file.aid.order_by("-granted_on")),
         can_manage=actor.can(Perm.CASES_MANAGE) and actor.covers_path(file.org.path),
-        verify_fields=_bound(verify_fields, request.POST if action == "verify" and errors else None, errors),
-        aid_fields=_bound(_aid_fields(), request.POST if action == "aid" and errors else None, errors),
+        verify_fields=verify.show_errors(errors),
+        aid_fields=aid_form(request.POST if action == "aid" and errors else None).show_errors(errors),
         errors=errors,
         approval=pending_approval_of(actor=actor, file=file),
     )
@@ -483,7 +330,7 @@ def hardship_file_new(request):
     """建档 after a home visit: the member by card number, the household's situation."""
     actor = require_actor(request)
     actor.require(Perm.CASES_MANAGE)
-    fields = _file_fields()
+    form = file_form(request.POST if request.method == "POST" else None)
     errors: dict[str, str] = {}
     card_number = ""
     if request.method == "POST":
@@ -501,7 +348,7 @@ def hardship_file_new(request):
         request,
         "建立困难职工档案",
         "backoffice/casework/simple_fields.html",
-        fields=_bound(fields, request.POST if errors else None, errors),
+        fields=form.show_errors(errors),
         errors=errors,
         card_number=card_number,
         ask_card=True,
@@ -512,31 +359,13 @@ def hardship_file_new(request):
 # ---------------------------------------------------------------- mutual insurance
 
 
-def _plan_fields() -> list[Field]:
-    year = timezone.localdate().year
-    return [
-        Field("org_code", "主办工会代码", help="区（县）或市总工会的组织代码"),
-        Field("name", "计划名称", value="职工住院互助保障"),
-        Field("year", "保障年度", "number", value=str(year)),
-        Field("starts_on", "保障期开始", "date", value=f"{year}-01-01"),
-        Field("ends_on", "保障期结束", "date", value=f"{year}-12-31"),
-        Field("premium", "每人互助金（元）", "money"),
-        Field("daily_allowance", "住院每日补助（元）", "money"),
-        Field("max_days", "每次最多补助天数", "number"),
-        Field("deductible", "医疗费起付线（元）", "money"),
-        Field("reimbursement_ratio", "医疗费补助比例（%）", "number"),
-        Field("claim_cap", "每次医疗费补助上限（元）", "money"),
-        Field("annual_cap", "每人年度补助上限（元）", "money"),
-    ]
-
-
 def plan_new(request):
     actor = require_actor(request)
     actor.require(Perm.CASES_CONFIGURE)
-    fields = _plan_fields()
     errors: dict[str, str] = {}
     if request.method == "POST":
-        data = _form_data(request, fields)
+        form = plan_form(request.POST)
+        data = form.values()
         try:
             org = _org_from_code(actor, data["org_code"], field="org_code")
             plan = plan_create(actor=actor, org=org, data=data)
@@ -547,12 +376,12 @@ def plan_new(request):
             if "org" in errors:
                 errors["org_code"] = errors.pop("org")
     else:
-        fields[0].value = org_scope_root(actor=actor).code
+        form = plan_form(initial={"org_code": org_scope_root(actor=actor).code})
     return render_page(
         request,
         "设立互助保障计划",
         "backoffice/casework/simple_fields.html",
-        fields=_bound(fields, request.POST if errors else None, errors),
+        fields=form.show_errors(errors),
         errors=errors,
         button="设立计划",
     )
@@ -613,25 +442,13 @@ def plan_detail(request, plan_id: str):
 # ---------------------------------------------------------------- care campaigns
 
 
-def _campaign_fields() -> list[Field]:
-    today = timezone.localdate()
-    return [
-        Field("org_code", "组织单位代码"),
-        Field("kind", "慰问类型", "select", CareKind.choices),
-        Field("name", "活动名称", help="如：2026年元旦春节送温暖"),
-        Field("starts_on", "开始日期", "date", value=today.isoformat()),
-        Field("ends_on", "结束日期", "date"),
-        Field("budget", "预算（元）", "money"),
-    ]
-
-
 def campaign_new(request):
     actor = require_actor(request)
     actor.require(Perm.CASES_CONFIGURE)
-    fields = _campaign_fields()
     errors: dict[str, str] = {}
     if request.method == "POST":
-        data = _form_data(request, fields)
+        form = campaign_form(request.POST)
+        data = form.values()
         try:
             org = _org_from_code(actor, data["org_code"], field="org_code")
             campaign = campaign_create(actor=actor, org=org, data=data)
@@ -640,12 +457,12 @@ def campaign_new(request):
         except DomainError as exc:
             errors = _errors(exc)
     else:
-        fields[0].value = org_scope_root(actor=actor).code
+        form = campaign_form(initial={"org_code": org_scope_root(actor=actor).code})
     return render_page(
         request,
         "创建慰问活动",
         "backoffice/casework/simple_fields.html",
-        fields=_bound(fields, request.POST if errors else None, errors),
+        fields=form.show_errors(errors),
         errors=errors,
         button="创建",
     )
@@ -884,27 +701,16 @@ def aid_rules_page(request):
     )
 
 
-def _pay_fields() -> list[Field]:
-    return [
-        Field("paid_method", "发放方式", "select", PaymentMethod.choices),
-        Field("paid_amount", "实发金额（元）", "money", help="应与核定的帮扶金额一致"),
-        Field("paid_on", "发放日期", "date", value=timezone.localdate().isoformat()),
-        Field("receiver", "领款人", help="现金发放时为领取人，银行转账时为收款账户户名"),
-        Field("signer", "签收人", help="在签收单上签名的人"),
-        Field("receipt_no", "收据编号", help="签收单或银行回单的编号"),
-    ]
-
-
 def aid_pay(request, aid_id: str):
     """发放签收 of one grant in money."""
     actor = require_actor(request)
     actor.require(Perm.CASES_VIEW)
     aid = or_404(aid_get, actor=actor, aid_id=aid_id)
-    fields = _pay_fields()
     errors: dict[str, str] = {}
     if request.method == "POST":
+        form = pay_form(request.POST)
         try:
-            hardship_aid_pay(actor=actor, aid=aid, data=_form_data(request, fields))
+            hardship_aid_pay(actor=actor, aid=aid, data=form.values())
             messages.success(request, "发放签收已登记")
             return redirect(reverse("admin:hardship_file_detail", args=[aid.file_id]))
         except NotFound:
@@ -914,15 +720,14 @@ def aid_pay(request, aid_id: str):
             messages.error(request, exc.message)
         aid = or_404(aid_get, actor=actor, aid_id=aid_id)
     else:
-        fields[1].value = str(aid.amount)
-        fields[3].value = aid.file.person.name
-        fields[4].value = aid.file.person.name
+        name = aid.file.person.name
+        form = pay_form(initial={"paid_amount": str(aid.amount), "receiver": name, "signer": name})
     return render_page(
         request,
         f"发放签收 · {aid.file.person.name}",
         "backoffice/casework/aid_pay.html",
         aid=aid,
-        fields=_bound(fields, request.POST if errors else None, errors),
+        fields=form.show_errors(errors),
         errors=errors,
         can_pay=actor.can(Perm.CASES_MANAGE) and actor.covers_path(aid.file.org.path),
     )

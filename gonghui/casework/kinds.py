@@ -1,6 +1,8 @@
-"""What each service type adds to the common workflow: its deadlines, who handles it, which consents it needs, and
-how its application form is checked. Adding a service type means one more `KindRules` entry here, its records in
-models.py and its closing step in services.py (docs/casework.md walks through it)."""
+"""What each service type adds to the common workflow, declared once: its deadlines, which consents it needs, how its
+application is checked, and the fields a cadre fills in to apply and to close it and the lines a case's page shows.
+The back office builds its forms and its case page from these declarations; adding a service type means a `CaseKind`
+value, one `KindRules` entry here and, when closing it records more than the result, a closing step in services
+(docs/casework.md walks through it)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -8,21 +10,16 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from gonghui.casework.models import CaseKind, CaseStatus, DisputeCategory, HardshipCause, HardshipTier
+from gonghui.casework.models import (
+    AidForm,
+    CaseKind,
+    CaseStatus,
+    DisputeCategory,
+    HardshipCause,
+    HardshipTier,
+    LegalOutcome,
+)
 from gonghui.common.errors import ValidationFailed
-
-# Working days allowed in each open step (受理 after 申请, 开始办理 after 受理, 办结 after 开始办理).
-STEP_WORKING_DAYS: dict[str, dict[str, int]] = {
-    CaseKind.HARDSHIP: {
-        CaseStatus.SUBMITTED: 5,
-        CaseStatus.ACCEPTED: 3,
-        CaseStatus.IN_PROGRESS: 15,
-        CaseStatus.PENDING_APPROVAL: 5,
-    },
-    CaseKind.LEGAL: {CaseStatus.SUBMITTED: 3, CaseStatus.ACCEPTED: 2, CaseStatus.IN_PROGRESS: 30},
-    CaseKind.INSURANCE: {CaseStatus.SUBMITTED: 5, CaseStatus.ACCEPTED: 2, CaseStatus.IN_PROGRESS: 10},
-    CaseKind.STUDENT: {CaseStatus.SUBMITTED: 5, CaseStatus.ACCEPTED: 3, CaseStatus.IN_PROGRESS: 15},
-}
 
 # Routing: hardship aid is handled by the applicant's own union unless the amount asked for reaches this sum, when
 # it goes to the county-level federation above; legal aid always goes to the county-level federation (its 职工法律
@@ -45,6 +42,31 @@ HARDSHIP_APPROVAL_DEFAULTS: dict[str, tuple[bool, Decimal]] = {
 
 
 @dataclass(frozen=True)
+class FormField:
+    """One field a cadre fills in, as the form shows it (the service checks the value and words the error)."""
+
+    name: str
+    label: str
+    kind: str = "text"  # text, textarea, number, money, date, select, multi, checkbox
+    choices: tuple[tuple[str, str], ...] = ()
+    required: bool = True
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class DetailRow:
+    """One line of a case's page: its label and how it reads the application's details."""
+
+    label: str
+    text: Callable[[dict], str]
+
+
+# The fields every service type shares: 申请事由 to apply, 办理结果 to close.
+SUMMARY_FIELD = FormField("summary", "申请事由", "textarea", help="申请人陈述的困难或诉求")
+RESULT_FIELD = FormField("result", "办理结果", "textarea", help="申请人将看到这段说明")
+
+
+@dataclass(frozen=True)
 class KindRules:
     kind: str
     label: str
@@ -52,6 +74,23 @@ class KindRules:
     needs_financial_consent: bool
     needs_health_consent: Callable[[dict], bool]
     clean: Callable[[dict], dict]
+    # The type's own application fields (after 申请事由), its 办结 fields (after 办理结果), its lines on the case page.
+    fields: tuple[FormField, ...] = ()
+    close_fields: tuple[FormField, ...] = ()
+    details: tuple[DetailRow, ...] = ()
+    # Working days allowed in each open step (受理 after 申请, 开始办理 after 受理, 办结 after 开始办理, 上级审批).
+    working_days: dict[str, int] | None = None
+
+    @property
+    def application_fields(self) -> tuple[FormField, ...]:
+        return (SUMMARY_FIELD, *self.fields)
+
+    @property
+    def outcome_fields(self) -> tuple[FormField, ...]:
+        return (RESULT_FIELD, *self.close_fields)
+
+    def detail_rows(self, details: dict) -> list[tuple[str, str]]:
+        return [(row.label, row.text(details)) for row in self.details]
 
 
 # ---------------------------------------------------------------- field cleaners (plain Chinese messages)
@@ -183,6 +222,15 @@ def clean_choice_text(data: dict, field: str, label: str, options: tuple[str, ..
     return value
 
 
+def _choices(choices) -> tuple[tuple[str, str], ...]:
+    return tuple((str(value), str(label)) for value, label in choices)
+
+
+def _joined_causes(details: dict) -> str:
+    labels = dict(HardshipCause.choices)
+    return "、".join(labels.get(c, c) for c in details.get("causes", []))
+
+
 KINDS: dict[str, KindRules] = {
     CaseKind.HARDSHIP: KindRules(
         kind=CaseKind.HARDSHIP,
@@ -191,6 +239,36 @@ KINDS: dict[str, KindRules] = {
         needs_financial_consent=True,
         needs_health_consent=lambda details: bool(HEALTH_CAUSES.intersection(details.get("causes", []))),
         clean=_clean_hardship,
+        fields=(
+            FormField("causes", "致困原因", "multi", _choices(HardshipCause.choices)),
+            FormField("household_size", "家庭人口", "number"),
+            FormField("household_income", "家庭年收入（元）", "money"),
+            FormField(
+                "amount_requested",
+                "申请金额（元）",
+                "money",
+                required=False,
+                help="5000 元及以上转区（县）总工会承办",
+            ),
+        ),
+        close_fields=(
+            FormField("granted", "给予帮扶", "checkbox", required=False, help="不勾选表示经核查不予帮扶"),
+            FormField("tier", "困难类别（首次建档时填写）", "select", _choices(HardshipTier.choices), required=False),
+            FormField("aid_form", "帮扶形式", "select", _choices(AidForm.choices), required=False),
+            FormField("amount", "金额/物资折价（元）", "money", required=False),
+            FormField("aid_description", "帮扶内容", required=False),
+        ),
+        details=(
+            DetailRow("致困原因", _joined_causes),
+            DetailRow("家庭人口", lambda d: f"{d.get('household_size', '')} 人"),
+            DetailRow("家庭年收入", lambda d: f"{d.get('household_income', '')} 元"),
+        ),
+        working_days={
+            CaseStatus.SUBMITTED: 5,
+            CaseStatus.ACCEPTED: 3,
+            CaseStatus.IN_PROGRESS: 15,
+            CaseStatus.PENDING_APPROVAL: 5,
+        },
     ),
     CaseKind.LEGAL: KindRules(
         kind=CaseKind.LEGAL,
@@ -199,6 +277,20 @@ KINDS: dict[str, KindRules] = {
         needs_financial_consent=False,
         needs_health_consent=lambda details: details.get("category") == DisputeCategory.INJURY,
         clean=_clean_legal,
+        fields=(
+            FormField("category", "争议类别", "select", _choices(DisputeCategory.choices)),
+            FormField("counterparty", "对方单位"),
+            FormField("amount_requested", "涉及金额（元）", "money", required=False),
+        ),
+        close_fields=(
+            FormField("outcome", "结案方式", "select", _choices(LegalOutcome.choices)),
+            FormField("amount_recovered", "挽回经济损失（元）", "money", required=False),
+        ),
+        details=(
+            DetailRow("争议类别", lambda d: dict(DisputeCategory.choices).get(d.get("category"), "")),
+            DetailRow("对方单位", lambda d: d.get("counterparty", "")),
+        ),
+        working_days={CaseStatus.SUBMITTED: 3, CaseStatus.ACCEPTED: 2, CaseStatus.IN_PROGRESS: 30},
     ),
     CaseKind.INSURANCE: KindRules(
         kind=CaseKind.INSURANCE,
@@ -207,6 +299,27 @@ KINDS: dict[str, KindRules] = {
         needs_financial_consent=False,
         needs_health_consent=lambda details: True,
         clean=_clean_insurance,
+        fields=(
+            FormField("enrolment", "参保记录编号", help="在“参保登记”中查看会员的参保记录编号"),
+            FormField("hospital", "就诊医院"),
+            FormField("admitted_on", "入院日期", "date"),
+            FormField("discharged_on", "出院日期", "date"),
+            FormField("total_cost", "医疗总费用（元）", "money"),
+            FormField("eligible_cost", "政策范围内自付费用（元）", "money"),
+        ),
+        close_fields=(
+            FormField("payable", "核定支付", "checkbox", required=False, help="按计划规则计算补助金额"),
+            FormField("reference", "支付凭证号", required=False),
+        ),
+        details=(
+            DetailRow("就诊医院", lambda d: d.get("hospital", "")),
+            DetailRow(
+                "住院", lambda d: f"{d.get('admitted_on')} 至 {d.get('discharged_on')}，{d.get('hospital_days')} 天"
+            ),
+            DetailRow("医疗总费用", lambda d: f"{d.get('total_cost')} 元"),
+            DetailRow("政策范围内自付", lambda d: f"{d.get('eligible_cost')} 元"),
+        ),
+        working_days={CaseStatus.SUBMITTED: 5, CaseStatus.ACCEPTED: 2, CaseStatus.IN_PROGRESS: 10},
     ),
     CaseKind.STUDENT: KindRules(
         kind=CaseKind.STUDENT,
@@ -215,8 +328,29 @@ KINDS: dict[str, KindRules] = {
         needs_financial_consent=True,
         needs_health_consent=lambda details: False,
         clean=_clean_student,
+        fields=(
+            FormField("student_name", "学生姓名"),
+            FormField("student_doc_number", "学生身份证号码"),
+            FormField("relation", "与学生关系", "select", (("本人", "本人"), ("子女", "子女"))),
+            FormField("school", "录取/就读学校"),
+            FormField("grade", "年级", help="如：本科一年级、高职一年级"),
+            FormField("amount_requested", "申请金额（元）", "money", required=False),
+        ),
+        close_fields=(
+            FormField("granted", "给予资助", "checkbox", required=False),
+            FormField("amount", "资助金额（元）", "money", required=False),
+        ),
+        details=(
+            DetailRow("学生", lambda d: f"{d.get('student_name', '')}（{d.get('relation', '')}）"),
+            DetailRow("学生身份证号码", lambda d: d.get("student_masked", "")),
+            DetailRow("学校与年级", lambda d: f"{d.get('school', '')} {d.get('grade', '')}"),
+        ),
+        working_days={CaseStatus.SUBMITTED: 5, CaseStatus.ACCEPTED: 3, CaseStatus.IN_PROGRESS: 15},
     ),
 }
+
+# Working days allowed in each open step of each type, as declared above.
+STEP_WORKING_DAYS: dict[str, dict[str, int]] = {kind: dict(rules.working_days or {}) for kind, rules in KINDS.items()}
 
 
 def kind_rules(kind: str) -> KindRules:
