@@ -14,7 +14,7 @@ from schemathesis.checks import not_a_server_error
 
 from gonghui.api.urls import api
 from tests.members.factories import registry_sample
-from tests.test_api import create_token
+from tests.conftest import create_token
 
 SCHEMA = schemathesis.openapi.from_dict(api.get_openapi_schema(path_prefix="/api/v1/"))
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
