@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 
 from gonghui.api.urls import api
-from tests.members.factories import registry_sample
 from tests.conftest import create_token
+from tests.members.factories import registry_sample
 
 SCHEMA = schemathesis.openapi.from_dict(api.get_openapi_schema(path_prefix="/api/v1/"))
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]

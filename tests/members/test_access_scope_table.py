@@ -50,7 +50,7 @@ def test_the_table_covers_every_member_api_operation_and_every_account(db):
         for path, ops in schema["paths"].items()
         for method in ops
         if path not in public
-        and not path.startswith("/api/v1/members/imports")  # scoping of imports: tests/imports/test_roster_import_api.py
+        and not path.startswith("/api/v1/members/imports")  # scoping: tests/imports/test_roster_import_api.py
         and (
             path.startswith(("/api/v1/members", "/api/v1/join-applications", "/api/v1/transfers"))
             or path.endswith(("/quality", "/rectification", "/declared-total"))
