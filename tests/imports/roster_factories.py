@@ -18,11 +18,7 @@ from stdnum.cn import ric
 from gonghui.common.sheets import cell_text
 from gonghui.demo.people import WorkerFactory
 from gonghui.demo.rosters import HEADINGS, roster_row
-from gonghui.imports.roster import (
-    import_rows_json,
-    roster_import_request,
-    roster_import_run,
-)
+from gonghui.imports.roster import import_rows_json, roster_import_request, roster_import_run
 from gonghui.jobs.models import JobRun, JobStatus
 from gonghui.members.documents import DocumentInvalid, normalise_document
 from gonghui.members.models import Membership, MembershipStatus, Person

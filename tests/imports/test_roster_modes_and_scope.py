@@ -8,11 +8,7 @@ from gonghui.common.errors import DomainError, NotFound, PermissionDenied, Valid
 from gonghui.common.sheets import SheetUnreadable, read_table
 from gonghui.demo.rosters import HEADINGS, roster_csv, roster_row
 from gonghui.imports.roster import merge as roster_merge
-from gonghui.imports.roster import (
-    roster_import_cancel,
-    roster_import_request,
-    roster_import_run,
-)
+from gonghui.imports.roster import roster_import_cancel, roster_import_request, roster_import_run
 from gonghui.imports.roster.validate import ROSTER_COLUMNS
 from gonghui.jobs.models import JobRun, JobStatus
 from gonghui.members.models import Education, Membership, Person

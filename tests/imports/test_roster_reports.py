@@ -14,9 +14,7 @@ from gonghui.common.sheets import read_table
 from gonghui.demo.people import WorkerFactory
 from gonghui.demo.rosters import HEADINGS, roster_row, roster_xlsx
 from gonghui.imports import roster as imports
-from gonghui.imports.roster import (
-    roster_import_run,
-)
+from gonghui.imports.roster import roster_import_run
 from gonghui.imports.roster.validate import ROSTER_COLUMNS, mark_duplicates, validate_roster
 from gonghui.jobs.models import JobRun, JobStatus
 from gonghui.members.models import ImportOutcome

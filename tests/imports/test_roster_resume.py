@@ -17,9 +17,7 @@ from gonghui.common.sheets import read_table
 from gonghui.demo.people import WorkerFactory
 from gonghui.demo.rosters import HEADINGS, roster_csv, roster_row
 from gonghui.imports import roster as imports
-from gonghui.imports.roster import (
-    prepare_rows,
-)
+from gonghui.imports.roster import prepare_rows
 from gonghui.imports.roster.validate import ROSTER_COLUMNS
 from gonghui.jobs.models import JobRun, JobStatus
 from gonghui.members.models import Membership, Person, RosterImportRow

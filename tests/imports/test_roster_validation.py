@@ -12,9 +12,7 @@ from stdnum.cn import ric
 from gonghui.common.sheets import read_table
 from gonghui.demo.people import LOCAL_REGIONS, MIGRANT_REGIONS, WorkerFactory
 from gonghui.demo.rosters import HEADINGS, roster_csv, roster_row
-from gonghui.imports.roster import (
-    luhn_check_digits,
-)
+from gonghui.imports.roster import luhn_check_digits
 from gonghui.imports.roster.validate import ROSTER_COLUMNS, validate_roster
 from gonghui.members.documents import DocumentInvalid, normalise_document
 from gonghui.members.models import Person

@@ -15,9 +15,7 @@ from stdnum.cn import ric
 from gonghui.audit.models import AuditEvent, AuditResult
 from gonghui.jobs.models import JobRun
 from gonghui.members.models import CardSerial, DeclaredTotal, JoinApplication, Membership, Person, TransferRequest
-from gonghui.members.services import (
-    membership_reserve,
-)
+from gonghui.members.services import membership_reserve
 
 E12, E123, T2E1, WZE1 = "SZ-GS-T01-12", "SZ-GS-T01-123", "SZ-GS-T02-E1", "SZ-WZ-T01-E1"
 
