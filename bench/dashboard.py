@@ -685,7 +685,7 @@ def run(size: dict, size_name: str) -> None:
     import gonghui.api.stats as stats_api
     import gonghui.members.figures as member_figures
     import gonghui.orgs.figures as org_figures
-    import gonghui.stats.selectors as stats_selectors
+    import gonghui.stats.selectors.overview as stats_selectors  # where `dashboard` looks up the parts it calls
     from gonghui.accounts.services import api_token_create
     from gonghui.common.actor import system_actor
     from gonghui.demo.federation import ROOT, build_federation
