@@ -10,18 +10,7 @@ from django.urls import reverse
 
 from gonghui.casework.kinds import KINDS, RESULT_FIELD, SUMMARY_FIELD
 from gonghui.casework.models import CaseKind, CaseStatus
-from tests.test_casework_views import (  # noqa: F401  (fixtures)
-    _media,
-    advance,
-    enrolment,
-    enter,
-    hardship_data,
-    insurance_data,
-    legal_data,
-    people,
-    plan,
-    student_data,
-)
+from tests.casework.factories import HANDLER, advance, enter, form
 
 # The fields each type declares today, as a cadre reads them on the paper form: what a new type must add to.
 EXPECTED_APPLICATION = {
@@ -69,9 +58,9 @@ def field_names(form_html: str) -> list[str]:
 
 def the_form(page: str, marker: str) -> str:
     """The <form> of the page that holds `marker`."""
-    for form in re.findall(r"<form\b.*?</form>", page, flags=re.S):
-        if marker in form:
-            return form
+    for found in re.findall(r"<form\b.*?</form>", page, flags=re.S):
+        if marker in found:
+            return found
     raise AssertionError(f"no form with {marker}")
 
 
@@ -109,20 +98,17 @@ def test_the_declared_fields_drive_the_new_case_form(kind, login):
 
 
 def application(kind: str, enrolment) -> dict:
-    return {
-        CaseKind.HARDSHIP: hardship_data(),
-        CaseKind.LEGAL: legal_data(),
-        CaseKind.INSURANCE: insurance_data(enrolment),
-        CaseKind.STUDENT: student_data(),
-    }[kind]
+    return form(kind, enrolment=str(enrolment.id)) if kind == CaseKind.INSURANCE else form(kind)
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
-def test_the_declared_fields_drive_the_close_form_and_the_case_page(kind, enrolment, people, actors, login):
+def test_the_declared_fields_drive_the_close_form_and_the_case_page(kind, enrolment, member, actors, login):
     rules = KINDS[kind]
-    actor = actors["district_cadre"]
-    case = advance(actor, enter(actor, people["m12"], kind, application(kind, enrolment)), CaseStatus.IN_PROGRESS)
-    page = login("district_cadre").get(reverse("admin:case_detail", args=[case.id])).content.decode()
+    extra = {"enrolment": str(enrolment.id)} if kind == CaseKind.INSURANCE else {}
+    case = enter(actors["grassroots_cadre"], member.membership, kind, **extra)
+    case = advance(case, actors, CaseStatus.IN_PROGRESS)
+    handler = login(HANDLER[case.org.code])
+    page = handler.get(reverse("admin:case_detail", args=[case.id])).content.decode()
 
     form = the_form(page, 'value="close"')
     assert field_names(form) == [spec.name for spec in rules.outcome_fields]
@@ -136,14 +122,16 @@ def test_the_declared_fields_drive_the_close_form_and_the_case_page(kind, enrolm
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
-def test_a_refused_entry_keeps_every_declared_field_as_typed(kind, enrolment, people, login):
+def test_a_refused_entry_keeps_every_declared_field_as_typed(kind, enrolment, member, login):
     rules = KINDS[kind]
     typed = {**application(kind, enrolment), "summary": ""}  # refused: 请填写申请事由
-    form = {"kind": kind, "card_number": people["m12"].card, **typed}
-    page = login("grassroots_cadre").post(reverse("admin:case_new"), form).content.decode()
+    posted = {"kind": kind, "card_number": member.membership.card_number, **typed}
+    page = login("grassroots_cadre").post(reverse("admin:case_new"), posted).content.decode()
     assert '<div class="gh-error" role="alert">请填写申请事由</div>' in page
     for spec in rules.application_fields:
         value = typed.get(spec.name)
+        if value is None:
+            continue
         if spec.kind == "multi":
             for chosen in value:
                 assert f'name="{spec.name}" value="{chosen}" checked' in page
