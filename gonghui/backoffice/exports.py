@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -44,6 +43,7 @@ from unfold.decorators import action
 
 from gonghui.audit.services import audit_record
 from gonghui.backoffice.base import render_page, request_actor, require_actor
+from gonghui.backoffice.views.helpers import download
 from gonghui.common.actor import Actor
 from gonghui.common.errors import DomainError
 from gonghui.common.roles import Perm
@@ -52,15 +52,11 @@ from gonghui.common.workbooks import new_workbook
 EXPORT_MAX_ROWS = 20_000
 # Query parameters of a changelist that do not change which rows it holds.
 _NOT_FILTERS = frozenset({"p", "e", "_changelist_filters", "_to_field", "_popup"})
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def attachment(content: bytes, file_name: str) -> HttpResponse:
     """An .xlsx download; the Chinese file name goes in filename* (RFC 6266), an ASCII one beside it."""
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename=\"export.xlsx\"; filename*=UTF-8''{quote(file_name)}"
-    response["Cache-Control"] = "no-store"
-    return response
+    return download(content, file_name, ascii_filename="export.xlsx", no_store=True)
 
 
 def list_export_record(

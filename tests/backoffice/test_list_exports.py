@@ -164,7 +164,7 @@ def test_rectification_list_export_masked_scoped_and_audited(roster, tree, actor
     org = tree["SZ-GS-T01"]
     client = login("town_cadre")
     assert "导出整改清单（Excel）" in client.get(f"/admin/registry/quality/?org={org.id}").text
-    assert client.get("/admin/registry/quality/export/").status_code == 404
+    assert client.get("/admin/registry/quality/export/").status_code == 405
     rows = sheet(client.post("/admin/registry/quality/export/", {"org": str(org.id)}))
     assert rows[0][0] == "双塔街道总工会数据整改清单"
     assert rows[2][:8] == ["序号", "姓名", "证件号码", "手机号码", "所在工会", "工会代码", "会员卡号", "问题"]

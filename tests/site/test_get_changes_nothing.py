@@ -169,12 +169,12 @@ def test_post_with_the_csrf_token_acts_once_and_is_audited(world, case, django_c
     assert new_events.get().actor_label == case.username
 
 
-def test_member_export_answers_get_with_404_and_queues_nothing(world):
+def test_member_export_answers_get_with_405_and_queues_nothing(world):
     accounts, tree, token = world
     client = _csrf_client(accounts["town_cadre"])
     before = _snapshot()
 
     response = client.get(f"/admin/registry/export/?org={tree['SZ-GS-T01'].id}&fmt=xlsx")
 
-    assert response.status_code == 404
+    assert response.status_code == 405
     assert _snapshot() == before

@@ -5,13 +5,12 @@ their path of names. The filters of the list are parsed once into audit.selector
 export both read through audit_event_list with them, so an export holds exactly the rows the list shows."""
 
 from datetime import date
-from urllib.parse import quote
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -38,6 +37,7 @@ from gonghui.audit.selectors import AuditFilters, audit_event_list, audit_events
 from gonghui.audit.services import AUDIT_EXPORT_MAX_ROWS, audit_trail_export
 from gonghui.backoffice.base import ScopedModelAdmin, request_actor, require_actor
 from gonghui.backoffice.site import backoffice_site
+from gonghui.backoffice.views.helpers import download
 from gonghui.common.actor import Actor
 from gonghui.common.errors import DomainError, NotFound
 from gonghui.common.ids import parse_public_id
@@ -383,10 +383,7 @@ def _export(request):
     except DomainError as exc:
         messages.error(request, exc.message)
         return HttpResponseRedirect(back)
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    filename = f"审计日志_{timezone.localtime():%Y%m%d%H%M%S}.xlsx"
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
+    return download(content, f"审计日志_{timezone.localtime():%Y%m%d%H%M%S}.xlsx")
 
 
 def _names_with(filters: AuditFilters):

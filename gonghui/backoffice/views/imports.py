@@ -6,13 +6,14 @@ render."""
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from gonghui.backoffice.base import report_domain_error, require_actor
-from gonghui.backoffice.views.helpers import confirm_page, site_page
+from gonghui.backoffice.views.helpers import confirm_page, download, site_page
 from gonghui.common.actor import Actor
 from gonghui.common.errors import DomainError, NotFound
 from gonghui.common.roles import Perm
@@ -36,7 +37,6 @@ from gonghui.members.services import declared_total_record
 from gonghui.orgs.selectors import org_get, org_get_by_code, org_scope_root
 
 ROWS_SHOWN = 200
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ORG_ROWS_SHOWN = 1000
 ORG_TITLE = "组织架构导入"
 ORG_REFUSED = "组织架构导入须由上级工会干部或系统管理员办理，当前角色无权导入"
@@ -114,11 +114,10 @@ def roster_import_detail(request, job_id: str):
     return _page(request, job.title, "backoffice/members/import_detail.html", **context)
 
 
+@require_POST
 def roster_import_from_preview_view(request, job_id: str):
     """POST 导入此文件 on a preview's page: import the previewed file (no second upload) and go to the import."""
     actor = require_actor(request)
-    if request.method != "POST":
-        raise Http404
     preview = _import_job(actor, job_id)
     try:
         job = roster_import_from_preview(actor=actor, preview=preview, mode=request.POST.get("mode", ""))
@@ -174,10 +173,9 @@ class DeclaredForm(forms.Form):
     confirmed = forms.BooleanField(label="我已按本会台账核对，实有会员数以此为准", required=False)
 
 
+@require_POST
 def roster_import_cancel_view(request, job_id: str):
     actor = require_actor(request)
-    if request.method != "POST":
-        raise Http404
     job = _import_job(actor, job_id)
     try:
         roster_import_cancel(actor=actor, job=job)
@@ -187,10 +185,9 @@ def roster_import_cancel_view(request, job_id: str):
     return redirect(reverse("admin:roster_import_detail", args=[job.id]))
 
 
+@require_POST
 def roster_import_transfers_view(request, job_id: str):
     actor = require_actor(request)
-    if request.method != "POST":
-        raise Http404
     job = _import_job(actor, job_id)
     try:
         result = roster_import_transfers(actor=actor, job=job)
@@ -205,11 +202,7 @@ def roster_import_transfers_view(request, job_id: str):
 def roster_import_template(request):
     actor = require_actor(request)
     actor.require(Perm.MEMBERS_IMPORT)
-    response = HttpResponse(roster_template_xlsx(), content_type=XLSX)
-    response["Content-Disposition"] = (
-        "attachment; filename*=UTF-8''%E4%BC%9A%E5%91%98%E5%90%8D%E5%86%8C%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
-    )
-    return response
+    return download(roster_template_xlsx(), "会员名册导入模板.xlsx")
 
 
 # ---------------------------------------------------------------- organisation-tree import
@@ -253,8 +246,4 @@ def org_import_view(request):
 def org_import_template(request):
     if _org_import_allowed(request) is None:
         return _org_page(request, "backoffice/org_import.html", status=403, refused=ORG_REFUSED)
-    response = HttpResponse(org_import_template_xlsx(), content_type=XLSX)
-    response["Content-Disposition"] = (
-        "attachment; filename*=UTF-8''%E7%BB%84%E7%BB%87%E6%9E%B6%E6%9E%84%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
-    )
-    return response
+    return download(org_import_template_xlsx(), "组织架构导入模板.xlsx")

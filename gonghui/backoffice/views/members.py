@@ -7,10 +7,10 @@ import contextlib
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from gonghui.backoffice.base import last_page, or_404, render_page, report_domain_error, require_actor
 from gonghui.common.errors import DomainError, NotFound
@@ -423,6 +423,7 @@ def data_quality(request):
     )
 
 
+@require_POST
 def rectification_export(request):
     """POST: the 整改清单 of an organisation's subtree as .xlsx (numbers masked as on the page), within the list
     export cap, audited as a list export."""
@@ -431,8 +432,6 @@ def rectification_export(request):
     from gonghui.backoffice.exports import EXPORT_MAX_ROWS, attachment, generic_workbook, list_export_record
 
     actor = require_actor(request)
-    if request.method != "POST":
-        raise Http404
     actor.require(Perm.MEMBERS_VIEW)
     org = or_404(org_get, actor=actor, org_id=request.POST.get("org", ""))
     actor.require(Perm.EXPORT)
@@ -472,11 +471,10 @@ def rectification_export(request):
     return attachment(content, f"数据整改清单_{org.code}_{exported_at:%Y%m%d%H%M}.xlsx")
 
 
+@require_POST
 def member_export(request):
     """POST: queue the masked roster export of an organisation's subtree; the job page shows progress."""
     actor = require_actor(request)
-    if request.method != "POST":
-        raise Http404
     org = or_404(org_get, actor=actor, org_id=request.POST.get("org", ""))
     try:
         job = member_roster_export_request(

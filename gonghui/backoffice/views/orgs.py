@@ -4,7 +4,7 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 
 from gonghui.backoffice.base import last_page, require_actor
-from gonghui.backoffice.views.helpers import site_page
+from gonghui.backoffice.views.helpers import int_param, site_page
 from gonghui.common.actor import Actor
 from gonghui.common.errors import NotFound
 from gonghui.common.roles import Perm
@@ -29,13 +29,6 @@ def _tree_children_page(actor: Actor, org_id, page: int):
     return rows[:TREE_PAGE_SIZE], len(rows) > TREE_PAGE_SIZE, page
 
 
-def _page_number(request) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
-
-
 def org_tree(request):
     """One organisation at a time: breadcrumbs above, its details, its children (lazy, paged) below."""
     from gonghui.backoffice.site import backoffice_site
@@ -46,7 +39,7 @@ def org_tree(request):
         org = org_get(actor=actor, org_id=request.GET["org"]) if request.GET.get("org") else org_scope_root(actor=actor)
     except NotFound:
         raise Http404 from None
-    children, has_more, page = _tree_children_page(actor, org.id, _page_number(request))
+    children, has_more, page = _tree_children_page(actor, org.id, int_param(request, "page", 1, low=1))
     return site_page(
         request,
         backoffice_site,
@@ -65,7 +58,7 @@ def org_tree_children(request, org_id: str):
     """htmx fragment: the children of one node, for expanding it in place."""
     actor = require_actor(request)
     try:
-        children, has_more, page = _tree_children_page(actor, org_id, _page_number(request))
+        children, has_more, page = _tree_children_page(actor, org_id, int_param(request, "page", 1, low=1))
         parent = org_get(actor=actor, org_id=org_id)
     except NotFound:
         raise Http404 from None

@@ -6,11 +6,12 @@ import io
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 
 from gonghui.backoffice.base import render_page, report_domain_error, require_actor
+from gonghui.backoffice.views.helpers import download
 from gonghui.common.errors import DomainError, NotFound
 from gonghui.common.roles import Perm
 from gonghui.members.selectors import correction_get
@@ -59,9 +60,7 @@ def org_join_code_png(request, org_id: str):
         raise Http404
     buffer = io.BytesIO()
     segno.make(join_url(request, org), error="m").save(buffer, kind="png", scale=16, border=4)
-    response = HttpResponse(buffer.getvalue(), content_type="image/png")
-    response["Content-Disposition"] = f'attachment; filename="join-{org.code}.png"'
-    return response
+    return download(buffer.getvalue(), content_type="image/png", ascii_filename=f"join-{org.code}.png")
 
 
 def correction_detail(request, correction_id: str):

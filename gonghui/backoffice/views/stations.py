@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.templatetags.static import static
 
 from gonghui.backoffice.base import or_404, render_page, report_domain_error, require_actor
+from gonghui.backoffice.views.helpers import int_param
 from gonghui.common.errors import DomainError
 from gonghui.common.geo import region_bounds
 from gonghui.common.roles import Perm
@@ -60,13 +61,6 @@ def demand_import(request):
     return _import(request, title="需求点导入", kind="demand")
 
 
-def _int(raw, default: int) -> int:
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return default
-
-
 def coverage_view(request):
     """15分钟服务圈: the covered share of the chosen demand, the uncovered points, suggested sites, and the map."""
     actor = require_actor(request)
@@ -74,7 +68,7 @@ def coverage_view(request):
     org = _org_of(request, actor)
     source = request.GET.get("source") if request.GET.get("source") in SOURCES else "points"
     mode = request.GET.get("mode") if request.GET.get("mode") in MODES else "walk"
-    wanted = min(max(_int(request.GET.get("suggestions"), 10), 0), MAX_SUGGESTIONS)
+    wanted = int_param(request, "suggestions", 10, 0, MAX_SUGGESTIONS)
     result = coverage_analyse(actor=actor, org=org, source=source, mode=mode, suggestions=wanted)
     stations = [
         {"name": station.name, "lat": station.lat, "lng": station.lng}

@@ -1,12 +1,13 @@
 """驾驶舱 and the statistics tables: thin views over gonghui.stats."""
 
 import json
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.utils import timezone
 
 from gonghui.backoffice.base import or_404, render_page, require_actor
+from gonghui.backoffice.views.helpers import DOCX, XLSX, download
 from gonghui.common.roles import Perm
 from gonghui.orgs.selectors import org_breadcrumbs, org_get_by_code, org_scope_root
 from gonghui.stats.periods import PERIOD_KINDS, period_from
@@ -22,8 +23,6 @@ from gonghui.stats.selectors import CHILDREN_SHOWN, RANKING_KEYS, dashboard, fou
 from gonghui.stats.services import REPORTS, stats_export_record
 from gonghui.stats.summary import annual_summary
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 LINE_STYLES = ({"borderDash": []}, {"borderDash": [6, 4]}, {"borderDash": [2, 3]}, {"borderDash": [10, 3, 2, 3]})
 POINT_STYLES = ("circle", "rect", "triangle", "crossRot")
 
@@ -33,12 +32,6 @@ def _org_of(request, actor):
     if not code:
         return org_scope_root(actor=actor)
     return or_404(org_get_by_code, actor=actor, code=code)
-
-
-def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
 
 
 def _trend_chart(trend) -> str:
@@ -252,7 +245,7 @@ def stats_report(request, report: str):
             exported_at=now,
             exported_by=actor.label,
         )
-        return _download(content, XLSX, f"{org.name}会员统计表（{period.label}）.xlsx")
+        return download(content, content_type=XLSX, filename=f"{org.name}会员统计表（{period.label}）.xlsx")
     if report == "founding":
         rows, total = founding_table(actor=actor, org=org)
         stats_export_record(actor=actor, org=org, report=report, period=f"{today:%Y-%m-%d}")
@@ -264,7 +257,7 @@ def stats_report(request, report: str):
             exported_at=now,
             exported_by=actor.label,
         )
-        return _download(content, XLSX, f"{org.name}建会情况表（{today:%Y年%m月%d日}）.xlsx")
+        return download(content, content_type=XLSX, filename=f"{org.name}建会情况表（{today:%Y年%m月%d日}）.xlsx")
     try:
         year = int(request.GET.get("year", today.year))
     except ValueError:
@@ -274,6 +267,6 @@ def stats_report(request, report: str):
     stats_export_record(actor=actor, org=org, report=report, period=f"{year}年")
     if report == "annual_docx":
         content = summary_docx(summary=summary, exported_at=now, exported_by=actor.label)
-        return _download(content, DOCX, f"{org.name}{year}年度工作统计.docx")
+        return download(content, content_type=DOCX, filename=f"{org.name}{year}年度工作统计.docx")
     content = summary_xlsx(summary=summary, exported_at=now, exported_by=actor.label)
-    return _download(content, XLSX, f"{org.name}{year}年度工作统计.xlsx")
+    return download(content, content_type=XLSX, filename=f"{org.name}{year}年度工作统计.xlsx")

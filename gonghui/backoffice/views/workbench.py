@@ -13,7 +13,7 @@ from gonghui.accounts.selectors import accounts_awaiting_role_approval, accounts
 from gonghui.audit.labels import action_label
 from gonghui.audit.selectors import AuditFilters, audit_event_list
 from gonghui.backoffice.base import require_actor
-from gonghui.backoffice.views.helpers import site_page
+from gonghui.backoffice.views.helpers import percent_text, site_page
 from gonghui.casework.selectors import (
     approvals_to_decide,
     callbacks_pending,
@@ -39,11 +39,6 @@ from gonghui.orgs.selectors import (
     org_scope_root,
     org_subtree_summary,
 )
-
-
-def _percent(part: int, whole: int) -> str:
-    return f"{part * 100 / whole:.1f}%" if whole else "—"
-
 
 # The audit trail's sensitive events the audit administrator's workbench shows first: (action, result or "").
 AUDIT_MATTERS = (
@@ -100,7 +95,7 @@ def workbench(request, site) -> TemplateResponse:
             (label, summary.by_type.get(value, 0)) for value, label in OrgType.choices if summary.by_type.get(value)
         ]
         context["coverage_cards"] = [
-            (label, _percent(covered, total), covered, total)
+            (label, percent_text(covered, total), covered, total)
             for label, covered, total in (
                 ("25人以上企业建会率", summary.employers_25_plus_covered, summary.employers_25_plus),
                 ("百人以上企业建会率", summary.employers_100_plus_covered, summary.employers_100_plus),
