@@ -23,6 +23,7 @@ class ImportRowOut(Schema):
 
 
 class ImportJobOut(Schema):
+    # Read from the JobRun; the rows are read once per answer (one more than shown, to tell a cut list).
     id: str
     status: str
     phase: str
@@ -35,22 +36,36 @@ class ImportJobOut(Schema):
     rows: list[ImportRowOut]
     rows_truncated: bool
 
+    @staticmethod
+    def resolve_id(job) -> str:
+        return str(job.id)
 
-def _job_out(job: JobRun) -> dict:
-    rows = import_rows_json(job, limit=ROWS_LIMIT + 1)
-    return {
-        "id": str(job.id),
-        "status": job.status,
-        "phase": job.phase,
-        "done": job.done,
-        "total": job.total,
-        "summary": job.result.get("summary", {}),
-        "message": job.result.get("message", ""),
-        "unknown_columns": job.result.get("unknown_columns", []),
-        "error": job.error,
-        "rows": rows[:ROWS_LIMIT],
-        "rows_truncated": len(rows) > ROWS_LIMIT,
-    }
+    @staticmethod
+    def resolve_summary(job) -> dict:
+        return job.result.get("summary", {})
+
+    @staticmethod
+    def resolve_message(job) -> str:
+        return job.result.get("message", "")
+
+    @staticmethod
+    def resolve_unknown_columns(job) -> list:
+        return job.result.get("unknown_columns", [])
+
+    @staticmethod
+    def resolve_rows(job, context) -> list:
+        return _rows(job, context)[:ROWS_LIMIT]
+
+    @staticmethod
+    def resolve_rows_truncated(job, context) -> bool:
+        return len(_rows(job, context)) > ROWS_LIMIT
+
+
+def _rows(job: JobRun, context) -> list:
+    read = context.setdefault("import_rows", {})
+    if job.id not in read:
+        read[job.id] = import_rows_json(job, limit=ROWS_LIMIT + 1)
+    return read[job.id]
 
 
 @router.post(
@@ -71,9 +86,9 @@ def import_upload(
         raise NotFound("没有找到该工会代码，或不在授权范围内") from None
     job = roster_import_request(actor=actor, org=org, filename=file.name or "", content=file.read(), mode=mode)
     job.refresh_from_db()
-    return 202, _job_out(job)
+    return 202, job
 
 
 @router.get("/members/imports/{job_id}", response={200: ImportJobOut, 404: ErrorOut}, summary="导入进度与逐行结果")
 def import_status(request, job_id: str):
-    return _job_out(roster_import_get(actor=request.actor, job_id=job_id))
+    return roster_import_get(actor=request.actor, job_id=job_id)

@@ -38,6 +38,47 @@ class NearbyOut(Schema):
     open_now: bool
     rating: float | None
 
+    # Read from a Nearby: the station's own fields, then how far and how long.
+    @staticmethod
+    def resolve_id(nearby):
+        return nearby.station.id
+
+    @staticmethod
+    def resolve_name(nearby):
+        return nearby.station.name
+
+    @staticmethod
+    def resolve_kind(nearby):
+        return nearby.station.kind
+
+    @staticmethod
+    def resolve_address(nearby):
+        return nearby.station.address
+
+    @staticmethod
+    def resolve_lat(nearby):
+        return nearby.station.lat
+
+    @staticmethod
+    def resolve_lng(nearby):
+        return nearby.station.lng
+
+    @staticmethod
+    def resolve_facilities(nearby):
+        return nearby.station.facilities
+
+    @staticmethod
+    def resolve_rating(nearby):
+        return nearby.station.rating
+
+    @staticmethod
+    def resolve_kind_label(nearby) -> str:
+        return nearby.station.get_kind_display()
+
+    @staticmethod
+    def resolve_distance_m(nearby) -> int:
+        return round(nearby.distance_m)
+
 
 @router.get(
     "/stations/nearest",
@@ -55,24 +96,7 @@ def nearest(request, params: Query[NearestQuery]):
         facility=params.facility,
         open_now=params.open_now,
     )
-    return [
-        {
-            "id": n.station.id,
-            "name": n.station.name,
-            "kind": n.station.kind,
-            "kind_label": n.station.get_kind_display(),
-            "address": n.station.address,
-            "lat": n.station.lat,
-            "lng": n.station.lng,
-            "facilities": n.station.facilities,
-            "distance_m": round(n.distance_m),
-            "walk_minutes": n.walk_minutes,
-            "ride_minutes": n.ride_minutes,
-            "open_now": n.open_now,
-            "rating": n.station.rating,
-        }
-        for n in found
-    ]
+    return found
 
 
 class CoverageQuery(Schema):
@@ -88,6 +112,10 @@ class UncoveredOut(Schema):
     workers: int
     nearest_m: int | None
 
+    @staticmethod
+    def resolve_nearest_m(point) -> int | None:
+        return round(point.nearest_m) if point.nearest_m is not None else None
+
 
 class SuggestionOut(Schema):
     lat: float
@@ -97,6 +125,10 @@ class SuggestionOut(Schema):
     adds: int
     adds_points: int
     share_after: str | None
+
+    @staticmethod
+    def resolve_share_after(suggestion) -> str | None:
+        return str(suggestion.share_after) if suggestion.share_after is not None else None
 
 
 class CoverageOut(Schema):
@@ -114,6 +146,18 @@ class CoverageOut(Schema):
     uncovered: list[UncoveredOut]
     suggestions: list[SuggestionOut]
 
+    @staticmethod
+    def resolve_org_id(result):
+        return result.org.id
+
+    @staticmethod
+    def resolve_reach_m(result) -> int:
+        return round(result.reach_m)
+
+    @staticmethod
+    def resolve_share(result) -> str | None:
+        return str(result.share) if result.share is not None else None
+
 
 @router.get(
     "/stations/orgs/{org_id}/coverage",
@@ -123,41 +167,6 @@ class CoverageOut(Schema):
 def coverage(request, org_id: UUID, params: Query[CoverageQuery]):
     actor = request.actor
     org = org_get(actor=actor, org_id=org_id)
-    result = coverage_analyse(
+    return coverage_analyse(
         actor=actor, org=org, source=params.source, mode=params.mode, suggestions=params.suggestions
     )
-    return {
-        "org_id": org.id,
-        "source": result.source,
-        "mode": result.mode,
-        "minutes": result.minutes,
-        "reach_m": round(result.reach_m),
-        "stations": result.stations,
-        "points": result.points,
-        "points_covered": result.points_covered,
-        "demand": result.demand,
-        "demand_covered": result.demand_covered,
-        "share": str(result.share) if result.share is not None else None,
-        "uncovered": [
-            {
-                "name": p.name,
-                "lat": p.lat,
-                "lng": p.lng,
-                "workers": p.workers,
-                "nearest_m": round(p.nearest_m) if p.nearest_m is not None else None,
-            }
-            for p in result.uncovered
-        ],
-        "suggestions": [
-            {
-                "lat": s.lat,
-                "lng": s.lng,
-                "place": s.place,
-                "place_basis": s.place_basis,
-                "adds": s.adds,
-                "adds_points": s.adds_points,
-                "share_after": str(s.share_after) if s.share_after is not None else None,
-            }
-            for s in result.suggestions
-        ],
-    }

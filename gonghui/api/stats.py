@@ -1,6 +1,7 @@
 """Statistics endpoints (a provincial platform, a big screen, the dashboard itself): the figures of any organisation
 in scope for any period, and the annual summary. Aggregates only; tokens may read them for their own subtree."""
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Literal
@@ -12,7 +13,14 @@ from ninja import Field, Query, Router, Schema
 from gonghui.api.schemas import ErrorOut
 from gonghui.orgs.selectors import org_get
 from gonghui.stats.periods import Period, period_from
-from gonghui.stats.selectors import CHILDREN_SHOWN, RANKING_KEYS, Rates, dashboard, service_figures, year_earlier_until
+from gonghui.stats.selectors import (
+    CHILDREN_SHOWN,
+    RANKING_KEYS,
+    Dashboard,
+    dashboard,
+    service_figures,
+    year_earlier_until,
+)
 from gonghui.stats.summary import annual_summary
 
 router = Router(tags=["统计"])
@@ -32,7 +40,35 @@ class DashboardQuery(PeriodQuery):
     top: int = Field(CHILDREN_SHOWN, ge=0, description="返回排名前多少个下级组织（0 为全部）")
 
 
+@dataclass(frozen=True)
+class PeriodSoFar:
+    """A period as far as it has run on `today`, and the same stretch a year earlier (what a dashboard holds)."""
+
+    period: Period
+    today: date
+
+    @property
+    def reached(self) -> date:
+        return self.period.until(self.today)
+
+    @property
+    def compared(self) -> Period:
+        return year_earlier_until(self.period, self.today)
+
+
+@dataclass(frozen=True)
+class RankedDashboard:
+    """The dashboard and the key its children were ranked by."""
+
+    board: Dashboard
+    sorted_by: str
+
+    def __getattr__(self, name: str):
+        return getattr(self.board, name)
+
+
 class PeriodOut(Schema):
+    # Read from a Dashboard or a PeriodSoFar: the period, how far it has run, the same stretch a year earlier.
     kind: str
     label: str
     start: date
@@ -40,6 +76,30 @@ class PeriodOut(Schema):
     reached: date
     compared_start: date
     compared_end: date
+
+    @staticmethod
+    def resolve_kind(span) -> str:
+        return span.period.kind
+
+    @staticmethod
+    def resolve_label(span) -> str:
+        return span.period.label
+
+    @staticmethod
+    def resolve_start(span) -> date:
+        return span.period.start
+
+    @staticmethod
+    def resolve_end(span) -> date:
+        return span.period.end
+
+    @staticmethod
+    def resolve_compared_start(span) -> date:
+        return span.compared.start
+
+    @staticmethod
+    def resolve_compared_end(span) -> date:
+        return span.compared.end
 
 
 class RatesOut(Schema):
@@ -58,6 +118,10 @@ class RatesOut(Schema):
     founding_100: Decimal | None
     employers_100_covered: int
     employers_100: int
+
+    @staticmethod
+    def resolve_checked_at(rates) -> str | None:
+        return rates.checked_at.isoformat() if rates.checked_at else None
 
 
 class HeadlineOut(Schema):
@@ -87,6 +151,10 @@ class TrendOut(Schema):
     transferred_out: int
     left: int
 
+    @staticmethod
+    def resolve_month(point) -> str:
+        return f"{point.month:%Y-%m}"
+
 
 class BreakdownOut(Schema):
     title: str
@@ -102,6 +170,18 @@ class ChildOut(Schema):
     net_change: int
     new_employment: int
     rates: RatesOut
+
+    @staticmethod
+    def resolve_id(row):
+        return row.org.id
+
+    @staticmethod
+    def resolve_code(row) -> str:
+        return row.org.code
+
+    @staticmethod
+    def resolve_name(row) -> str:
+        return row.org.name
 
 
 class PendingOut(Schema):
@@ -140,24 +220,21 @@ class DashboardOut(Schema):
     sorted_by: str
     pending: PendingOut
 
+    @staticmethod
+    def resolve_org_id(ranked):
+        return ranked.org.id
 
-def period_out(period: Period, today: date) -> dict:
-    compared = year_earlier_until(period, today)
-    return {
-        "kind": period.kind,
-        "label": period.label,
-        "start": period.start,
-        "end": period.end,
-        "reached": period.until(today),
-        "compared_start": compared.start,
-        "compared_end": compared.end,
-    }
+    @staticmethod
+    def resolve_org_code(ranked) -> str:
+        return ranked.org.code
 
+    @staticmethod
+    def resolve_org_name(ranked) -> str:
+        return ranked.org.name
 
-def rates_out(rates: Rates) -> dict:
-    data = dict(rates.__dict__)
-    data["checked_at"] = rates.checked_at.isoformat() if rates.checked_at else None
-    return data
+    @staticmethod
+    def resolve_period(ranked):
+        return ranked.board
 
 
 @router.get(
@@ -173,38 +250,7 @@ def stats_dashboard(request, org_id: UUID, params: Query[DashboardQuery]):
     sort = params.sort if params.sort in RANKING_KEYS else "members"
     top = params.top or None
     board = dashboard(actor=actor, org=org, period=period, today=today, sort=sort, top=top, with_cases=False)
-    h = board.headline
-    return {
-        "org_id": org.id,
-        "org_code": org.code,
-        "org_name": org.name,
-        "period": period_out(period, today),
-        "headline": {
-            **h.__dict__,
-            "members_change": h.members_change,
-            "joined_change": h.joined_change,
-            "new_employment_change": h.new_employment_change,
-        },
-        "rates": rates_out(board.rates),
-        "trend": [{**p.__dict__, "month": f"{p.month:%Y-%m}"} for p in board.trend],
-        "breakdowns": [{"title": b.title, "rows": b.rows} for b in board.breakdowns],
-        "children": [
-            {
-                "id": row.org.id,
-                "code": row.org.code,
-                "name": row.org.name,
-                "members": row.members,
-                "joined": row.joined,
-                "net_change": row.net_change,
-                "new_employment": row.new_employment,
-                "rates": rates_out(row.rates),
-            }
-            for row in board.children
-        ],
-        "children_total": board.children_total,
-        "sorted_by": sort,
-        "pending": board.pending.__dict__,
-    }
+    return RankedDashboard(board=board, sorted_by=sort)
 
 
 class ServicesOut(Schema):
@@ -224,24 +270,7 @@ def stats_services(request, org_id: UUID, params: Query[PeriodQuery]):
     today = timezone.localdate()
     period = period_from(params.dict(exclude_none=True), today=today)
     rows = service_figures(actor=actor, org=org, start=period.start, end=period.until(today))
-    return {
-        "org_id": org.id,
-        "period": period_out(period, today),
-        "kinds": [
-            {
-                "kind": c.kind,
-                "label": c.label,
-                "cases": c.cases,
-                "people": c.people,
-                "money": c.money,
-                "closed": c.closed,
-                "overdue": c.overdue,
-                "avg_days": c.avg_days,
-                "avg_rating": c.avg_rating,
-            }
-            for c in rows
-        ],
-    }
+    return {"org_id": org.id, "period": PeriodSoFar(period=period, today=today), "kinds": rows}
 
 
 class AnnualQuery(Schema):
@@ -265,6 +294,14 @@ class AnnualOut(Schema):
     complete: bool
     items: list[SummaryItemOut]
 
+    @staticmethod
+    def resolve_org_id(summary):
+        return summary.org.id
+
+    @staticmethod
+    def resolve_org_name(summary) -> str:
+        return summary.org.name
+
 
 @router.get(
     "/stats/orgs/{org_id}/annual",
@@ -276,12 +313,4 @@ def stats_annual(request, org_id: UUID, params: Query[AnnualQuery]):
     org = org_get(actor=actor, org_id=org_id)
     today = timezone.localdate()
     year = params.year if params.year and 2000 <= params.year <= today.year else today.year
-    summary = annual_summary(actor=actor, org=org, year=year, today=today)
-    return {
-        "org_id": org.id,
-        "org_name": org.name,
-        "year": summary.year,
-        "reached": summary.reached,
-        "complete": summary.complete,
-        "items": [item.__dict__ for item in summary.items],
-    }
+    return annual_summary(actor=actor, org=org, year=year, today=today)

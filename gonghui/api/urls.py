@@ -2,13 +2,16 @@ from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
+from gonghui.api.applications import router as applications_router
 from gonghui.api.auth import BackOfficeSession, BearerToken
 from gonghui.api.imports import router as imports_router
-from gonghui.api.members import public as public_router
 from gonghui.api.members import router as members_router
 from gonghui.api.orgs import router as orgs_router
+from gonghui.api.public import router as public_router
+from gonghui.api.quality import router as quality_router
 from gonghui.api.stations import router as stations_router
 from gonghui.api.stats import router as stats_router
+from gonghui.api.transfers import router as transfers_router
 from gonghui.common.errors import DomainError, ValidationFailed
 from gonghui.common.validators import UNREADABLE_TEXT, unreadable_text_at
 
@@ -48,7 +51,10 @@ api = NinjaAPI(
 )
 api.add_router("/", orgs_router)
 api.add_router("/", imports_router)  # before members: /members/imports is not a membership id
-api.add_router("/", members_router)
+api.add_router("/", members_router)  # the member routers in the order of the OpenAPI document's paths
+api.add_router("/", applications_router)
+api.add_router("/", transfers_router)
+api.add_router("/", quality_router)
 api.add_router("/", public_router)
 api.add_router("/", stats_router)
 api.add_router("/", stations_router)
