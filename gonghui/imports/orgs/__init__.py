@@ -1,7 +1,7 @@
 """Organisation-tree import (组织架构导入): create or update union organisations from a spreadsheet.
 
 The file is read by `common.sheets.read_table` (the reader of the roster import), then every row is checked with the
-organisation services' own validators (`_clean_org_fields`, `_check_placement`, the scope rules), so a row is refused
+organisation services' own validators (`clean_org_fields`, `check_placement`, the scope rules), so a row is refused
 with exactly the message the back-office form would give. Parents are named by code: an organisation already in the
 actor's subtree, or another row of the same file (above or below). Existing codes in scope are updated (changed
 fields only); codes outside the scope are refused without saying anything about them.

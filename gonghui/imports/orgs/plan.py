@@ -25,8 +25,8 @@ from gonghui.imports.orgs.rows import (
 from gonghui.orgs.models import GRASSROOTS_TYPES, TYPE_LEVEL, Organisation, OrgLevel, OrgStatus
 from gonghui.orgs.services import (
     LEVEL_RANK,
-    _check_placement,
-    _require_structure_below_scope_root,
+    check_placement,
+    require_structure_below_scope_root,
 )
 
 
@@ -129,7 +129,7 @@ def _check_same_parent(actor: Actor, row: _Row, parent_org: Organisation | None,
     if parent_org is not None and present is not None and parent_org.id == present.id:
         return
     try:
-        _require_structure_below_scope_root(actor, org)
+        require_structure_below_scope_root(actor, org)
     except PermissionDenied as exc:
         row.problems.append(f"上级组织代码与现在的隶属关系不一致：{exc.message}")
         return
@@ -184,7 +184,7 @@ def _check_new_placement(row: _Row, planned: dict[str, _Row]) -> None:
         row.problems.append("基层工会之下不能再设工会组织")
         return
     try:
-        _check_placement(org_type=row.org_type, parent=parent)
+        check_placement(org_type=row.org_type, parent=parent)
     except ValidationFailed as exc:
         row.problems.extend(exc.errors.values())
 
@@ -212,7 +212,7 @@ def _check_type_changes(actor: Actor, rows: list[_Row], planned: dict[str, _Row]
         if present is not None:
             parent = planned[present.code].planned() if present.code in planned else present
         try:
-            _check_placement(org_type=new_type, parent=parent)
+            check_placement(org_type=new_type, parent=parent)
         except ValidationFailed as exc:
             row.problems.extend(exc.errors.values())
             continue

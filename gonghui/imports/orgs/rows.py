@@ -14,7 +14,7 @@ from gonghui.common.sheets import HEADER_SEARCH_ROWS, ColumnSpec, SheetLimits
 from gonghui.common.validators import normalise_org_code, normalise_uscc, to_half_width
 from gonghui.orgs.models import TYPE_LEVEL, Organisation, OrgStatus, OrgType
 from gonghui.orgs.services import (
-    _clean_org_fields,
+    clean_org_fields,
 )
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -220,7 +220,7 @@ def _check_fields(row: _Row) -> None:
     if row.existing is None:
         given.setdefault("name", "")
     try:
-        clean = _clean_org_fields(given)
+        clean = clean_org_fields(given)
     except ValidationFailed as exc:
         for name, message in exc.errors.items():
             if name == "org_type":
