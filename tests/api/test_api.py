@@ -1,25 +1,19 @@
 """The read-only API: OpenAPI description, bearer tokens from `manage.py create_api_token`, scoped endpoints."""
 
 import hashlib
-import io
 import json
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.test import Client
 
 from gonghui.accounts.models import ApiToken
 from gonghui.audit.models import AuditEvent
 from gonghui.orgs.services import org_create, org_update
+from tests.conftest import create_token
 
 UNAUTHENTICATED = {"code": "unauthenticated", "message": "未认证：请提供有效的令牌或登录"}
 NOT_FOUND = {"code": "not_found", "message": "对象不存在或无权访问"}
-
-
-def create_token(*args: str) -> tuple[str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    call_command("create_api_token", *args, stdout=out, stderr=err)
-    return out.getvalue(), err.getvalue()
 
 
 @pytest.fixture
