@@ -1,6 +1,6 @@
 """Back office for the service centre: lists of cases, hardship files, mutual-insurance plans and enrolments, care
 campaigns and student grants, scoped through the casework selectors. A case, a file, a plan or a campaign opens our
-own detail page (casework_views) whose buttons call one service each."""
+own detail page (backoffice/views/casework.py) whose buttons call one service each."""
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers

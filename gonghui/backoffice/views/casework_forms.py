@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from gonghui.casework.kinds import KINDS, FormField
 from gonghui.casework.models import AidForm, CareKind, HardshipCause, HardshipTier, PaymentMethod
+from gonghui.common.errors import DomainError, NotFound, ValidationFailed
+from gonghui.orgs.selectors import org_get_by_code
 
 
 class DeclaredField(forms.Field):
@@ -62,6 +64,19 @@ class DeclaredForm(forms.Form):
             {name: self.error_class([message]) for name, message in errors.items() if name in self.fields}
         )
         return self
+
+
+def errors_of(exc: DomainError) -> dict[str, str]:
+    """A refused service call as {field: message}: a validation's own fields, anything else under "form"."""
+    return dict(exc.errors) if isinstance(exc, ValidationFailed) else {"form": exc.message}
+
+
+def org_from_code(actor, code: str, *, field: str):
+    """The organisation a cadre typed the code of, within their scope; else the form's error on `field`."""
+    try:
+        return org_get_by_code(actor=actor, code=code)
+    except NotFound:
+        raise ValidationFailed({field: "未找到该组织代码，或不在您的管辖范围内"}) from None
 
 
 def application_form(kind: str, data=None) -> DeclaredForm:
