@@ -3,7 +3,8 @@
 The table below lists every URL name the resolver knows under /admin/ (our own pages, Django's and unfold's pages,
 and each registered model's list, add, change, delete, history, export and detail-action pages) with the status a GET
 answers for each role, on an object inside the role's scope. A second, smaller table gives the answer for the same
-object pages on an object outside a cadre's subtree (always 404: missing and out-of-scope look the same).
+object pages on an object outside a cadre's subtree (404: missing and out-of-scope look the same; 405 for the
+POST-only addresses, which answer a GET before any lookup).
 
 The completeness check fails when the resolver knows a back-office URL name the table does not list, or the table lists
 one that no longer exists, naming it: a new page cannot be added without deciding who may open it.
@@ -546,8 +547,9 @@ def test_a_cadre_gets_404_for_an_object_outside_its_subtree(answers):
     } <= requested
     assert _mismatches(answers["outside"], OUTSIDE, OUTSIDE_COLUMNS) == []
     # Outside its subtree a page never shows anything: it is refused (404, or 403 for a page the role may never
-    # open) or is a redirect to the object's page of the back office, which answers 404 itself.
-    assert {answer for row in OUTSIDE.values() for answer in row if isinstance(answer, int)} == {403, 404}
+    # open, or 405 for a POST-only address, which answers a GET before looking anything up) or is a redirect to the
+    # object's page of the back office, which answers 404 itself.
+    assert {answer for row in OUTSIDE.values() for answer in row if isinstance(answer, int)} == {403, 404, 405}
     redirects = {
         (name, role, answer.removeprefix("→"))
         for name, row in OUTSIDE.items()
