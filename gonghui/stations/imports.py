@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from gonghui.audit.services import audit_record
 from gonghui.common.actor import Actor
 from gonghui.common.errors import ValidationFailed
 from gonghui.common.roles import Perm
 from gonghui.common.sheets import HEADER_SEARCH_ROWS, LINE, ColumnSpec, SheetLimits, read_table
 from gonghui.common.validators import to_half_width
 from gonghui.orgs.models import Organisation
+from gonghui.stations.events import stations_imported
 from gonghui.stations.hours import WEEKDAYS, parse_intervals
 from gonghui.stations.models import Station
 from gonghui.stations.services import (
@@ -265,14 +265,7 @@ def stations_import(*, actor: Actor, data: bytes, filename: str, dry_run: bool) 
                 station_create(actor=actor, org=org, **fields)
             elif status == "updated" and current is not None:
                 station_update(actor=actor, station=current, **fields)
-        audit_record(
-            actor=actor,
-            action="stations.import",
-            object_type="station",
-            object_label="站点导入",
-            object_org_path=actor.scope_path,
-            details={"file": filename, **result.summary},
-        )
+        stations_imported(actor, filename=filename, summary=result.summary)
     result.written = True
     return result
 

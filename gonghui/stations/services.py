@@ -1,12 +1,11 @@
 """Writing stations: register, change, pause/withdraw, photos, visitors' ratings, and the bulk imports of stations
 and demand points from a sheet. Every write checks the actor's scope and is audited in the same transaction."""
 
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from gonghui.audit.services import audit_record
 from gonghui.common.actor import Actor
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.geo import clean_coordinates
@@ -14,6 +13,7 @@ from gonghui.common.roles import Perm
 from gonghui.common.validators import normalise_cn_phone, to_half_width
 from gonghui.members.models import Person
 from gonghui.orgs.models import Organisation, OrgStatus
+from gonghui.stations.events import demand_points_replaced, station_event
 from gonghui.stations.hours import HOLIDAY_RULES, WEEKDAYS, parse_intervals
 from gonghui.stations.models import (
     DemandPoint,
@@ -38,6 +38,26 @@ def _managing_org(actor: Actor, org: Organisation | None) -> Organisation:
     if org.status != OrgStatus.ACTIVE:
         raise ValidationFailed({"org": "所选组织不是正常状态"})
     return org
+
+
+class StationFields(TypedDict, total=False):
+    """A station's fields as `station_create` and `station_update` take them (a key left out is left unchanged).
+    Kinds and facilities may be given as codes or as their Chinese labels (a sheet's cells)."""
+
+    kind: str
+    name: str
+    address: str
+    lat: float | str | None
+    lng: float | str | None
+    coord_system: str  # wgs84 or gcj02
+    always_open: bool
+    hours: dict[str, str]  # weekday ("1".."7") -> intervals text
+    holiday_rule: str
+    holiday_hours: str
+    facilities: list[str]
+    phone: str
+    description: str
+    status: str
 
 
 def clean_station_fields(data: dict[str, Any]) -> dict[str, Any]:
@@ -120,18 +140,6 @@ def clean_station_fields(data: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _audit(actor: Actor, action: str, station: Station, details: dict | None = None) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type="station",
-        object_id=station.id,
-        object_label=station.name,
-        object_org_path=station.org.path,
-        details=details or {},
-    )
-
-
 REQUIRED = ("kind", "name", "address", "lat", "lng")
 
 
@@ -143,7 +151,7 @@ def station_name_check(*, org: Organisation, name: str, station_id=None) -> None
 
 
 @transaction.atomic
-def station_create(*, actor: Actor, org: Organisation, **fields: Any) -> Station:
+def station_create(*, actor: Actor, org: Organisation, **fields: Unpack[StationFields]) -> Station:
     actor.require(Perm.STATIONS_MANAGE)
     missing = {name: "此项为必填项" for name in REQUIRED if fields.get(name) in (None, "")}
     org_error = {}
@@ -159,15 +167,15 @@ def station_create(*, actor: Actor, org: Organisation, **fields: Any) -> Station
         raise ValidationFailed({**org_error, **missing})
     station_name_check(org=org, name=clean["name"])
     station = Station.objects.create(org=org, **clean)
-    _audit(actor, "station.create", station, {"kind": station.kind})
+    station_event(actor, "station.create", station, {"kind": station.kind})
     return station
 
 
 @transaction.atomic
-def station_update(*, actor: Actor, station: Station, **fields: Any) -> Station:
+def station_update(*, actor: Actor, station: Station, **fields: Unpack[StationFields]) -> Station:
     actor.require(Perm.STATIONS_MANAGE)
     station = _station_locked(actor, station.id)
-    clean = clean_station_fields(fields)
+    clean = clean_station_fields(dict(fields))
     changed = {}
     for name, value in clean.items():
         if getattr(station, name) != value:
@@ -179,7 +187,7 @@ def station_update(*, actor: Actor, station: Station, **fields: Any) -> Station:
         station_name_check(org=station.org, name=station.name, station_id=station.id)
     if changed:
         station.save()
-        _audit(actor, "station.update", station, {"fields": sorted(changed)})
+        station_event(actor, "station.update", station, {"fields": sorted(changed)})
     return station
 
 
@@ -205,7 +213,7 @@ def station_status_set(*, actor: Actor, station: Station, status: str, reason: s
     before = station.status
     station.status = status
     station.save(update_fields=["status", "updated_at"])
-    _audit(actor, "station.status", station, {"from": before, "to": status, "reason": reason[:200]})
+    station_event(actor, "station.status", station, {"from": before, "to": status, "reason": reason[:200]})
     return station
 
 
@@ -232,7 +240,7 @@ def station_photo_add(*, actor: Actor, station: Station, data: bytes, caption: s
     photo = StationPhoto(station=station, content_type=content_type, caption=(caption or "").strip()[:100])
     photo.file.save(f"{station.id.hex[:8]}.{suffix}", ContentFile(data), save=False)
     photo.save()
-    _audit(actor, "station.photo", station, {"photo": photo.id})
+    station_event(actor, "station.photo", station, {"photo": photo.id})
     return photo
 
 
@@ -259,7 +267,7 @@ def station_rate(*, actor: Actor, person: Person, station: Station, stars: int, 
         rating.stars, rating.comment = stars, comment
         rating.save()
     station.save(update_fields=["rating_count", "rating_total"])
-    _audit(actor, "station.rate", station, {"stars": stars})
+    station_event(actor, "station.rate", station, {"stars": stars})
     return rating
 
 
@@ -295,13 +303,5 @@ def demand_points_replace(*, actor: Actor, org: Organisation, rows: list[dict[st
     org = _managing_org(actor, org)
     removed, _ = DemandPoint.objects.filter(org=org).delete()
     DemandPoint.objects.bulk_create([DemandPoint(org=org, **row) for row in rows], batch_size=2000)
-    audit_record(
-        actor=actor,
-        action="stations.demand_import",
-        object_type="organisation",
-        object_id=org.id,
-        object_label=org.name,
-        object_org_path=org.path,
-        details={"file": filename, "points": len(rows), "replaced": removed},
-    )
+    demand_points_replaced(actor, org, filename=filename, points=len(rows), replaced=removed)
     return len(rows)
