@@ -3,7 +3,7 @@ cadre, row locks, and the marker of a keyword argument left out (a correction ch
 
 from datetime import date
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db.models import Model
 
@@ -67,4 +67,4 @@ def _clean_date(value: date | None, *, field: str, label: str, today: date) -> d
 
 
 def _lock(model: type[M], pk: Any) -> M:
-    return model.objects.select_for_update(of=("self",)).select_related().get(pk=pk)
+    return cast(M, cast(Any, model).objects.select_for_update(of=("self",)).select_related().get(pk=pk))

@@ -3,6 +3,7 @@ step. Entering a person by document number is a registry lookup, counted and aud
 RegistryLookup). Also the profile keywords that enrolment and join applications take."""
 
 from datetime import date
+from typing import cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -56,8 +57,9 @@ def profile_given(
     sex: str | None | Unset,
 ) -> PersonProfile:
     """The profile keywords a caller passed (one left out is not the same as one passed empty)."""
-    return PersonProfile(
-        **given(
+    return cast(
+        PersonProfile,
+        given(
             name=name,
             ethnicity=ethnicity,
             education=education,
@@ -71,7 +73,7 @@ def profile_given(
             remarks=remarks,
             birth_date=birth_date,
             sex=sex,
-        )
+        ),
     )
 
 
