@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from gonghui.audit.services import audit_record
+from gonghui.casework.events import audit_approval
 from gonghui.casework.kinds import APPROVAL_WORKING_DAYS, HARDSHIP_APPROVAL_DEFAULTS, clean_choice, clean_money
 from gonghui.casework.models import (
     AidApproval,
@@ -37,7 +38,6 @@ from gonghui.casework.models import (
 )
 from gonghui.common.actor import Actor
 from gonghui.common.errors import CaseMovedOn, NotFound, PermissionDenied, ValidationFailed
-from gonghui.common.masking import mask_name
 from gonghui.common.paths import STEPLEN, is_root_path
 from gonghui.common.roles import Perm
 from gonghui.common.validators import clean_reason
@@ -87,18 +87,6 @@ def approver_for(org: Organisation) -> Organisation | None:
     return Organisation.objects.get(path=org.path[:-STEPLEN])
 
 
-def _audit(actor: Actor, action: str, approval: HardshipApproval, details: dict | None = None) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type="hardship_approval",
-        object_id=approval.id,
-        object_label=f"{approval.get_subject_display()} {mask_name(approval.person.name)}",
-        object_org_path=approval.org.path,
-        details={"subject": approval.subject, "approver": approval.approver.code, **(details or {})},
-    )
-
-
 def request_approval(
     actor: Actor,
     *,
@@ -133,7 +121,7 @@ def request_approval(
         requester_account=actor.id if actor.kind == "user" else None,
         due_on=add_working_days(today, APPROVAL_WORKING_DAYS),
     )
-    _audit(actor, "hardship.approval_request", approval, {"reasons": reasons, "amount": str(amount or "")})
+    audit_approval(actor, "hardship.approval_request", approval, {"reasons": reasons, "amount": str(amount or "")})
     return approval
 
 
@@ -229,7 +217,7 @@ def hardship_approval_approve(*, actor: Actor, approval: HardshipApproval, note:
         updated = HardshipAid.objects.filter(pk=approval.aid_id, approval=AidApproval.PENDING)
         if not updated.update(approval=AidApproval.APPROVED):
             raise CaseMovedOn("该笔帮扶已不在待审批状态")
-    _audit(actor, "hardship.approval_approve", approval, {"note": note})
+    audit_approval(actor, "hardship.approval_approve", approval, {"note": note})
     return approval
 
 
@@ -252,7 +240,7 @@ def hardship_approval_refuse(*, actor: Actor, approval: HardshipApproval, reason
         updated = HardshipAid.objects.filter(pk=approval.aid_id, approval=AidApproval.PENDING)
         if not updated.update(approval=AidApproval.REFUSED):
             raise CaseMovedOn("该笔帮扶已不在待审批状态")
-    _audit(actor, "hardship.approval_refuse", approval, {"reason": reason})
+    audit_approval(actor, "hardship.approval_refuse", approval, {"reason": reason})
     return approval
 
 
@@ -274,7 +262,7 @@ def approvals_escalate_overdue(*, actor: Actor, today: date | None = None) -> in
         approval.escalated_at = now
         approval.escalated_to = approver_for(approval.approver) or approval.approver
         approval.save(update_fields=["escalated_at", "escalated_to"])
-        _audit(actor, "hardship.approval_escalate", approval, {"to": approval.escalated_to.code})
+        audit_approval(actor, "hardship.approval_escalate", approval, {"to": approval.escalated_to.code})
     return len(overdue)
 
 

@@ -11,8 +11,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from gonghui.audit.services import audit_record
 from gonghui.casework.approval import approval_reasons, approver_for, request_approval
+from gonghui.casework.events import audit_file
 from gonghui.casework.kinds import clean_choice, clean_date, clean_int, clean_money, clean_text
 from gonghui.casework.models import (
     OPEN_FILE_STATUSES,
@@ -30,7 +30,6 @@ from gonghui.casework.models import (
 )
 from gonghui.common.actor import Actor
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
-from gonghui.common.masking import mask_name
 from gonghui.common.roles import Perm
 from gonghui.members.models import HOLDING_STATUSES, Membership
 
@@ -56,18 +55,6 @@ def aid_amount(data: dict, field: str, form: str) -> Decimal:
     if form == AidForm.SERVICE:
         return clean_money(data, field, "服务折价", required=False) or Decimal("0.00")
     return clean_money(data, field, "金额/物资折价", positive=True)
-
-
-def _audit(actor: Actor, action: str, file: HardshipFile, details: dict | None = None) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type="hardship_file",
-        object_id=file.id,
-        object_label=mask_name(file.person.name),
-        object_org_path=file.org.path,
-        details=details or {},
-    )
 
 
 def _require_manage(actor: Actor, file: HardshipFile) -> HardshipFile:
@@ -155,7 +142,7 @@ def _create_file(
     for member in household:
         member.file = file
     HouseholdMember.objects.bulk_create(household)
-    _audit(actor, "hardship.establish", file, {"tier": tier, "returned": file.returned})
+    audit_file(actor, "hardship.establish", file, {"tier": tier, "returned": file.returned})
     return file
 
 
@@ -207,7 +194,7 @@ def file_for_case(actor: Actor, case: ServiceCase, *, tier: str, today: date) ->
         return _create_file(actor=actor, membership=membership, data={**details, "tier": tier}, today=today, case=case)
     if file.org_id != case.home_org_id:
         # 档案随人走: the member has moved to another union since the file was opened; it follows them.
-        _audit(actor, "hardship.move", file, {"from": file.org.code, "to": case.home_org.code})
+        audit_file(actor, "hardship.move", file, {"from": file.org.code, "to": case.home_org.code})
         file.org = case.home_org
     size, income = _household_figures(details)
     file.causes = _clean_causes(details.get("causes"))
@@ -251,7 +238,7 @@ def aid_record(
         granted_by=actor.label[:150],
         in_transition=in_transition,
     )
-    _audit(actor, "hardship.aid", file, {"form": form, "amount": str(amount), "in_transition": in_transition})
+    audit_file(actor, "hardship.aid", file, {"form": form, "amount": str(amount), "in_transition": in_transition})
     return aid
 
 
@@ -328,7 +315,7 @@ def hardship_aid_pay(*, actor: Actor, aid: HardshipAid, data: dict) -> HardshipA
     aid.paid_recorded_by = actor.label[:150]
     aid.paid_recorded_at = timezone.now()
     aid.save()
-    _audit(
+    audit_file(
         actor,
         "hardship.pay",
         aid.file,
@@ -340,13 +327,13 @@ def hardship_aid_pay(*, actor: Actor, aid: HardshipAid, data: dict) -> HardshipA
 @transaction.atomic
 def hardship_file_view_record(*, actor: Actor, file: HardshipFile) -> None:
     """A file shows a household's income and situation: each look is audited."""
-    _audit(actor, "hardship.view", file)
+    audit_file(actor, "hardship.view", file)
 
 
 @transaction.atomic
 def hardship_file_print_record(*, actor: Actor, file: HardshipFile) -> None:
     """The printed 档案卡 carries the same household and income data: each print is audited."""
-    _audit(actor, "hardship.print", file)
+    audit_file(actor, "hardship.print", file)
 
 
 @transaction.atomic
@@ -375,7 +362,7 @@ def hardship_file_verify(*, actor: Actor, file: HardshipFile, data: dict) -> Har
         for member in household:
             member.file = file
         HouseholdMember.objects.bulk_create(household)
-    _audit(actor, "hardship.verify", file, {"tier": file.tier, "income_per_head": str(file.income_per_head)})
+    audit_file(actor, "hardship.verify", file, {"tier": file.tier, "income_per_head": str(file.income_per_head)})
     return file
 
 
@@ -400,7 +387,7 @@ def hardship_file_exit(
     file.transition_until = add_months(today, months)
     file.status = HardshipFileStatus.TRANSITION if months else HardshipFileStatus.EXITED
     file.save()
-    _audit(actor, "hardship.exit", file, {"transition_months": months})
+    audit_file(actor, "hardship.exit", file, {"transition_months": months})
     return file
 
 
@@ -416,5 +403,5 @@ def hardship_transitions_end(*, actor: Actor, today: date | None = None) -> int:
     for file in ending:
         file.status = HardshipFileStatus.EXITED
         file.save(update_fields=["status", "updated_at"])
-        _audit(actor, "hardship.transition_end", file)
+        audit_file(actor, "hardship.transition_end", file)
     return len(ending)

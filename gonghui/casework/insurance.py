@@ -9,6 +9,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from gonghui.audit.services import audit_record
+from gonghui.casework.events import audit_plan
 from gonghui.casework.kinds import clean_date, clean_int, clean_money, clean_text
 from gonghui.casework.models import InsuranceClaim, InsuranceEnrolment, InsurancePayout, InsurancePlan
 from gonghui.common.actor import Actor
@@ -55,18 +56,6 @@ def claim_payout(claim: InsuranceClaim) -> Decimal:
     )
 
 
-def _audit_plan(actor: Actor, action: str, plan: InsurancePlan, details: dict | None = None) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type="insurance_plan",
-        object_id=plan.id,
-        object_label=str(plan),
-        object_org_path=plan.org.path,
-        details=details or {},
-    )
-
-
 def _clean_ratio(data: dict) -> Decimal:
     """The reimbursement ratio is given as a percentage (50 means half), stored as a fraction."""
     value = clean_money(data, "reimbursement_ratio", "医疗费补助比例")
@@ -107,7 +96,7 @@ def plan_create(*, actor: Actor, org: Organisation, data: dict) -> InsurancePlan
         claim_cap=clean_money(data, "claim_cap", "每次医疗费补助上限"),
         annual_cap=clean_money(data, "annual_cap", "每人年度补助上限", positive=True),
     )
-    _audit_plan(actor, "insurance.plan_create", plan)
+    audit_plan(actor, "insurance.plan_create", plan)
     return plan
 
 
@@ -132,7 +121,7 @@ def plan_enrolment_set_open(*, actor: Actor, plan: InsurancePlan, is_open: bool)
     plan = InsurancePlan.objects.select_for_update(of=("self",)).select_related("org").get(pk=plan.pk)
     plan.enrolment_open = is_open
     plan.save(update_fields=["enrolment_open"])
-    _audit_plan(actor, "insurance.plan_enrolment_open" if is_open else "insurance.plan_enrolment_close", plan)
+    audit_plan(actor, "insurance.plan_enrolment_open" if is_open else "insurance.plan_enrolment_close", plan)
     return plan
 
 

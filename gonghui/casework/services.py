@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gonghui.audit.services import audit_record
+from gonghui.casework.events import audit_case
 from gonghui.casework.kinds import (
     HARDSHIP_HIGHER_LEVEL_AMOUNT,
     clean_application,
@@ -53,7 +54,7 @@ from gonghui.casework.models import (
 from gonghui.casework.notices import notice_case_overdue, notice_case_step
 from gonghui.common.actor import Actor
 from gonghui.common.errors import CaseMovedOn, DomainError, NotFound, PermissionDenied, ValidationFailed
-from gonghui.common.masking import mask_document_number, mask_name
+from gonghui.common.masking import mask_document_number
 from gonghui.common.paths import STEPLEN, ancestor_paths
 from gonghui.common.roles import Perm
 from gonghui.common.validators import REASON_MAX, clean_reason
@@ -79,18 +80,6 @@ ONE_GRANT_A_YEAR = "该学生 {year} 年已获得金秋助学资助，每名学�
 
 def _note(text: str) -> str:
     return (text or "").strip()[:REASON_MAX]
-
-
-def _audit(actor: Actor, action: str, case: ServiceCase, details: dict | None = None) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type="service_case",
-        object_id=case.id,
-        object_label=f"{case.number} {mask_name(case.person.name)}",
-        object_org_path=case.org.path,
-        details={"kind": case.kind, **(details or {})},
-    )
 
 
 def _event(case: ServiceCase, actor: Actor, action: str, label: str, note: str = "") -> None:
@@ -280,7 +269,7 @@ def _open_case(
         )
     routed = "" if case.org_id == home_org.id else f"，按规则转由{case.org.name}承办"
     _event(case, actor, "submit", "已提交申请", f"{rules.label}{routed}")
-    _audit(actor, "case.submit", case, {"source": source, "handling_org": case.org.code})
+    audit_case(actor, "case.submit", case, {"source": source, "handling_org": case.org.code})
     return case
 
 
@@ -365,7 +354,7 @@ def case_accept(*, actor: Actor, case: ServiceCase, note: str = "") -> ServiceCa
     _enter_step(case, CaseStatus.ACCEPTED, today)
     case.save()
     _event(case, actor, "accept", "已受理", _note(note) or f"请在 {case.due_on:%Y-%m-%d} 前开始办理")
-    _audit(actor, "case.accept", case)
+    audit_case(actor, "case.accept", case)
     notice_case_step(case)
     return case
 
@@ -382,7 +371,7 @@ def case_reject(*, actor: Actor, case: ServiceCase, reason: str) -> ServiceCase:
     _enter_step(case, CaseStatus.REJECTED, today)
     case.save()
     _event(case, actor, "reject", "不予受理", reason)
-    _audit(actor, "case.reject", case, {"reason": reason})
+    audit_case(actor, "case.reject", case, {"reason": reason})
     notice_case_step(case, reason)
     return case
 
@@ -405,7 +394,7 @@ def case_start(*, actor: Actor, case: ServiceCase, note: str = "", lawyer: str =
     _enter_step(case, CaseStatus.IN_PROGRESS, today)
     case.save()
     _event(case, actor, "start", "办理中", _note(note) or f"办理期限 {case.due_on:%Y-%m-%d}")
-    _audit(actor, "case.start", case)
+    audit_case(actor, "case.start", case)
     notice_case_step(case)
     return case
 
@@ -432,7 +421,7 @@ def case_close(*, actor: Actor, case: ServiceCase, result: str, outcome: dict[st
             case.save()
             reasons = "；".join(approval.reasons)
             _event(case, actor, "approval_request", "报上级审批", f"{reasons}，报{approval.approver.name}审批")
-            _audit(actor, "case.approval_request", case, {"approver": approval.approver.code})
+            audit_case(actor, "case.approval_request", case, {"approver": approval.approver.code})
             notice_case_step(case)
             return case
     granted = CLOSERS[case.kind](actor, case, outcome, today)
@@ -449,7 +438,7 @@ def _finish_close(actor: Actor, case: ServiceCase, result: str, granted: Decimal
     case.save()
     money = f"，发放 {granted} 元" if granted else ""
     _event(case, actor, "close", "已办结", f"{result.rstrip('。．.；;，, ')}{money}")
-    _audit(actor, "case.close", case, {"amount_granted": str(granted) if granted is not None else ""})
+    audit_case(actor, "case.close", case, {"amount_granted": str(granted) if granted is not None else ""})
     notice_case_step(case, f"{result.rstrip('。．.；;，, ')}{money}")
     return case
 
@@ -488,7 +477,7 @@ def approved_case_close(*, actor: Actor, approval) -> ServiceCase:
         raise CaseMovedOn(f"该申请当前为“{case.get_status_display()}”，不能进行此操作")
     today = timezone.localdate()
     _event(case, actor, "approve", "上级已批准", approval.decision_note or f"{approval.approver.name}批准")
-    _audit(actor, "case.approval_approve", case, {"approver": approval.approver.code})
+    audit_case(actor, "case.approval_approve", case, {"approver": approval.approver.code})
     granted = _close_hardship(actor, case, approval.proposal["outcome"], today, approval=approval)
     return _finish_close(actor, case, approval.proposal["result"], granted, today)
 
@@ -507,7 +496,7 @@ def refused_case_return(*, actor: Actor, approval) -> ServiceCase:
     _enter_step(case, CaseStatus.IN_PROGRESS, today)
     case.save()
     _event(case, actor, "approval_refuse", "上级不予批准", approval.decision_note)
-    _audit(actor, "case.approval_refuse", case, {"approver": approval.approver.code})
+    audit_case(actor, "case.approval_refuse", case, {"approver": approval.approver.code})
     notice_case_step(case, progress=True)
     return case
 
@@ -606,7 +595,7 @@ def _withdraw(actor: Actor, case: ServiceCase, note: str) -> ServiceCase:
     _enter_step(case, CaseStatus.WITHDRAWN, timezone.localdate())
     case.save()
     _event(case, actor, "withdraw", "已撤回", note)
-    _audit(actor, "case.withdraw", case)
+    audit_case(actor, "case.withdraw", case)
     return case
 
 
@@ -634,7 +623,7 @@ def member_case_rate(
     case.rated_at = timezone.now()
     case.save(update_fields=["rating", "rating_comment", "rated_at"])
     _event(case, actor, "rate", "已评价", f"{stars} 星" + (f"：{comment}" if comment else ""))
-    _audit(actor, "case.rate", case, {"rating": stars})
+    audit_case(actor, "case.rate", case, {"rating": stars})
     return case
 
 
@@ -679,7 +668,7 @@ def _attach(actor: Actor, case: ServiceCase, name: str, content: bytes) -> CaseA
     try:
         attachment.save()
         _event(case, actor, "attach", "上传材料", attachment.name)
-        _audit(actor, "case.attach", case, {"file": attachment.name, "size": attachment.size})
+        audit_case(actor, "case.attach", case, {"file": attachment.name, "size": attachment.size})
     except Exception:
         attachment.file.delete(save=False)
         raise
@@ -734,7 +723,7 @@ def cases_escalate_overdue(*, actor: Actor, today: date | None = None) -> int:
             "超期上报",
             f"已超过{case.get_status_display()}期限，上报{case.escalated_to.name}督办",
         )
-        _audit(actor, "case.escalate", case, {"to": case.escalated_to.code, "due_on": case.due_on.isoformat()})
+        audit_case(actor, "case.escalate", case, {"to": case.escalated_to.code, "due_on": case.due_on.isoformat()})
         notice_case_overdue(case)
         count += 1
     return count
@@ -803,13 +792,13 @@ def callback_record(*, actor: Actor, case: ServiceCase, result: str, note: str =
     _event(
         locked, actor, "callback", "已回访", f"{locked.get_callback_result_display()} {locked.callback_note}".strip()
     )
-    _audit(actor, "case.callback", locked, {"result": result})
+    audit_case(actor, "case.callback", locked, {"result": result})
     return locked
 
 
 def case_view_record(*, actor: Actor, case: ServiceCase) -> None:
     """Opening a case shows health and financial details: the look is audited."""
-    _audit(actor, "case.view", case)
+    audit_case(actor, "case.view", case)
 
 
 def figures_export_record(*, actor: Actor, org: Organisation, start: date, end: date) -> None:
@@ -829,4 +818,4 @@ def figures_export_record(*, actor: Actor, org: Organisation, start: date, end: 
 
 
 def attachment_view_record(*, actor: Actor, attachment: CaseAttachment) -> None:
-    _audit(actor, "case.attachment_view", attachment.case, {"file": attachment.name})
+    audit_case(actor, "case.attachment_view", attachment.case, {"file": attachment.name})
