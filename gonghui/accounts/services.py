@@ -19,10 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from gonghui.accounts.events import account_event, api_token_event, login_failed
 from gonghui.accounts.models import ApiToken, User
 from gonghui.accounts.selectors import account_get, api_tokens_visible_to, username_taken
-from gonghui.audit.models import AuditResult
-from gonghui.audit.services import audit_record
 from gonghui.common.actor import Actor
 from gonghui.common.crypto import hash_secret
 from gonghui.common.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -41,18 +40,6 @@ def _perm_for_role(role: str) -> Perm:
     if role in ADMIN_ROLES:
         return Perm.SECURITY_MANAGE
     raise ValidationFailed({"role": "请选择有效的角色"})
-
-
-def _audit_account(actor: Actor, action: str, user: User, details: dict) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        object_type="account",
-        object_id=user.id,
-        object_label=user.username,
-        object_org_path=user.org.path if user.org is not None else "",
-        details=details,
-    )
 
 
 def _check_password(password: str, user: User) -> None:
@@ -107,7 +94,7 @@ def account_create(*, actor: Actor, username: str, full_name: str, org: Organisa
             _request_audit_role(actor, user, before="")
             details["pending_approval"] = True
     user.save()
-    _audit_account(actor, "account.create", user, details)
+    account_event(actor, "account.create", user, details)
     return user
 
 
@@ -143,7 +130,7 @@ def account_update(*, actor: Actor, user: User, full_name: str, org: Organisatio
             "full_name", "org", "role", "role_pending_approval", "role_requested_by", "role_before_request"
         ]
     )  # fmt: skip
-    _audit_account(actor, "account.update", user, details)
+    account_event(actor, "account.update", user, details)
     return user
 
 
@@ -157,7 +144,7 @@ def account_set_active(*, actor: Actor, user: User, active: bool) -> User:
         return user
     user.is_active = active
     user.save(update_fields=["is_active"])
-    _audit_account(actor, "account.activate" if active else "account.deactivate", user, {})
+    account_event(actor, "account.activate" if active else "account.deactivate", user, {})
     return user
 
 
@@ -184,7 +171,7 @@ def account_reset_password(*, actor: Actor, user: User, new_password: str) -> Us
             "role_pending_approval", "role_requested_by", "role_before_request",
         ]
     )  # fmt: skip
-    _audit_account(actor, "account.reset_password", user, details)
+    account_event(actor, "account.reset_password", user, details)
     return user
 
 
@@ -194,7 +181,7 @@ def account_unlock(*, actor: Actor, user: User) -> int:
     actor.require(Perm.SECURITY_MANAGE)
     user = account_get(actor=actor, user_id=user.id)
     removed = axes_reset(username=user.username)
-    _audit_account(actor, "account.unlock", user, {"attempts_cleared": removed})
+    account_event(actor, "account.unlock", user, {"attempts_cleared": removed})
     return removed
 
 
@@ -209,7 +196,7 @@ def account_reset_second_factor(*, actor: Actor, user: User) -> int:
     if user.role in ADMIN_ROLES and _by_another_person(actor):
         user.second_factor_enrolment_required = True
         user.save(update_fields=["second_factor_enrolment_required"])
-    _audit_account(actor, "account.reset_totp", user, {"devices_removed": removed})
+    account_event(actor, "account.reset_totp", user, {"devices_removed": removed})
     return removed
 
 
@@ -226,7 +213,7 @@ def account_change_own_password(*, actor: Actor, user: User, old_password: str, 
     first_sign_in = user.must_change_password
     user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])
-    _audit_account(actor, "account.change_password", user, {"first_sign_in": True} if first_sign_in else {})
+    account_event(actor, "account.change_password", user, {"first_sign_in": True} if first_sign_in else {})
     return user
 
 
@@ -250,7 +237,7 @@ def totp_device_confirm(*, actor: Actor, user: User, device: TOTPDevice, token: 
     if user.second_factor_enrolment_required:
         user.second_factor_enrolment_required = False
         user.save(update_fields=["second_factor_enrolment_required"])
-    _audit_account(actor, "account.enrol_totp", user, {})
+    account_event(actor, "account.enrol_totp", user, {})
     return device
 
 
@@ -276,7 +263,7 @@ def account_role_approve(*, actor: Actor, user: User) -> User:
     user = _pending_grant(actor, User.objects.select_for_update().get(id=user.id))
     user.role_pending_approval, user.role_requested_by, user.role_before_request = False, None, ""
     user.save(update_fields=["role_pending_approval", "role_requested_by", "role_before_request"])
-    _audit_account(actor, "account.approve_role", user, {"role": user.role})
+    account_event(actor, "account.approve_role", user, {"role": user.role})
     return user
 
 
@@ -296,13 +283,13 @@ def account_role_reject(*, actor: Actor, user: User, reason: str) -> User:
         user.is_active = False
     user.role_pending_approval, user.role_requested_by, user.role_before_request = False, None, ""
     user.save(update_fields=["role", "is_active", "role_pending_approval", "role_requested_by", "role_before_request"])
-    _audit_account(actor, "account.reject_role", user, details)
+    account_event(actor, "account.reject_role", user, details)
     return user
 
 
 @transaction.atomic
 def record_login(*, actor: Actor, user: User, second_factor: bool) -> None:
-    _audit_account(actor, "account.login", user, {"second_factor": second_factor})
+    account_event(actor, "account.login", user, {"second_factor": second_factor})
 
 
 @transaction.atomic
@@ -310,13 +297,7 @@ def record_login_failure(*, username: str, ip: str | None) -> None:
     """A failed sign-in: nobody is signed in, so the actor is anonymous, named by what was typed."""
     username = username.strip()[:150]
     anonymous = Actor(kind="anonymous", id=None, label=username or "(空)", role="", org_id=None, scope_path="-", ip=ip)
-    audit_record(
-        actor=anonymous,
-        action="account.login",
-        object_type="account",
-        object_label=username,
-        result=AuditResult.FAILED,
-    )
+    login_failed(anonymous, username=username)
 
 
 @transaction.atomic
@@ -339,14 +320,8 @@ def api_token_create(
         created_by_label=actor.label,
         allow_roster_import=bool(allow_roster_import),
     )
-    audit_record(
-        actor=actor,
-        action="api_token.create",
-        object_type="api_token",
-        object_id=token.id,
-        object_label=name,
-        object_org_path=org.path,
-        details={"org": str(org.id), "allow_roster_import": bool(allow_roster_import)},
+    api_token_event(
+        actor, "api_token.create", token, {"org": str(org.id), "allow_roster_import": bool(allow_roster_import)}
     )
     return token, raw
 
@@ -361,14 +336,7 @@ def api_token_revoke(*, actor: Actor, token: ApiToken) -> ApiToken:
         raise DomainError("该令牌已吊销", code="already_revoked")
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    audit_record(
-        actor=actor,
-        action="api_token.revoke",
-        object_type="api_token",
-        object_id=token.id,
-        object_label=token.name,
-        object_org_path=token.org.path,
-    )
+    api_token_event(actor, "api_token.revoke", token)
     return token
 
 
