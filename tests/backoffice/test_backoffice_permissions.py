@@ -27,8 +27,7 @@ from gonghui.accounts.models import User
 from gonghui.backoffice.site import backoffice_site
 from tests.site.factories import demo_world
 
-# One worker requests the table once for the whole module (`--dist loadgroup`, .ci/run).
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("permission_table")]
+pytestmark = pytest.mark.django_db
 
 # The demo's sign-in of each role (gonghui/demo/logins.py): cadres at the city, a district (SZ-GS), a town under it
 # (SZ-GS-T01) and a grassroots union under that (SZ-GS-T01-E001); the three administrators at the city.

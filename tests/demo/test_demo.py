@@ -25,8 +25,7 @@ from gonghui.orgs.models import Employer, Organisation, OrgStatus
 from gonghui.stations.models import DemandPoint, Station, StationKind
 from tests.demo.factories import MEMBERS, ORGS, SEED, clear_demo_data, employer_rows, org_rows, seed
 
-# One worker seeds the federation once for the whole module (`--dist loadgroup`, .ci/run).
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo_seeded")]
+pytestmark = pytest.mark.django_db
 
 
 def test_seed_demo_twice_into_empty_databases_gives_the_same_tree(seeded):

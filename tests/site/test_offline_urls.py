@@ -35,8 +35,7 @@ from tests.site.crawling import (
 from tests.site.factories import applicant_client, backoffice_client, demo_world, member_client
 
 ROOT = Path(settings.BASE_DIR)
-# One worker crawls once for the whole module (`--dist loadgroup`, .ci/run).
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("offline_urls")]
+pytestmark = pytest.mark.django_db
 
 LIBRARY_LITERALS = {
     "/static/leaflet/leaflet.js": {"https://leafletjs.com"},
