@@ -23,7 +23,7 @@ def encrypt_text(plaintext: str, *, context: str) -> bytes:
     return _VERSION + nonce + sealed
 
 
-def decrypt_text(token: bytes, *, context: str) -> str:
+def decrypt_text(token: bytes | memoryview, *, context: str) -> str:
     """Decrypt with the current key, or with a previous one while a key rotation is under way."""
     token = bytes(token)
     if token[:1] != _VERSION:

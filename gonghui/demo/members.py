@@ -60,7 +60,7 @@ def _shares(unions: list[Organisation], total: int, rng: random.Random) -> dict[
         counts[union.code] += 1
         short -= 1
     while short < 0:  # the featured minimum pushed us over: trim the biggest
-        biggest = max(counts, key=counts.get)
+        biggest = max(counts, key=lambda code: counts[code])
         counts[biggest] -= 1
         short += 1
     return counts

@@ -9,7 +9,7 @@ from gonghui.common.actor import Actor
 from gonghui.demo.federation import DISTRICTS
 from gonghui.orgs.models import Organisation, OrgType
 from gonghui.stations.models import Facility, StationKind
-from gonghui.stations.services import demand_points_replace, station_create
+from gonghui.stations.services import StationFields, demand_points_replace, station_create
 
 # Approximate centres of the demo city's districts (WGS84).
 CENTRES = {
@@ -57,7 +57,7 @@ def seed_stations(*, actor: Actor, seed: int) -> dict[str, int]:
             town = towns[index % len(towns)]
             lat, lng = _spread(rng, centre, 6 if short in ("GS", "HQ") else 9)
             place = town.name.removeprefix(DISTRICT_NAMES[short]).removesuffix("总工会")
-            fields = {
+            fields: StationFields = {
                 "kind": kind,
                 "name": f"{place}{STATION_WORDS[kind]}{'' if kind != StationKind.OUTDOOR else index + 1}",
                 "address": f"{town.name.removesuffix('总工会')}第{rng.randint(1, 300)}号",
@@ -69,27 +69,35 @@ def seed_stations(*, actor: Actor, seed: int) -> dict[str, int]:
                 else "",
             }
             if kind == StationKind.OUTDOOR and index % 2 == 0:
-                fields.update(always_open=True, facilities=OUTDOOR_FACILITIES)
+                fields.update(StationFields(always_open=True, facilities=OUTDOOR_FACILITIES))
             elif kind == StationKind.DRIVERS:
                 fields.update(
-                    hours=NIGHT_SHIFT,
-                    holiday_rule="regular",
-                    facilities=[Facility.WATER, Facility.REST, Facility.TOILET],
+                    StationFields(
+                        hours=NIGHT_SHIFT,
+                        holiday_rule="regular",
+                        facilities=[Facility.WATER, Facility.REST, Facility.TOILET],
+                    )
                 )
             elif kind == StationKind.OUTDOOR:
                 fields.update(
-                    hours=EVERY_DAY,
-                    holiday_rule="special",
-                    holiday_hours="09:00-17:00",
-                    facilities=OUTDOOR_FACILITIES[:3],
+                    StationFields(
+                        hours=EVERY_DAY,
+                        holiday_rule="special",
+                        holiday_hours="09:00-17:00",
+                        facilities=OUTDOOR_FACILITIES[:3],
+                    )
                 )
             elif kind == StationKind.MOTHERS:
                 fields.update(
-                    hours=WEEKDAY_DAYTIME, holiday_rule="closed", facilities=[Facility.NURSING, Facility.REST]
+                    StationFields(
+                        hours=WEEKDAY_DAYTIME, holiday_rule="closed", facilities=[Facility.NURSING, Facility.REST]
+                    )
                 )
             else:
                 fields.update(
-                    hours=WEEKDAY_DAYTIME, holiday_rule="closed", facilities=[Facility.BOOKS, Facility.CLIMATE]
+                    StationFields(
+                        hours=WEEKDAY_DAYTIME, holiday_rule="closed", facilities=[Facility.BOOKS, Facility.CLIMATE]
+                    )
                 )
             station_create(actor=actor, org=town, **fields)
             created += 1

@@ -1,6 +1,7 @@
 """Writing stations: register, change, pause/withdraw, photos, visitors' ratings, and the bulk imports of stations
 and demand points from a sheet. Every write checks the actor's scope and is audited in the same transaction."""
 
+from collections.abc import Sequence
 from typing import Any, TypedDict, Unpack
 
 from django.core.files.base import ContentFile
@@ -54,7 +55,7 @@ class StationFields(TypedDict, total=False):
     hours: dict[str, str]  # weekday ("1".."7") -> intervals text
     holiday_rule: str
     holiday_hours: str
-    facilities: list[str]
+    facilities: Sequence[str]
     phone: str
     description: str
     status: str

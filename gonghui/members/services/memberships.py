@@ -95,7 +95,8 @@ def _end_membership(
     ended = _clean_date(on, field="ended_on", label="终止日期", today=today)
     if ended < locked.joined_on:
         raise ValidationFailed({"ended_on": "终止日期不能早于入会日期"})
-    if locked.previous_id and locked.source == MembershipSource.TRANSFER_IN and ended < locked.previous.ended_on:
+    previous = locked.previous if locked.source == MembershipSource.TRANSFER_IN else None
+    if previous is not None and previous.ended_on is not None and ended < previous.ended_on:
         raise ValidationFailed({"ended_on": "终止日期不能早于转入本会的日期"})
     held_as = locked.status
     locked.status = status

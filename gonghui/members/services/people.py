@@ -110,6 +110,7 @@ def _person_from_input(
         errors.setdefault("birth_date", "护照不含出生日期，请填写出生日期")
     if errors:
         raise ValidationFailed(errors)
+    assert document is not None  # clean_document either returned one or recorded an error above
 
     if lookup is not None:
         lookup.looked_up(document.number)
