@@ -135,7 +135,7 @@ def case_close_needs_approval(
     parent union, the proposal is kept on a request, the case moves to 待上级审批 and the request is returned."""
     from gonghui.casework.hardship import aid_amount
     from gonghui.casework.models import OPEN_FILE_STATUSES
-    from gonghui.casework.services import _is_yes
+    from gonghui.casework.services.common import _is_yes
 
     if not _is_yes(outcome.get("granted")):
         return None
