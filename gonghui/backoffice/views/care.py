@@ -10,10 +10,10 @@ from django.utils import timezone
 from gonghui.backoffice.base import or_404, render_page, require_actor
 from gonghui.backoffice.views.casework_forms import (
     campaign_form,
-    errors_of,
     org_from_code,
     plan_form,
 )
+from gonghui.backoffice.views.helpers import errors_of
 from gonghui.casework.care import campaign_create, campaign_totals, care_visits_record
 from gonghui.casework.insurance import plan_create, plan_enrol_member, plan_enrol_union, plan_enrolment_set_open
 from gonghui.casework.selectors import (

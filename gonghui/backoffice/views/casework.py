@@ -6,10 +6,9 @@ a missing page."""
 
 from datetime import date
 from decimal import Decimal
-from urllib.parse import quote
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -19,9 +18,9 @@ from gonghui.backoffice.base import or_404, render_page, require_actor
 from gonghui.backoffice.views.casework_forms import (
     application_form,
     close_form,
-    errors_of,
     org_from_code,
 )
+from gonghui.backoffice.views.helpers import download, errors_of
 from gonghui.casework.exports import figures_xlsx
 from gonghui.casework.kinds import KINDS
 from gonghui.casework.models import (
@@ -271,12 +270,7 @@ def service_figures(request):
         content = figures_xlsx(
             org=org, start=start, end=end, rows=rows, exported_at=timezone.localtime(), exported_by=actor.label
         )
-        response = HttpResponse(
-            content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-        filename = f"{org.name}职工服务统计表（{label}）.xlsx"
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-        return response
+        return download(content, f"{org.name}职工服务统计表（{label}）.xlsx")
     query = request.GET.copy()
     query["format"] = "xlsx"
     return render_page(

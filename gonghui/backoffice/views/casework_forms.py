@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from gonghui.casework.kinds import KINDS, FormField
 from gonghui.casework.models import AidForm, CareKind, HardshipCause, HardshipTier, PaymentMethod
-from gonghui.common.errors import DomainError, NotFound, ValidationFailed
+from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.orgs.selectors import org_get_by_code
 
 
@@ -64,11 +64,6 @@ class DeclaredForm(forms.Form):
             {name: self.error_class([message]) for name, message in errors.items() if name in self.fields}
         )
         return self
-
-
-def errors_of(exc: DomainError) -> dict[str, str]:
-    """A refused service call as {field: message}: a validation's own fields, anything else under "form"."""
-    return dict(exc.errors) if isinstance(exc, ValidationFailed) else {"form": exc.message}
 
 
 def org_from_code(actor, code: str, *, field: str):

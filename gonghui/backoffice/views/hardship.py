@@ -13,10 +13,10 @@ from django.utils import timezone
 from gonghui.backoffice.base import or_404, render_page, require_actor
 from gonghui.backoffice.views.casework_forms import (
     aid_form,
-    errors_of,
     file_form,
     pay_form,
 )
+from gonghui.backoffice.views.helpers import errors_of
 from gonghui.casework.approval import (
     aid_rules_can_edit,
     aid_rules_update,
