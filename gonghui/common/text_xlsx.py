@@ -11,7 +11,7 @@ wrapped red "reason" column. Panes are frozen under the headings. Cells are inli
 
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -91,7 +91,7 @@ class TextSheet:
     title: str
     headings: list[str]
     frame: pl.DataFrame
-    widths: list[float] = field(default_factory=list)
+    widths: Sequence[float] = field(default_factory=list)
     reason_columns: frozenset[str] = frozenset()
 
 

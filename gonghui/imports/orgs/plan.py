@@ -124,7 +124,7 @@ def _plan(actor: Actor, records: list[dict]) -> list[_Row]:
 
 def _check_same_parent(actor: Actor, row: _Row, parent_org: Organisation | None, actual: dict) -> None:
     """An import never moves an organisation: the parent code of an existing one must name its present parent."""
-    org = row.existing
+    org = row.known
     present = actual.get(org.path[:-STEPLEN]) if org.depth > 1 else None
     if parent_org is not None and present is not None and parent_org.id == present.id:
         return
@@ -176,9 +176,10 @@ def _check_new_placement(row: _Row, planned: dict[str, _Row]) -> None:
             )
             return
     else:
+        assert row.parent_org is not None  # a new row is placed under a row of the file or an organisation
         in_file = planned.get(row.parent_org.code)
         parent = in_file.planned() if in_file is not None else row.parent_org
-    if row.org_type is None:
+    if row.org_type is None or parent is None:
         return
     if parent.org_type in GRASSROOTS_TYPES:
         row.problems.append("基层工会之下不能再设工会组织")
@@ -198,11 +199,11 @@ def _check_type_changes(actor: Actor, rows: list[_Row], planned: dict[str, _Row]
         chunk = rows[chunk_start : chunk_start + QUERY_CHUNK]
         query = Q()
         for row in chunk:
-            query |= Q(path__startswith=row.existing.path, depth=row.existing.depth + 1)
+            query |= Q(path__startswith=row.known.path, depth=row.known.depth + 1)
         for child in Organisation.objects.filter(query):
             children[child.path[:-STEPLEN]].append(child)
     for row in rows:
-        org = row.existing
+        org = row.known
         new_type = row.changes["org_type"]
         if org.path == actor.scope_path or not actor.can(Perm.ORGS_STRUCTURE):
             row.problems.append("变更组织类型须由上级工会办理")
@@ -222,7 +223,7 @@ def _check_type_changes(actor: Actor, rows: list[_Row], planned: dict[str, _Row]
             continue
         ranks = []
         for child in children[org.path]:
-            child_type = planned[child.code].planned_type() if child.code in planned else child.org_type
+            child_type = (planned[child.code].planned_type() if child.code in planned else None) or child.org_type
             ranks.append(LEVEL_RANK[TYPE_LEVEL[child_type]])
         if ranks and min(ranks) <= new_rank:
             row.problems.append("变更后的层级不高于现有下级组织，请先调整下级组织")

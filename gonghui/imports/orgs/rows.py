@@ -113,6 +113,12 @@ class _Row:
     order: int = 0  # depth among the file's new rows, for parents-before-children creation
 
     @property
+    def known(self) -> Organisation:
+        """The organisation a row updates, where the caller has established there is one (`existing`)."""
+        assert self.existing is not None, "only rows that update an existing organisation have one"
+        return self.existing
+
+    @property
     def display_name(self) -> str:
         if "name" in self.fields:
             return self.fields["name"]
@@ -183,27 +189,27 @@ def _read_cells(row: _Row) -> None:
         row.code = normalise_org_code(cells.get("code") or "")
     except ValueError as exc:
         row.problems.append(str(exc))
-    if cells.get("parent_code"):
+    if parent_code := cells.get("parent_code"):
         try:
-            row.parent_code = normalise_org_code(cells["parent_code"])
+            row.parent_code = normalise_org_code(parent_code)
         except ValueError:
-            row.parent_code = to_half_width(cells["parent_code"]).upper()
+            row.parent_code = to_half_width(parent_code).upper()
             row.parent_code_valid = False
     given: dict[str, Any] = {}
     for name in ("name", "region_code", "address", "contact_person", "contact_phone"):
         if cells.get(name):
             given[name] = cells[name]
     for name in ("founded_on", "term_ends_on"):
-        if cells.get(name):
-            given[name] = _parse_date(cells[name])
+        if day := cells.get(name):
+            given[name] = _parse_date(day)
     type_text = cells.get("org_type")
     if type_text:
         row.org_type = org_type_of(type_text)
         given["org_type"] = row.org_type or type_text
     row.fields = given
-    if cells.get("uscc"):
+    if uscc := cells.get("uscc"):
         try:
-            row.fields["uscc"] = normalise_uscc(cells["uscc"])
+            row.fields["uscc"] = normalise_uscc(uscc)
         except ValueError as exc:
             row.problems.append(str(exc))
 

@@ -29,11 +29,11 @@ def _update_order(rows: list[_Row]) -> list[_Row]:
     def rank_shift(row: _Row) -> int:
         if "org_type" not in row.changes:
             return 0
-        return LEVEL_RANK[TYPE_LEVEL[row.changes["org_type"]]] - LEVEL_RANK[OrgLevel(row.existing.level)]
+        return LEVEL_RANK[TYPE_LEVEL[row.changes["org_type"]]] - LEVEL_RANK[OrgLevel(row.known.level)]
 
     plain = [row for row in rows if rank_shift(row) == 0]
-    demoted = sorted((row for row in rows if rank_shift(row) > 0), key=lambda r: (-r.existing.depth, r.line))
-    promoted = sorted((row for row in rows if rank_shift(row) < 0), key=lambda r: (r.existing.depth, r.line))
+    demoted = sorted((row for row in rows if rank_shift(row) > 0), key=lambda r: (-r.known.depth, r.line))
+    promoted = sorted((row for row in rows if rank_shift(row) < 0), key=lambda r: (r.known.depth, r.line))
     return [*plain, *demoted, *promoted]
 
 
@@ -52,7 +52,7 @@ def _write(actor: Actor, rows: list[_Row], *, filename: str, summary: dict[str, 
     creates = sorted((row for row in rows if row.existing is None), key=lambda r: (r.order, r.line))
     for row in _update_order(updates):
         try:
-            org_update(actor=actor, org=row.existing, **row.changes)
+            org_update(actor=actor, org=row.known, **row.changes)
         except DomainError as exc:
             raise _WriteRefused(row, exc.message) from exc
     for row in creates:

@@ -202,6 +202,8 @@ def roster_import_transfers(*, actor: Actor, job: JobRun) -> dict[str, int]:
     )
     created = skipped = 0
     for row in conflicts:
+        if row.holding is None:  # filtered out by the query; narrows the type
+            continue
         try:
             transfer_request_incoming(
                 actor=actor,

@@ -168,7 +168,7 @@ def _insert_rows(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging} ORDER BY {LINE} "  # noqa: S608 (identifiers are module constants)
             f"ON CONFLICT {conflict} DO NOTHING RETURNING {key}"
         )
-        inserted = {_uuid_text(row[0]) for row in cursor.fetchall()}
+        inserted = {text for row in cursor.fetchall() if (text := _uuid_text(row[0])) is not None}
         cursor.execute(f"DROP TABLE {staging}")
     return inserted
 

@@ -7,7 +7,9 @@ registry would give, and the fast path accepts exactly what the registry accepts
 Pure: nothing here reads or writes the database.
 """
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import phonenumbers
 import polars as pl
@@ -66,7 +68,7 @@ ROSTER_COLUMNS = ColumnSpec(
 )  # fmt: skip
 
 # Choice columns: what people write → stored code. The model's own labels and codes are always accepted.
-_EXTRA_LABELS = {
+_EXTRA_LABELS: dict[str, dict[str, str]] = {
     "education": {
         "本科": Education.BACHELOR, "大学": Education.BACHELOR, "学士": Education.BACHELOR,
         "大专": Education.COLLEGE, "专科": Education.COLLEGE, "高职": Education.COLLEGE,
@@ -112,7 +114,9 @@ _NO = ("否", "N", "NO", "0", "FALSE", "×")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
 _GB11643_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _GB11643_CHECK = "10X98765432"
-_MOBILE = phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern
+_CN = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+assert _CN is not None and _CN.mobile is not None, "phonenumbers ships the metadata of CN"
+_MOBILE = _CN.mobile.national_number_pattern
 UNION_FOUNDED = date(1925, 5, 1)  # 中华全国总工会成立; no membership is older
 
 PROFILE_COLUMNS = (
@@ -229,7 +233,7 @@ def _documents(frame: pl.DataFrame, today: date) -> pl.DataFrame:
     )
     slow = df.filter(~pl.col("_fast"))
     if slow.height:
-        results = []
+        results: list[tuple[Any, ...]] = []
         for line, raw_type_value, code, raw_number in slow.select(
             LINE, "_raw_type", "_type", "_raw_number"
         ).iter_rows():
@@ -273,7 +277,7 @@ def _phones(frame: pl.DataFrame) -> pl.DataFrame:
     )
     slow = df.filter(~pl.col("_fast") & pl.col("_raw").is_not_null())
     if slow.height:
-        results = []
+        results: list[tuple[Any, ...]] = []
         for line, raw in slow.select(LINE, "_raw").iter_rows():
             try:
                 results.append((line, normalise_mobile(raw), None))
@@ -299,7 +303,9 @@ def _name_checks() -> tuple[pl.Expr, pl.Expr]:
     return name.alias("name"), error.alias("name_error")
 
 
-def _per_distinct(frame: pl.DataFrame, field: str, outputs: dict[str, pl.Expr], dtypes: dict[str, pl.DataType]):
+def _per_distinct(
+    frame: pl.DataFrame, field: str, outputs: dict[str, pl.Expr], dtypes: Mapping[str, pl.DataType | type[pl.DataType]]
+):
     """Evaluate `outputs` (expressions over pl.col(field)) once per distinct value of a low-cardinality column and
     map them back onto every row: a roster has a million rows but a few dozen spellings of 学历 or dates of 入会."""
     distinct = frame.select(pl.col(field).unique().drop_nulls()).with_columns(
@@ -365,7 +371,7 @@ def _manual_birth_errors(df: pl.DataFrame, today: date) -> pl.DataFrame:
     rows = df.filter(pl.col("birth_date").is_null() & pl.col("_birth_date_given").is_not_null())
     if not rows.height:
         return df
-    results = []
+    results: list[tuple[Any, ...]] = []
     for line, given in rows.select(LINE, "_birth_date_given").iter_rows():
         try:
             check_birth_date(given, today)
