@@ -86,6 +86,11 @@ class KindRules:
         return (SUMMARY_FIELD, *self.fields)
 
     @property
+    def value_field_names(self) -> tuple[str, ...]:
+        """The application fields that hold one value each (a `multi` field is read as a list)."""
+        return tuple(f.name for f in self.application_fields if f.kind != "multi")
+
+    @property
     def outcome_fields(self) -> tuple[FormField, ...]:
         return (RESULT_FIELD, *self.close_fields)
 

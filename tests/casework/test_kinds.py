@@ -79,6 +79,8 @@ def test_every_case_kind_is_declared_with_its_fields():
         assert rules.outcome_fields[0] == RESULT_FIELD
         assert [f.name for f in rules.application_fields] == EXPECTED_APPLICATION[kind]
         assert [f.name for f in rules.outcome_fields] == EXPECTED_CLOSE[kind]
+        # What the portal's application form reads as one value each (致困原因 is a list).
+        assert rules.value_field_names == tuple(name for name in EXPECTED_APPLICATION[kind] if name != "causes")
         assert [row.label for row in rules.details] == EXPECTED_DETAILS[kind]
         assert set(rules.working_days) >= {CaseStatus.SUBMITTED, CaseStatus.ACCEPTED, CaseStatus.IN_PROGRESS}
 

@@ -23,30 +23,6 @@ from gonghui.portal.forms import CaseActionForm, CaseAttachmentForm, CaseRatingF
 from gonghui.portal.session import client_ip, member_required
 from gonghui.portal.views.common import _errors, _own_or_404, _page
 
-APPLY_FIELDS = {
-    CaseKind.HARDSHIP: ("summary", "household_size", "household_income", "amount_requested"),
-    CaseKind.LEGAL: ("summary", "category", "counterparty", "amount_requested"),
-    CaseKind.INSURANCE: (
-        "summary",
-        "enrolment",
-        "hospital",
-        "admitted_on",
-        "discharged_on",
-        "total_cost",
-        "eligible_cost",
-    ),
-    CaseKind.STUDENT: (
-        "summary",
-        "student_name",
-        "student_doc_number",
-        "relation",
-        "school",
-        "grade",
-        "amount_requested",
-    ),
-}
-
-
 # The satisfaction rating: value and the label a screen reader says (the star itself is decoration).
 RATING_STARS = tuple((str(n), f"{n}星") for n in range(1, 6))
 
@@ -82,7 +58,7 @@ def service_apply(request, account, kind: str):
     errors: dict[str, str] = {}
     values: dict = {"causes": []}
     if request.method == "POST" and not blocked:
-        form = ServiceApplyForm(request.POST, fields=APPLY_FIELDS[kind])
+        form = ServiceApplyForm(request.POST, fields=rules.value_field_names)
         form.is_valid()
         # A refused application comes back with the consents as ticked, like every other field.
         values = form.values()
