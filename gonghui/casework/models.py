@@ -9,6 +9,7 @@ step, escalation when overdue, attachments, consent and a callback sample. What 
 """
 
 from decimal import Decimal
+from typing import TypedDict
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -18,7 +19,13 @@ from gonghui.common.ids import new_public_id
 from gonghui.members.models import MemberAccount, Membership, Person
 from gonghui.orgs.models import Organisation
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+
+class _Money(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: _Money = {"max_digits": 12, "decimal_places": 2}  # every amount in 元: up to 9,999,999,999.99
 
 
 class CaseKind(models.TextChoices):
