@@ -247,7 +247,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 # Leaflet's own files come from django-leaflet's static folder, found without importing the package (its app needs
 # GeoDjango's GDAL, which the platform does not use): /static/leaflet/leaflet.js, leaflet.css, images/.
-STATICFILES_DIRS = [Path(importlib.util.find_spec("leaflet").origin).parent / "static"]
+_LEAFLET = importlib.util.find_spec("leaflet")
+assert _LEAFLET is not None and _LEAFLET.origin is not None, "django-leaflet is a dependency (pyproject.toml)"
+STATICFILES_DIRS = [Path(_LEAFLET.origin).parent / "static"]
 STATIC_ROOT.mkdir(exist_ok=True)  # collectstatic fills it in production; WhiteNoise expects it to exist
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
