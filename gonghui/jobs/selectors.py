@@ -19,3 +19,9 @@ def job_get(*, actor: Actor, job_id) -> JobRun:
     if job is None:
         raise NotFound()
     return job
+
+
+def job_for_task(job_id) -> JobRun:
+    """The job a background task runs (unscoped: the task is the system acting for the job's requester; raises
+    JobRun.DoesNotExist)."""
+    return JobRun.objects.get(id=job_id)

@@ -42,7 +42,8 @@ from gonghui.orgs.figures import (
     month_of,
     org_has_declared,
 )
-from gonghui.orgs.models import Organisation, OrgStatus
+from gonghui.orgs.models import Organisation
+from gonghui.orgs.selectors import active_orgs, orgs_by_id
 
 END_KIND: dict[str, str] = {
     MembershipStatus.TRANSFERRED_OUT: "transferred_out",
@@ -293,7 +294,8 @@ def latest_declared_by_union() -> dict[UUID, int]:
     """The latest declared member total of each active union that has declared one."""
     latest = DeclaredTotal.objects.filter(org=OuterRef("pk")).order_by("-as_of", "-recorded_at").values("total")[:1]
     rows = (
-        Organisation.objects.filter(status=OrgStatus.ACTIVE, declared_totals__isnull=False)
+        active_orgs()
+        .filter(declared_totals__isnull=False)
         .distinct()
         .annotate(latest=Subquery(latest, output_field=IntegerField()))
         .values_list("id", "latest")
@@ -326,7 +328,7 @@ def resync_after_import(org: Organisation, *, updated_people: list[UUID]) -> Non
         .values_list("org_id", flat=True)
         .distinct()
     )
-    for other in Organisation.objects.filter(id__in=list(elsewhere)).order_by("path"):
+    for other in orgs_by_id(list(elsewhere)).order_by("path"):
         figures_resync_members(other, partial(_own_of, other))
 
 

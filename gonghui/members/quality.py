@@ -30,7 +30,8 @@ from gonghui.common.errors import NotFound
 from gonghui.common.roles import Perm
 from gonghui.members.models import HOLDING_STATUSES, DeclaredTotal, Membership, Person
 from gonghui.members.people import quality_problems
-from gonghui.orgs.models import GRASSROOTS_TYPES, Organisation, OrgStatus
+from gonghui.orgs.models import Organisation, OrgStatus
+from gonghui.orgs.selectors import active_unions_in
 
 CHECK_LABELS = {
     "duplicate_identity": "疑似重复人员（姓名、出生日期、性别相同）",
@@ -115,9 +116,7 @@ def quality_summary(*, actor: Actor, org: Organisation) -> QualitySummary:
     latest_total = (
         DeclaredTotal.objects.filter(org=OuterRef("pk")).order_by("-as_of", "-recorded_at").values("total")[:1]
     )
-    unions = Organisation.objects.filter(
-        path__startswith=org.path, org_type__in=GRASSROOTS_TYPES, status=OrgStatus.ACTIVE
-    ).annotate(declared=Subquery(latest_total, output_field=IntegerField()))
+    unions = active_unions_in(org).annotate(declared=Subquery(latest_total, output_field=IntegerField()))
     union_figures = unions.aggregate(
         unions=Count("id"),
         declared_unions=Count("id", filter=Q(declared__isnull=False)),

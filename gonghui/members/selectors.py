@@ -36,7 +36,8 @@ from gonghui.members.models import (
     TransferStatus,
 )
 from gonghui.members.people import person_from_snapshot
-from gonghui.orgs.models import GRASSROOTS_TYPES, Organisation, OrgStatus
+from gonghui.orgs.models import Organisation
+from gonghui.orgs.selectors import active_unions
 
 
 def _parse(value: UUID | str) -> UUID:
@@ -267,14 +268,12 @@ def union_directory_search(*, query: str, limit: int = 20) -> list[Organisation]
 
 
 def _union_directory_matches(text: str) -> QuerySet[Organisation]:
-    return Organisation.objects.filter(org_type__in=GRASSROOTS_TYPES, status=OrgStatus.ACTIVE).filter(
-        Q(name__icontains=text) | Q(code__iexact=text)
-    )
+    return active_unions().filter(Q(name__icontains=text) | Q(code__iexact=text))
 
 
 def union_directory_get(*, org_id: UUID | str) -> Organisation:
     try:
-        return Organisation.objects.get(id=_parse(org_id), org_type__in=GRASSROOTS_TYPES, status=OrgStatus.ACTIVE)
+        return active_unions().get(id=_parse(org_id))
     except Organisation.DoesNotExist:
         raise NotFound("找不到该基层工会，或该工会已撤销") from None
 
@@ -399,11 +398,7 @@ def unions_for_employer_search(*, query: str, limit: int = 20) -> list[Organisat
 
 
 def _unions_for_employer_matches(text: str) -> QuerySet[Organisation]:
-    return Organisation.objects.filter(
-        org_type__in=GRASSROOTS_TYPES,
-        status=OrgStatus.ACTIVE,
-        employers_covered__name__icontains=text,
-    ).distinct()
+    return active_unions().filter(employers_covered__name__icontains=text).distinct()
 
 
 def union_search_match_count(*, query: str, by_employer: bool = False) -> int:

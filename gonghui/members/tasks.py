@@ -11,6 +11,7 @@ from gonghui.common.actor import Actor
 from gonghui.common.errors import DomainError, ValidationFailed
 from gonghui.common.roles import Perm
 from gonghui.jobs.models import JobRun, JobStatus
+from gonghui.jobs.selectors import job_for_task
 from gonghui.jobs.services import job_create, job_fail, job_progress, job_start, job_succeed
 from gonghui.members.exports import member_roster_csv, member_roster_xlsx
 from gonghui.members.models import HOLDING_STATUSES, Membership
@@ -49,7 +50,7 @@ def member_roster_export_request(
 
 @task()
 def member_roster_export(job_id: str) -> None:
-    job = JobRun.objects.get(id=job_id)
+    job = job_for_task(job_id)
     if job.status == JobStatus.SUCCEEDED:
         return
     try:

@@ -153,3 +153,80 @@ def employers_uncovered(*, actor: Actor, min_staff: int = 100) -> QuerySet[Emplo
         .filter(covering_union__isnull=True, employee_count__gte=min_staff)
         .order_by("-employee_count", "name")
     )
+
+
+# ---------------------------------------------------------------- unscoped reads for system code
+# The reads below take no actor: other domains call them from code that has already checked the actor (or runs as the
+# system: commands, tasks, the figures), and from the member-facing directory, which shows only active unions.
+
+
+def org_by_code(code: str) -> Organisation | None:
+    """The organisation with exactly this code, or None (unscoped: management commands)."""
+    return Organisation.objects.filter(code=code).first()
+
+
+def org_root() -> Organisation | None:
+    """The root of the tree, or None before it is initialised (unscoped: management commands)."""
+    return Organisation.objects.get_first_root_node()
+
+
+def orgs_by_code(codes) -> QuerySet[Organisation]:
+    """The organisations with these codes (unscoped: the caller checked the actor's permission)."""
+    return Organisation.objects.filter(code__in=codes)
+
+
+def org_by_id(org_id: UUID) -> Organisation:
+    """The organisation `org_id` (unscoped; raises Organisation.DoesNotExist): for ids read from a checked record."""
+    return Organisation.objects.get(pk=org_id)
+
+
+def org_by_path(path: str) -> Organisation:
+    """The organisation at `path` (unscoped; raises Organisation.DoesNotExist)."""
+    return Organisation.objects.get(path=path)
+
+
+def orgs_by_id(ids) -> QuerySet[Organisation]:
+    """The organisations with these ids (unscoped: system code and already-checked callers)."""
+    return Organisation.objects.filter(id__in=ids)
+
+
+def orgs_by_path(paths) -> QuerySet[Organisation]:
+    """The organisations at these paths (unscoped: system code and already-checked callers)."""
+    return Organisation.objects.filter(path__in=paths)
+
+
+def directly_below(org: Organisation) -> QuerySet[Organisation]:
+    """The organisations one level below `org`, unordered (served by the (depth, path) index; unscoped: the caller
+    has checked that `org` is visible)."""
+    return Organisation.objects.filter(depth=org.depth + 1, path__startswith=org.path)
+
+
+def active_orgs() -> QuerySet[Organisation]:
+    """Every active organisation (unscoped: system code such as the figures)."""
+    return Organisation.objects.filter(status=OrgStatus.ACTIVE)
+
+
+def active_unions() -> QuerySet[Organisation]:
+    """Every active grassroots union (unscoped: the public union directory and system code)."""
+    return Organisation.objects.filter(org_type__in=GRASSROOTS_TYPES, status=OrgStatus.ACTIVE)
+
+
+def active_unions_in(org: Organisation) -> QuerySet[Organisation]:
+    """The active grassroots unions of `org`'s subtree (unscoped: the caller has checked that `org` is visible)."""
+    return Organisation.objects.filter(
+        path__startswith=org.path, org_type__in=GRASSROOTS_TYPES, status=OrgStatus.ACTIVE
+    )
+
+
+def org_and_ancestors(org_id, *, fields: tuple[str, ...]) -> list[Organisation] | None:
+    """The organisation `org_id` and its ancestors with only `fields` loaded (unordered), or None when there is no
+    such organisation (unscoped: system code placing a point in the tree)."""
+    org = Organisation.objects.filter(pk=org_id).only("path").first()
+    if org is None:
+        return None
+    return list(Organisation.objects.filter(path__in=[*ancestor_paths(org.path), org.path]).only(*fields))
+
+
+def employers_located_in(org: Organisation) -> QuerySet[Employer]:
+    """Employers whose town organisation is in `org`'s subtree (unscoped: the caller has checked `org`)."""
+    return Employer.objects.filter(town_org__path__startswith=org.path)

@@ -12,6 +12,7 @@ from gonghui.common.actor import Actor
 from gonghui.common.errors import DomainError
 from gonghui.common.roles import Perm
 from gonghui.jobs.models import JobRun, JobStatus
+from gonghui.jobs.selectors import job_for_task
 from gonghui.jobs.services import job_create, job_fail, job_progress, job_start, job_succeed
 from gonghui.orgs.exports import org_roster_xlsx
 from gonghui.orgs.job_prologue import job_actor_and_org
@@ -38,7 +39,7 @@ def org_roster_export_request(*, actor: Actor, org: Organisation) -> JobRun:
 
 @task()
 def org_roster_export(job_id: str) -> None:
-    job = JobRun.objects.get(id=job_id)
+    job = job_for_task(job_id)
     if job.status == JobStatus.SUCCEEDED:
         return
     try:

@@ -30,7 +30,8 @@ from gonghui.common.actor import Actor
 from gonghui.common.errors import NotFound, ValidationFailed
 from gonghui.common.geo import FlatProjection, region_bounds
 from gonghui.common.roles import Perm
-from gonghui.orgs.models import Employer, Organisation
+from gonghui.orgs.models import Organisation
+from gonghui.orgs.selectors import employers_located_in
 from gonghui.stations.models import DemandPoint, Station, StationStatus
 from gonghui.stations.places import places_for
 from gonghui.stations.travel import CIRCLE_MINUTES, MODES
@@ -121,7 +122,8 @@ def _demand_points(org: Organisation) -> Demand:
 
 def _demand_employers(org: Organisation) -> Demand:
     rows = list(
-        Employer.objects.filter(town_org__path__startswith=org.path, lat__isnull=False, lng__isnull=False)
+        employers_located_in(org)
+        .filter(lat__isnull=False, lng__isnull=False)
         .order_by("name", "id")
         .values_list("name", "lat", "lng", "employee_count")
     )
@@ -132,7 +134,7 @@ def _demand_grid(org: Organisation) -> Demand:
     """One unit per resolution-8 hexagon over the box of the subtree's stations, employers and demand points."""
     boxes = [
         Station.objects.filter(org__path__startswith=org.path).exclude(status=StationStatus.CLOSED),
-        Employer.objects.filter(town_org__path__startswith=org.path, lat__isnull=False),
+        employers_located_in(org).filter(lat__isnull=False),
         DemandPoint.objects.filter(org__path__startswith=org.path),
     ]
     lats, lngs = [], []

@@ -19,6 +19,7 @@ from gonghui.common.roles import Perm
 from gonghui.common.sheets import HEADER_SEARCH_ROWS, LINE, ColumnSpec, SheetLimits, read_table
 from gonghui.common.validators import to_half_width
 from gonghui.orgs.models import Organisation
+from gonghui.orgs.selectors import orgs_by_code
 from gonghui.stations.events import stations_imported
 from gonghui.stations.hours import WEEKDAYS, parse_intervals
 from gonghui.stations.models import Station
@@ -213,7 +214,7 @@ def stations_import(*, actor: Actor, data: bytes, filename: str, dry_run: bool) 
     actor.require(Perm.STATIONS_MANAGE)
     records, unknown, present = _read(data, filename, STATION_COLUMNS, MAX_STATION_ROWS, STATION_LIMITS)
     codes = {(r.get("org_code") or "").strip().upper() for r in records}
-    orgs = {o.code: o for o in Organisation.objects.filter(code__in=codes)}
+    orgs = {o.code: o for o in orgs_by_code(codes)}
     existing = {(s.org_id, s.name): s for s in Station.objects.filter(org__code__in=codes).select_related("org")}
     planned: list[tuple[Organisation, Station | None, dict, str]] = []
     outcomes: list = []

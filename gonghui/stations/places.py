@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from gonghui.common.geo import FlatProjection, region_bounds
-from gonghui.common.paths import ancestor_paths
-from gonghui.orgs.models import Employer, Organisation, OrgLevel, OrgType
+from gonghui.orgs.models import Organisation, OrgLevel, OrgType
+from gonghui.orgs.selectors import employers_located_in, org_and_ancestors
 from gonghui.stations.models import Station, StationStatus
 from gonghui.stations.regions import district_at
 from gonghui.stations.travel import distance_text
@@ -46,9 +46,11 @@ class _Known:
             "lat", "lng", "name", "org_id"
         ):
             rows.append((lat, lng, "站点", name, org_id))
-        for e_lat, e_lng, name, org_id in Employer.objects.filter(
-            town_org__path__startswith=org.path, lat__isnull=False, lng__isnull=False
-        ).values_list("lat", "lng", "name", "town_org_id"):
+        for e_lat, e_lng, name, org_id in (
+            employers_located_in(org)
+            .filter(lat__isnull=False, lng__isnull=False)
+            .values_list("lat", "lng", "name", "town_org_id")
+        ):
             if e_lat is not None and e_lng is not None:  # filtered in the query; narrows the type
                 rows.append((e_lat, e_lng, "企业", name, org_id))
         self.rows = rows
@@ -78,15 +80,10 @@ class _Known:
         return self._towns[org_id]
 
     def _find_town(self, org_id) -> tuple[str, str, bool] | None:
-        org = Organisation.objects.filter(pk=org_id).only("path").first()
-        if org is None:
+        found = org_and_ancestors(org_id, fields=("path", "name", "level", "org_type", "region_code"))
+        if found is None:
             return None
-        line = {
-            o.path: o
-            for o in Organisation.objects.filter(path__in=[*ancestor_paths(org.path), org.path]).only(
-                "path", "name", "level", "org_type", "region_code"
-            )
-        }
+        line = {o.path: o for o in found}
         ordered = [line[p] for p in sorted(line, key=len)]
         town = next((o for o in ordered if o.level == OrgLevel.TOWN), None)
         if town is None:

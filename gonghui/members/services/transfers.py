@@ -41,6 +41,7 @@ from gonghui.members.services._common import (
 )
 from gonghui.members.services.memberships import _create_membership, _profile_at_end
 from gonghui.orgs.models import Organisation
+from gonghui.orgs.selectors import org_by_id, org_by_path
 
 
 def lowest_common_parent(a: Organisation, b: Organisation) -> Organisation:
@@ -48,7 +49,7 @@ def lowest_common_parent(a: Organisation, b: Organisation) -> Organisation:
     paths_a = [*ancestor_paths(a.path), a.path]
     paths_b = {*ancestor_paths(b.path), b.path}
     common = [p for p in paths_a if p in paths_b]
-    return Organisation.objects.get(path=common[-1])
+    return org_by_path(common[-1])
 
 
 def _open_transfer(
@@ -145,7 +146,7 @@ def transfer_accept(*, actor: Actor, transfer: TransferRequest) -> Membership:
     join date (会龄 continues) and a new card number; `previous` links the two."""
     _require_manage(actor, transfer.to_org)
     transfer = _lock_transfer(transfer, expected=(TransferStatus.PENDING_ACCEPT,))
-    to_org = Organisation.objects.get(pk=transfer.to_org_id)
+    to_org = org_by_id(transfer.to_org_id)
     _require_open_union(to_org, field="to_org")
     old = _lock(Membership, transfer.membership_id)
     if old.status not in HOLDING_STATUSES:

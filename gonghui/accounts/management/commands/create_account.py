@@ -7,7 +7,7 @@ from gonghui.accounts.services import account_create
 from gonghui.common.actor import system_actor
 from gonghui.common.errors import DomainError
 from gonghui.common.roles import ROLE_LABELS, Role
-from gonghui.orgs.models import Organisation
+from gonghui.orgs.selectors import org_by_code
 
 
 class Command(BaseCommand):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--role", required=True, choices=[r.value for r in ROLE_LABELS if r != Role.MEMBER])
 
     def handle(self, *args, username, full_name, org, role, **options):
-        target = Organisation.objects.filter(code=org.strip().upper()).first()
+        target = org_by_code(org.strip().upper())
         if target is None:
             raise CommandError(f"找不到组织代码 {org}")
         password = getpass.getpass("密码：")

@@ -4,7 +4,7 @@ from django.db import transaction
 from gonghui.accounts.services import api_token_create
 from gonghui.common.actor import system_actor
 from gonghui.common.errors import DomainError
-from gonghui.orgs.models import Organisation
+from gonghui.orgs.selectors import org_by_code, org_root
 
 
 class Command(BaseCommand):
@@ -16,11 +16,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, name: str, org: str | None, **options):
         if org:
-            target = Organisation.objects.filter(code=org.strip().upper()).first()
+            target = org_by_code(org.strip().upper())
             if target is None:
                 raise CommandError(f"找不到组织代码 {org}")
         else:
-            target = Organisation.objects.get_first_root_node()
+            target = org_root()
             if target is None:
                 raise CommandError("还没有任何组织，请先初始化组织树")
         try:
