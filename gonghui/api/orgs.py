@@ -7,13 +7,16 @@ from ninja.pagination import paginate
 
 from gonghui.api.pagination import BoundedLimitOffsetPagination
 from gonghui.api.schemas import ErrorOut, MeOut, OrgBrief, OrgDetail
-from gonghui.orgs.selectors import org_children, org_get, org_search
+from gonghui.orgs.selectors import org_children, org_get, org_scope_root, org_search
 
 router = Router(tags=["组织"])
 
 
 @router.get("/me", response=MeOut, summary="当前身份及其管辖范围")
 def me(request):
+    # The scope's root is read here first: an actor that may read nothing (a role awaiting its second person) is
+    # refused with 403 by the API's error handler, which an error raised while the answer is written would not reach.
+    org_scope_root(actor=request.actor)
     return request.actor
 
 
