@@ -62,7 +62,7 @@ api.add_router("/", stations_router)
 
 @api.exception_handler(DomainError)
 def domain_error(request, exc: DomainError):
-    body = {"code": exc.code, "message": exc.message}
+    body: dict[str, object] = {"code": exc.code, "message": exc.message}
     if isinstance(exc, ValidationFailed):
         body["errors"] = exc.errors
     return api.create_response(request, body, status=exc.status)

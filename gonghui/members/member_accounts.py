@@ -356,6 +356,7 @@ def member_account_bind(
     person = _find_person(document)
     refusal = binding_refusal(account=account, person=person, name=name)
     if refusal is None:
+        assert person is not None  # binding_refusal refuses a number it did not find
         try:
             with transaction.atomic():
                 return bind_account_to_person(account=account, person=person, ip=ip)

@@ -8,7 +8,7 @@ binding, the ownership checks, rate limits and the audit lines of a member actin
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from gonghui.audit.services import audit_record
@@ -65,8 +65,16 @@ CORRECTABLE_FIELDS = (
     "post",
     "skill_level",
 )
+
+
+def _verbose_name(name: str) -> str:
+    field = Person._meta.get_field(name)
+    assert isinstance(field, models.Field), "a correctable field is a column of the person's record"
+    return str(field.verbose_name)
+
+
 # The labels users read for those fields: the registry's own verbose names.
-CORRECTABLE_FIELD_LABELS = {field: str(Person._meta.get_field(field).verbose_name) for field in CORRECTABLE_FIELDS}
+CORRECTABLE_FIELD_LABELS = {field: _verbose_name(field) for field in CORRECTABLE_FIELDS}
 # What an online application must give for a complete registry record (准确率); a bound member has given it before.
 REQUIRED_TO_JOIN_ONLINE = {
     "name": "请填写姓名",

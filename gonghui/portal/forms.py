@@ -64,7 +64,9 @@ class TextList(forms.Field):
 
 def form_errors(form: forms.Form) -> dict[str, str]:
     """The form's refusals as the templates show them: one message per field, "form" for the whole form."""
-    return {("form" if field == NON_FIELD_ERRORS else field): messages[0] for field, messages in form.errors.items()}
+    return {
+        ("form" if field == NON_FIELD_ERRORS else field): str(messages[0]) for field, messages in form.errors.items()
+    }
 
 
 # ---------------------------------------------------------------- sign-in

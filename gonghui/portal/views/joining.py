@@ -1,6 +1,8 @@
 """Joining a union: find it (by its name or code, or the employer's name), apply by its code with the profile the
 registry asks for, check a field as it is typed, and follow one's applications."""
 
+from typing import Any
+
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
@@ -88,7 +90,7 @@ def join_union(request, org_id: str):
     blocking = _blocking_application(_pending_applications(account), union)
     if blocking is not None:
         return _page(request, "portal/join_pending.html", union=union, application=blocking)
-    context = {"values": {"doc_type": "resident_id"}, "errors": {}}
+    context: dict[str, Any] = {"values": {"doc_type": "resident_id"}, "errors": {}}
     if request.method == "POST":
         form = JoinForm(request.POST)
         form.is_valid()
