@@ -290,7 +290,7 @@ EXPECTED_PAYOUT = Decimal("2750.00")
 
 
 def make_plan(actor, org) -> InsurancePlan:
-    return plan_create(actor=actor, org=org, data=plan_data())
+    return plan_create(actor=actor, org=org, **plan_data())
 
 
 def enter(actor, who: Worker, kind: str, data: dict, consent: Consent = ALL_CONSENT) -> ServiceCase:
@@ -398,9 +398,9 @@ def world(tree, actors, people) -> World:
     assert [c.id for c in callbacks_draw(actor=district, org=tree[GS], start=today(), end=today(), share=1)] == [
         closed.id
     ]
-    file12 = hardship_file_establish(actor=grassroots, membership=m12.membership, data=file_data())
-    file_t2 = hardship_file_establish(actor=district, membership=mt2.membership, data=file_data(tier="deep"))
-    campaign = campaign_create(actor=district, org=tree[GS], data=campaign_data())
+    file12 = hardship_file_establish(actor=grassroots, membership=m12.membership, **file_data())
+    file_t2 = hardship_file_establish(actor=district, membership=mt2.membership, **file_data(tier="deep"))
+    campaign = campaign_create(actor=district, org=tree[GS], **campaign_data())
     care_visits_record(
         actor=grassroots,
         campaign=campaign,
@@ -422,10 +422,10 @@ def world(tree, actors, people) -> World:
         campaign=campaign,
         wz_case=enter(wz, mwz, CaseKind.LEGAL, legal_data()),
         wz_student=wz_student,
-        wz_file=hardship_file_establish(actor=wz, membership=mwz.membership, data=file_data()),
+        wz_file=hardship_file_establish(actor=wz, membership=mwz.membership, **file_data()),
         wz_plan=wz_plan,
         wz_enrolment=plan_enrol_member(actor=wz, plan=wz_plan, membership=mwz.membership),
-        wz_campaign=campaign_create(actor=wz, org=tree[WZ], data=campaign_data()),
+        wz_campaign=campaign_create(actor=wz, org=tree[WZ], **campaign_data()),
     )
     assert (sub.org.code, acc.org.code, prog.org.code, closed.org.code) == (GS, GS, GS, E12)
     assert (sub.status, acc.status, prog.status, closed.status) == ("submitted", "accepted", "in_progress", "closed")
@@ -1622,7 +1622,7 @@ def figures_data(tree, actors, people, enrolment):
     case_close(actor=grassroots, case=student, result="资助", outcome={"granted": "on", "amount": "3000"})
     member_case_rate(account=bound_account(m12), case_id=hardship.id, rating=4)
     member_case_rate(account=bound_account(m123), case_id=legal.id, rating=5, comment="很满意")
-    campaign = campaign_create(actor=district, org=tree[GS], data=campaign_data())
+    campaign = campaign_create(actor=district, org=tree[GS], **campaign_data())
     care_visits_record(
         actor=grassroots,
         campaign=campaign,
@@ -1923,9 +1923,7 @@ def test_household_members_are_entered_one_per_line(people, login):
 
 @pytest.fixture
 def hardship_file(actors, people) -> HardshipFile:
-    return hardship_file_establish(
-        actor=actors["grassroots_cadre"], membership=people["m12"].membership, data=file_data()
-    )
+    return hardship_file_establish(actor=actors["grassroots_cadre"], membership=people["m12"].membership, **file_data())
 
 
 def _file(file) -> str:
@@ -2136,7 +2134,7 @@ def test_setting_up_a_campaign(tree, login):
 
 @pytest.fixture
 def campaign(tree, actors) -> CareCampaign:
-    return campaign_create(actor=actors["district_cadre"], org=tree[GS], data=campaign_data("1000"))
+    return campaign_create(actor=actors["district_cadre"], org=tree[GS], **campaign_data("1000"))
 
 
 def visit_rows(*rows: dict) -> dict:

@@ -2,13 +2,16 @@
 below record their visits in batches (a person from the registry, or a group such as a team or a site, with money
 and goods). A batch is all or nothing and may not take the campaign over its budget."""
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any, Unpack
 
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
 from gonghui.audit.services import audit_record
+from gonghui.casework.fields import CampaignFields
 from gonghui.casework.kinds import clean_choice, clean_date, clean_int, clean_money, clean_text
 from gonghui.casework.models import CareCampaign, CareKind, CareVisit
 from gonghui.common.actor import Actor
@@ -21,7 +24,8 @@ MAX_BATCH = 500
 
 
 @transaction.atomic
-def campaign_create(*, actor: Actor, org: Organisation, data: dict) -> CareCampaign:
+def campaign_create(*, actor: Actor, org: Organisation, **fields: Unpack[CampaignFields]) -> CareCampaign:
+    data: Mapping[str, Any] = fields
     actor.require(Perm.CASES_CONFIGURE)
     if not actor.covers_path(org.path):
         raise NotFound()

@@ -4,15 +4,17 @@ may continue, and return to hardship (返困): a new file for someone whose earl
 so is their application."""
 
 from calendar import monthrange
+from collections.abc import Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Unpack
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gonghui.casework.approval import approval_reasons, approver_for, request_approval
 from gonghui.casework.events import audit_file
+from gonghui.casework.fields import AidGrantFields, AidPayFields, HardshipFileFields
 from gonghui.casework.kinds import clean_choice, clean_date, clean_int, clean_money, clean_text
 from gonghui.casework.models import (
     OPEN_FILE_STATUSES,
@@ -50,7 +52,7 @@ def income_per_head(household_income: Decimal, household_size: int) -> Decimal:
     return (household_income / household_size / 12).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def aid_amount(data: dict, field: str, form: str) -> Decimal:
+def aid_amount(data: Mapping[str, Any], field: str, form: str) -> Decimal:
     """Money and goods need an amount above zero; a service may be given without one (recorded as 0)."""
     if form == AidForm.SERVICE:
         return clean_money(data, field, "服务折价", required=False) or Decimal("0.00")
@@ -95,7 +97,7 @@ def _clean_household(rows: list[dict] | None) -> list[HouseholdMember]:
     return members
 
 
-def _household_figures(data: dict) -> tuple[int, Decimal]:
+def _household_figures(data: Mapping[str, Any]) -> tuple[int, Decimal]:
     size = clean_int(data, "household_size", "家庭人口", low=1, high=MAX_HOUSEHOLD)
     income = clean_money(data, "household_income", "家庭年收入")
     return size, income
@@ -105,7 +107,7 @@ def _create_file(
     *,
     actor: Actor,
     membership: Membership,
-    data: dict,
+    data: Mapping[str, Any],
     today: date,
     case: ServiceCase | None,
     status: str = HardshipFileStatus.ACTIVE,
@@ -147,8 +149,11 @@ def _create_file(
 
 
 @transaction.atomic
-def hardship_file_establish(*, actor: Actor, membership: Membership, data: dict) -> HardshipFile:
+def hardship_file_establish(
+    *, actor: Actor, membership: Membership, **fields: Unpack[HardshipFileFields]
+) -> HardshipFile:
     """建档 after a home visit (入户调查), without an online application."""
+    data: Mapping[str, Any] = fields
     actor.require(Perm.CASES_MANAGE)
     if not actor.covers_path(membership.org.path):
         raise NotFound()
@@ -243,8 +248,9 @@ def aid_record(
 
 
 @transaction.atomic
-def hardship_aid_grant(*, actor: Actor, file: HardshipFile, data: dict) -> HardshipAid:
+def hardship_aid_grant(*, actor: Actor, file: HardshipFile, **fields: Unpack[AidGrantFields]) -> HardshipAid:
     """Aid outside an application: the monthly living allowance, 送温暖 goods, a service arranged."""
+    data: Mapping[str, Any] = fields
     file = _require_manage(actor, file)
     form = clean_choice(data, "form", "帮扶形式", AidForm)
     amount = aid_amount(data, "amount", form)
@@ -274,10 +280,11 @@ def hardship_aid_grant(*, actor: Actor, file: HardshipFile, data: dict) -> Hards
 
 
 @transaction.atomic
-def hardship_aid_pay(*, actor: Actor, aid: HardshipAid, data: dict) -> HardshipAid:
+def hardship_aid_pay(*, actor: Actor, aid: HardshipAid, **fields: Unpack[AidPayFields]) -> HardshipAid:
     """发放签收 of a grant in money: who received it, when and how, the amount (exactly the amount granted), the
     signer and the receipt number. Once: a paid grant is never paid again; a grant waiting for or refused by the
     parent union is not paid."""
+    data: Mapping[str, Any] = fields
     actor.require(Perm.CASES_MANAGE)
     if not actor.covers_path(aid.file.org.path):
         raise NotFound()
@@ -337,8 +344,9 @@ def hardship_file_print_record(*, actor: Actor, file: HardshipFile) -> None:
 
 
 @transaction.atomic
-def hardship_file_verify(*, actor: Actor, file: HardshipFile, data: dict) -> HardshipFile:
+def hardship_file_verify(*, actor: Actor, file: HardshipFile, **fields: Unpack[HardshipFileFields]) -> HardshipFile:
     """年度核查: the household's situation checked again; the next check is due in a year."""
+    data: Mapping[str, Any] = fields
     file = _require_manage(actor, file)
     if file.status not in OPEN_FILE_STATUSES:
         raise DomainError("已解困脱困的档案不需要核查")

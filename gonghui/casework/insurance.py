@@ -1,8 +1,10 @@
 """职工互助保障: yearly plans with their premium and benefit rules, enrolment of members by their union, and the
 payout a claim earns under its plan's rules."""
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Unpack
 
 from django.db import transaction
 from django.db.models import Sum
@@ -10,6 +12,7 @@ from django.utils import timezone
 
 from gonghui.audit.services import audit_record
 from gonghui.casework.events import audit_plan
+from gonghui.casework.fields import PlanFields
 from gonghui.casework.kinds import clean_date, clean_int, clean_money, clean_text
 from gonghui.casework.models import InsuranceClaim, InsuranceEnrolment, InsurancePayout, InsurancePlan
 from gonghui.common.actor import Actor
@@ -56,7 +59,7 @@ def claim_payout(claim: InsuranceClaim) -> Decimal:
     )
 
 
-def _clean_ratio(data: dict) -> Decimal:
+def _clean_ratio(data: Mapping[str, Any]) -> Decimal:
     """The reimbursement ratio is given as a percentage (50 means half), stored as a fraction."""
     value = clean_money(data, "reimbursement_ratio", "医疗费补助比例")
     if value > 100:
@@ -67,8 +70,9 @@ def _clean_ratio(data: dict) -> Decimal:
 
 
 @transaction.atomic
-def plan_create(*, actor: Actor, org: Organisation, data: dict) -> InsurancePlan:
+def plan_create(*, actor: Actor, org: Organisation, **fields: Unpack[PlanFields]) -> InsurancePlan:
     """A plan is run by a federation (not a grassroots union) for the members below it."""
+    data: Mapping[str, Any] = fields
     actor.require(Perm.CASES_CONFIGURE)
     if not actor.covers_path(org.path):
         raise NotFound()

@@ -65,7 +65,7 @@ def seed_services(*, actor: Actor, union_code: str) -> dict[str, int]:
     plan = plan_create(
         actor=actor,
         org=root,
-        data={
+        **{
             "name": "职工住院互助保障",
             "year": str(starts.year),
             "starts_on": starts.isoformat(),
@@ -99,7 +99,7 @@ def seed_services(*, actor: Actor, union_code: str) -> dict[str, int]:
         name = case.person.name
         pay = {"paid_method": "bank", "paid_amount": str(aid.amount), "paid_on": today.isoformat()}
         pay |= {"receiver": name, "signer": name, "receipt_no": f"KNBF{today.year}{number:04d}"}
-        hardship_aid_pay(actor=actor, aid=aid, data=pay)
+        hardship_aid_pay(actor=actor, aid=aid, **pay)
     ServiceCase.objects.filter(id__in=[cases[0].id, cases[1].id]).update(
         rating=5, rating_comment="工会上门了解情况，帮扶及时", rated_at=timezone.now()
     )
@@ -126,7 +126,7 @@ def seed_services(*, actor: Actor, union_code: str) -> dict[str, int]:
     hardship_file_establish(
         actor=actor,
         membership=members[6],
-        data={"tier": "deep", "causes": ["illness"], "household_size": "2", "household_income": "18000"},
+        **{"tier": "deep", "causes": ["illness"], "household_size": "2", "household_income": "18000"},
     )
     for index, summary in [(5, "因残无法全职工作"), (6, "配偶患病长期治疗")]:
         case_enter(
@@ -238,7 +238,7 @@ def seed_services(*, actor: Actor, union_code: str) -> dict[str, int]:
     campaign = campaign_create(
         actor=actor,
         org=root,
-        data={
+        **{
             "kind": "warmth",
             "name": f"{today.year}年送温暖活动",
             "starts_on": (today - timedelta(days=20)).isoformat(),

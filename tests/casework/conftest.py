@@ -57,7 +57,7 @@ def wz_member(tree, actors):
 def plan(tree, actors):
     """A 2025 plan run by the 双塔 town federation: 100 元 a day for at most 10 days, half of the costs above
     500 元 up to 3000 元 a claim, 5000 元 a year."""
-    return plan_create(actor=actors["town_cadre"], org=tree[T01], data=dict(PLAN))
+    return plan_create(actor=actors["town_cadre"], org=tree[T01], **dict(PLAN))
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def enrolment(plan, member, actors, tree):
 
 @pytest.fixture
 def campaign(tree, actors):
-    return campaign_create(actor=actors["district_cadre"], org=tree[GS], data=dict(CAMPAIGN))
+    return campaign_create(actor=actors["district_cadre"], org=tree[GS], **dict(CAMPAIGN))
 
 
 @pytest.fixture

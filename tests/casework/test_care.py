@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock", "media")]
 
 class TestCare:
     def test_a_campaign_is_set_up_by_an_upper_union(self, tree, actors):
-        campaign = fresh(campaign_create(actor=actors["district_cadre"], org=tree[GS], data=dict(CAMPAIGN)))
+        campaign = fresh(campaign_create(actor=actors["district_cadre"], org=tree[GS], **dict(CAMPAIGN)))
         assert (campaign.kind, campaign.budget, campaign.created_by) == ("warmth", Decimal("5000.00"), "district_cadre")
         assert (campaign.starts_on, campaign.ends_on) == (date(2025, 10, 1), date(2025, 12, 31))
         assert last_audit("care.campaign_create").details == {"budget": "5000.00"}
@@ -43,7 +43,7 @@ class TestCare:
             ("district_cadre", GS, {"kind": "party"}, ValidationFailed),
         ]:
             with nothing_changes(), pytest.raises(error):
-                campaign_create(actor=actors[username], org=tree[org], data={**CAMPAIGN, **data})
+                campaign_create(actor=actors[username], org=tree[org], **{**CAMPAIGN, **data})
 
     def test_visits_to_a_member_and_to_a_group_are_recorded_and_totalled(self, campaign, member, tree, actors):
         visits = care_visits_record(

@@ -57,7 +57,7 @@ def figures_world(tree, actors, member, other_member, wz_member, enrolment, cloc
     chen = enrol(actors["district_cadre"], tree[T02E1], name="陈一", seq=331)
     student = enter(actors["district_cadre"], chen, "student")
     wz_case = apply(wz_member, "hardship", amount_requested="1000")
-    campaign = campaign_create(actor=actors["district_cadre"], org=tree[GS], data=dict(CAMPAIGN))
+    campaign = campaign_create(actor=actors["district_cadre"], org=tree[GS], **dict(CAMPAIGN))
     care_visits_record(
         actor=actors["grassroots_cadre"], campaign=campaign, org=tree[E12], rows=[person_row(member), group_row()]
     )

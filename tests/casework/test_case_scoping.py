@@ -165,7 +165,7 @@ class TestScoping:
         cadre = actors["grassroots_cadre"]
         case = apply(member, "hardship")
         attachment = member_case_attach(account=member.account, case_id=case.id, name="诊断.pdf", content=PDF)
-        file = hardship_file_establish(actor=cadre, membership=member.membership, data=household())
+        file = hardship_file_establish(actor=cadre, membership=member.membership, **household())
 
         case_view_record(actor=cadre, case=case)
         attachment_view_record(actor=cadre, attachment=attachment)

@@ -92,7 +92,7 @@ class TestThresholds:
         file = hardship_file_establish(
             actor=actors["district_cadre"],
             membership=member.membership,
-            data={"tier": "deep", "causes": ["illness"], "household_size": "3", "household_income": "30000"},
+            **{"tier": "deep", "causes": ["illness"], "household_size": "3", "household_income": "30000"},
         )
         assert file.status == "pending"  # the district files for union "12": still 双塔街道's approval
         hardship_approval_approve(actor=actors["town_cadre"], approval=HardshipApproval.objects.get(file=file))
@@ -319,7 +319,7 @@ class TestApproval:
 
 class TestFileAndGrantApproval:
     def test_a_deep_file_waits_then_is_active_on_approval(self, member, actors):
-        file = hardship_file_establish(actor=actors["grassroots_cadre"], membership=member.membership, data=FILE_DATA)
+        file = hardship_file_establish(actor=actors["grassroots_cadre"], membership=member.membership, **FILE_DATA)
         approval = HardshipApproval.objects.get()
         assert (file.status, approval.subject, approval.file_id, approval.approver.code) == (
             "pending",
@@ -329,33 +329,33 @@ class TestFileAndGrantApproval:
         )
         with unchanged(), pytest.raises(DomainError, match="该档案正待上级工会审批，批准后才能发放帮扶"):
             hardship_aid_grant(
-                actor=actors["grassroots_cadre"], file=file, data={"form": "money", "amount": "100", "description": "x"}
+                actor=actors["grassroots_cadre"], file=file, **{"form": "money", "amount": "100", "description": "x"}
             )
         with pytest.raises(DomainError, match="该职工已有在档的困难职工档案"):
             hardship_file_establish(
-                actor=actors["grassroots_cadre"], membership=member.membership, data={**FILE_DATA, "tier": "relative"}
+                actor=actors["grassroots_cadre"], membership=member.membership, **{**FILE_DATA, "tier": "relative"}
             )
         hardship_approval_approve(actor=actors["district_cadre"], approval=approval)
         assert fresh(file).status == "active"
         assert last_audit("hardship.approval_approve").details == {"subject": "file", "approver": T01, "note": ""}
 
     def test_a_refused_file_is_closed_and_a_new_one_may_be_filed(self, member, actors):
-        file = hardship_file_establish(actor=actors["grassroots_cadre"], membership=member.membership, data=FILE_DATA)
+        file = hardship_file_establish(actor=actors["grassroots_cadre"], membership=member.membership, **FILE_DATA)
         hardship_approval_refuse(actor=actors["town_cadre"], approval=HardshipApproval.objects.get(), reason="收入超标")
         assert fresh(file).status == "refused"
         again = hardship_file_establish(
-            actor=actors["grassroots_cadre"], membership=member.membership, data={**FILE_DATA, "tier": "relative"}
+            actor=actors["grassroots_cadre"], membership=member.membership, **{**FILE_DATA, "tier": "relative"}
         )
         assert (again.status, again.returned) == ("active", False)
 
     def test_a_grant_above_the_limit_waits_and_counts_only_once_approved(self, member, actors):
         file = hardship_file_establish(
-            actor=actors["grassroots_cadre"], membership=member.membership, data={**FILE_DATA, "tier": "relative"}
+            actor=actors["grassroots_cadre"], membership=member.membership, **{**FILE_DATA, "tier": "relative"}
         )
         aid = hardship_aid_grant(
             actor=actors["grassroots_cadre"],
             file=file,
-            data={"form": "money", "amount": "2600", "description": "重病一次性救助"},
+            **{"form": "money", "amount": "2600", "description": "重病一次性救助"},
         )
         approval = HardshipApproval.objects.get()
         assert (aid.approval, approval.subject, approval.aid_id, approval.amount) == (
@@ -371,27 +371,27 @@ class TestFileAndGrantApproval:
 
         assert hardship_money() == Decimal("0.00")
         with unchanged(), pytest.raises(DomainError, match="该笔帮扶正待上级工会审批，批准后才能发放"):
-            hardship_aid_pay(actor=actors["grassroots_cadre"], aid=aid, data=pay_form("2600"))
+            hardship_aid_pay(actor=actors["grassroots_cadre"], aid=aid, **pay_form("2600"))
         hardship_approval_approve(actor=actors["town_cadre"], approval=approval)
         assert fresh(aid).approval == "approved"
         assert hardship_money() == Decimal("2600.00")
-        hardship_aid_pay(actor=actors["grassroots_cadre"], aid=aid, data=pay_form("2600"))
+        hardship_aid_pay(actor=actors["grassroots_cadre"], aid=aid, **pay_form("2600"))
         assert fresh(aid).paid_amount == Decimal("2600.00")
 
     def test_a_refused_grant_is_never_paid(self, member, actors):
         file = hardship_file_establish(
-            actor=actors["grassroots_cadre"], membership=member.membership, data={**FILE_DATA, "tier": "relative"}
+            actor=actors["grassroots_cadre"], membership=member.membership, **{**FILE_DATA, "tier": "relative"}
         )
         aid = hardship_aid_grant(
-            actor=actors["grassroots_cadre"], file=file, data={"form": "money", "amount": "2600", "description": "救助"}
+            actor=actors["grassroots_cadre"], file=file, **{"form": "money", "amount": "2600", "description": "救助"}
         )
         hardship_approval_refuse(actor=actors["town_cadre"], approval=HardshipApproval.objects.get(), reason="重复申请")
         assert fresh(aid).approval == "refused"
         with unchanged(), pytest.raises(DomainError, match="该笔帮扶未获上级工会批准，不能发放"):
-            hardship_aid_pay(actor=actors["grassroots_cadre"], aid=aid, data=pay_form("2600"))
+            hardship_aid_pay(actor=actors["grassroots_cadre"], aid=aid, **pay_form("2600"))
 
     def test_an_overdue_file_approval_is_escalated_once(self, member, actors, clock):
-        hardship_file_establish(actor=actors["grassroots_cadre"], membership=member.membership, data=FILE_DATA)
+        hardship_file_establish(actor=actors["grassroots_cadre"], membership=member.membership, **FILE_DATA)
         clock.set(date(2025, 11, 11))
         assert approvals_escalate_overdue(actor=system_actor("tests")) == 1
         assert approvals_escalate_overdue(actor=system_actor("tests")) == 0

@@ -129,7 +129,7 @@ class TestHardshipFile:
 
     def test_the_yearly_verification_updates_the_file_and_its_next_date(self, member, actors, clock):
         cadre = actors["grassroots_cadre"]
-        file = hardship_file_establish(actor=cadre, membership=member.membership, data=household())
+        file = hardship_file_establish(actor=cadre, membership=member.membership, **household())
         clock.set(date(2026, 3, 2))
         data = {
             **household(size="2", income="30000", causes=("illness",), tier="relative"),
@@ -139,7 +139,7 @@ class TestHardshipFile:
             ],
         }
 
-        file = fresh(hardship_file_verify(actor=cadre, file=file, data=data))
+        file = fresh(hardship_file_verify(actor=cadre, file=file, **data))
 
         assert (file.verified_on, file.next_verification_on) == (date(2026, 3, 2), date(2027, 3, 2))
         assert (file.tier, file.household_size, file.income_per_head) == ("relative", 2, Decimal("1250.00"))
@@ -152,19 +152,19 @@ class TestHardshipFile:
         rows = [{"name": "张大", "relation": "配偶"}, {"name": "张二", "annual_income": "x"}]
         with nothing_changes(), pytest.raises(ValidationFailed) as refused:
             hardship_file_establish(
-                actor=actors["grassroots_cadre"], membership=member.membership, data={**household(), "household": rows}
+                actor=actors["grassroots_cadre"], membership=member.membership, **{**household(), "household": rows}
             )
         assert refused.value.errors == {"household": "第2位家庭成员：请填写与职工关系"}
 
     def test_one_open_file_per_person(self, member, actors):
-        hardship_file_establish(actor=actors["grassroots_cadre"], membership=member.membership, data=household())
+        hardship_file_establish(actor=actors["grassroots_cadre"], membership=member.membership, **household())
         with nothing_changes(), pytest.raises(DomainError, match="该职工已有在档的困难职工档案"):
-            hardship_file_establish(actor=actors["town_cadre"], membership=member.membership, data=household())
+            hardship_file_establish(actor=actors["town_cadre"], membership=member.membership, **household())
 
     def test_exit_with_a_transition_period_then_return_to_hardship(self, member, actors, system, clock):
         cadre = actors["grassroots_cadre"]
         money = {"form": "money", "amount": "300", "description": "过渡期生活补助"}
-        file = hardship_file_establish(actor=cadre, membership=member.membership, data=household())
+        file = hardship_file_establish(actor=cadre, membership=member.membership, **household())
         clock.set(date(2026, 1, 15))
         file = fresh(hardship_file_exit(actor=cadre, file=file, reason="夫妻二人均已稳定就业", transition_months=3))
         assert (file.status, file.exited_on, file.transition_until) == (
@@ -179,12 +179,12 @@ class TestHardshipFile:
             hardship_file_exit(actor=cadre, file=file, reason="再次脱困")
 
         clock.set(date(2026, 4, 15))  # the last day of the transition
-        aid = hardship_aid_grant(actor=cadre, file=file, data=money)
+        aid = hardship_aid_grant(actor=cadre, file=file, **money)
         assert (aid.in_transition, aid.granted_on, aid.amount) == (True, date(2026, 4, 15), Decimal("300.00"))
 
         clock.set(date(2026, 4, 16))
         with nothing_changes(), pytest.raises(DomainError) as refused:
-            hardship_aid_grant(actor=cadre, file=file, data=money)
+            hardship_aid_grant(actor=cadre, file=file, **money)
         assert refused.value.message == "该档案的脱困过渡期已于 2026-04-15 结束，不能再发放帮扶"
 
         assert hardship_transitions_end(actor=system, today=date(2026, 4, 15)) == 0
@@ -194,9 +194,9 @@ class TestHardshipFile:
         assert last_audit("hardship.transition_end").object_id == str(file.id)
         service = {"form": "service", "amount": "0", "description": "就业指导"}
         with nothing_changes(), pytest.raises(DomainError, match="该档案已解困脱困，过渡期已结束，不能再发放帮扶"):
-            hardship_aid_grant(actor=cadre, file=file, data=service)
+            hardship_aid_grant(actor=cadre, file=file, **service)
         with nothing_changes(), pytest.raises(DomainError, match="已解困脱困的档案不需要核查"):
-            hardship_file_verify(actor=cadre, file=file, data=household())
+            hardship_file_verify(actor=cadre, file=file, **household())
 
         # 返困: a new application is flagged, and the file it opens points back at the exited one.
         clock.set(date(2026, 5, 6))
@@ -210,17 +210,17 @@ class TestHardshipFile:
 
     def test_a_file_established_after_a_home_visit_for_someone_who_had_exited_is_flagged(self, member, actors):
         cadre = actors["grassroots_cadre"]
-        first = hardship_file_establish(actor=cadre, membership=member.membership, data=household())
+        first = hardship_file_establish(actor=cadre, membership=member.membership, **household())
         hardship_file_exit(actor=cadre, file=first, reason="已脱困", transition_months=0)
         first = fresh(first)
         assert (first.status, first.transition_until) == ("exited", date(2025, 11, 3))
-        again = hardship_file_establish(actor=cadre, membership=member.membership, data=household(tier="relative"))
+        again = hardship_file_establish(actor=cadre, membership=member.membership, **household(tier="relative"))
         assert (again.returned, again.previous_id) == (True, first.id)
         # A case while a file is open is not a return.
         assert apply(member, "hardship").returned_to_hardship is False
 
     def test_the_transition_lasts_zero_to_twelve_months(self, member, actors):
-        file = hardship_file_establish(actor=actors["grassroots_cadre"], membership=member.membership, data=household())
+        file = hardship_file_establish(actor=actors["grassroots_cadre"], membership=member.membership, **household())
         for months in (13, -1, "六"):
             with nothing_changes(), pytest.raises(ValidationFailed) as refused:
                 hardship_file_exit(

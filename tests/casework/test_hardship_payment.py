@@ -36,17 +36,17 @@ class TestPayment:
         cadre = actors["grassroots_cadre"]
 
         with unchanged(), pytest.raises(ValidationFailed) as wrong:
-            hardship_aid_pay(actor=cadre, aid=aid, data=pay_form("2999.99"))
+            hardship_aid_pay(actor=cadre, aid=aid, **pay_form("2999.99"))
         assert wrong.value.errors == {"paid_amount": "实发金额应与核定的帮扶金额 3000.00 元一致"}
         with unchanged(), pytest.raises(ValidationFailed) as future:
-            hardship_aid_pay(actor=cadre, aid=aid, data=pay_form(paid_on="2025-11-04"))
+            hardship_aid_pay(actor=cadre, aid=aid, **pay_form(paid_on="2025-11-04"))
         assert future.value.errors == {"paid_on": "发放日期不能晚于今天"}
         with unchanged(), pytest.raises(ValidationFailed):
-            hardship_aid_pay(actor=cadre, aid=aid, data=pay_form(receipt_no=""))
+            hardship_aid_pay(actor=cadre, aid=aid, **pay_form(receipt_no=""))
         with unchanged(), pytest.raises(NotFound):
-            hardship_aid_pay(actor=actors["other_district_cadre"], aid=aid, data=pay_form())
+            hardship_aid_pay(actor=actors["other_district_cadre"], aid=aid, **pay_form())
 
-        paid = hardship_aid_pay(actor=cadre, aid=aid, data=pay_form(paid_method="cash", receiver="李芳", signer="李芳"))
+        paid = hardship_aid_pay(actor=cadre, aid=aid, **pay_form(paid_method="cash", receiver="李芳", signer="李芳"))
         paid = fresh(paid)
         assert (
             paid.paid_on,
@@ -69,13 +69,13 @@ class TestPayment:
                 DomainError, match="该笔帮扶已于 2025-11-03 发放签收（收据编号 SZ-12-2025-0007），不能重复发放"
             ),
         ):
-            hardship_aid_pay(actor=cadre, aid=aid, data=pay_form(receipt_no="SZ-12-2025-0008"))
+            hardship_aid_pay(actor=cadre, aid=aid, **pay_form(receipt_no="SZ-12-2025-0008"))
 
     def test_goods_have_no_payment(self, member, actors):
         case = advance(apply(member, "hardship"), actors, "closed", outcome=grant("500", form="goods"))
         aid = HardshipAid.objects.get(case=case)
         with unchanged(), pytest.raises(DomainError, match="只有资金帮扶需要登记发放签收"):
-            hardship_aid_pay(actor=actors["grassroots_cadre"], aid=aid, data=pay_form("500"))
+            hardship_aid_pay(actor=actors["grassroots_cadre"], aid=aid, **pay_form("500"))
 
     def test_the_database_refuses_a_payment_other_than_the_amount_or_of_an_unapproved_grant(self, member, actors):
         case = advance(apply(member, "hardship"), actors, "closed", outcome=grant("1000"))
@@ -226,7 +226,7 @@ class TestPages:
         case, approval = waiting(member, actors, "3000", tier="deep")
         hardship_approval_approve(actor=actors["town_cadre"], approval=approval, note="同意建档")
         file = HardshipFile.objects.get()
-        hardship_aid_pay(actor=actors["grassroots_cadre"], aid=HardshipAid.objects.get(), data=pay_form())
+        hardship_aid_pay(actor=actors["grassroots_cadre"], aid=HardshipAid.objects.get(), **pay_form())
         client = login("grassroots_cadre")
         detail = client.get(reverse("admin:hardship_file_detail", args=[file.id])).content.decode()
         card_url = reverse("admin:hardship_file_card", args=[file.id])
@@ -278,12 +278,12 @@ def test_an_annual_check_cannot_move_a_household_into_the_deep_level(member, act
     from gonghui.casework.hardship import hardship_file_verify
 
     file = hardship_file_establish(
-        actor=actors["grassroots_cadre"], membership=member.membership, data={**FILE_DATA, "tier": "relative"}
+        actor=actors["grassroots_cadre"], membership=member.membership, **{**FILE_DATA, "tier": "relative"}
     )
     with unchanged(), pytest.raises(ValidationFailed) as refused:
-        hardship_file_verify(actor=actors["grassroots_cadre"], file=file, data=FILE_DATA)
+        hardship_file_verify(actor=actors["grassroots_cadre"], file=file, **FILE_DATA)
     assert refused.value.errors == {"tier": "认定为深度困难须经上级工会审批：请通过困难帮扶申请办结报批"}
-    hardship_file_verify(actor=actors["grassroots_cadre"], file=file, data={**FILE_DATA, "tier": "accidental"})
+    hardship_file_verify(actor=actors["grassroots_cadre"], file=file, **{**FILE_DATA, "tier": "accidental"})
     assert fresh(file).tier == "accidental"
 
 
@@ -291,10 +291,10 @@ def test_the_approving_unions_workbench_counts_what_waits_for_it(member, actors,
     from tests.backoffice.factories import page_of, stat
 
     file = hardship_file_establish(
-        actor=actors["grassroots_cadre"], membership=member.membership, data={**FILE_DATA, "tier": "relative"}
+        actor=actors["grassroots_cadre"], membership=member.membership, **{**FILE_DATA, "tier": "relative"}
     )
     hardship_aid_grant(
-        actor=actors["grassroots_cadre"], file=file, data={"form": "money", "amount": "2600", "description": "重病救助"}
+        actor=actors["grassroots_cadre"], file=file, **{"form": "money", "amount": "2600", "description": "重病救助"}
     )
     label = "待本级审批（困难帮扶）"
     assert stat(page_of(login, "town_cadre"), label) == "1"

@@ -61,7 +61,7 @@ class TestInsurance:
         assert payout == Decimal("33.47")
 
     def test_plan_create_reads_the_ratio_as_a_percentage(self, tree, actors):
-        plan = fresh(plan_create(actor=actors["town_cadre"], org=tree[T01], data=dict(PLAN)))
+        plan = fresh(plan_create(actor=actors["town_cadre"], org=tree[T01], **dict(PLAN)))
         assert plan.reimbursement_ratio == Decimal("0.500")
         assert (plan.premium, plan.claim_cap, plan.annual_cap) == (
             Decimal("30.00"),
@@ -77,7 +77,7 @@ class TestInsurance:
         assert last_audit("insurance.plan_create").object_org_path == tree[T01].path
         for name, given, stored in [("甲", "62.5", "0.625"), ("乙", "100", "1.000"), ("丙", "0", "0.000")]:
             data = {**PLAN, "name": name, "reimbursement_ratio": given}
-            other = plan_create(actor=actors["district_cadre"], org=tree[GS], data=data)
+            other = plan_create(actor=actors["district_cadre"], org=tree[GS], **data)
             assert fresh(other).reimbursement_ratio == Decimal(stored)
 
     def test_plan_create_refuses(self, tree, actors):
@@ -123,13 +123,13 @@ class TestInsurance:
             ),
         ]:
             with nothing_changes(), pytest.raises(error) as refused:
-                plan_create(actor=actors[username], org=tree[org], data={**PLAN, **data})
+                plan_create(actor=actors[username], org=tree[org], **{**PLAN, **data})
             if detail is not None:
                 assert refused.value.errors == detail
 
     def test_a_plan_name_is_unique_per_union_and_year(self, plan, tree, actors):
         with nothing_changes(), pytest.raises(ValidationFailed) as refused:
-            plan_create(actor=actors["town_cadre"], org=tree[T01], data=dict(PLAN))
+            plan_create(actor=actors["town_cadre"], org=tree[T01], **dict(PLAN))
         assert refused.value.errors == {"name": "2025年已有同名计划"}
 
     def test_plan_enrol_union_enrols_each_active_member_once(self, plan, tree, actors, member):

@@ -42,7 +42,7 @@ def plan_new(request):
         data = form.values()
         try:
             org = org_from_code(actor, data["org_code"], field="org_code")
-            plan = plan_create(actor=actor, org=org, data=data)
+            plan = plan_create(actor=actor, org=org, **data)
             messages.success(request, f"已设立{plan}")
             return redirect(reverse("admin:plan_detail", args=[plan.id]))
         except DomainError as exc:
@@ -118,7 +118,7 @@ def campaign_new(request):
         data = form.values()
         try:
             org = org_from_code(actor, data["org_code"], field="org_code")
-            campaign = campaign_create(actor=actor, org=org, data=data)
+            campaign = campaign_create(actor=actor, org=org, **data)
             messages.success(request, f"已创建慰问活动“{campaign.name}”")
             return redirect(reverse("admin:campaign_detail", args=[campaign.id]))
         except DomainError as exc:

@@ -93,7 +93,7 @@ def hardship_file_detail(request, file_id: str):
     if request.method == "POST":
         try:
             if action == "verify":
-                hardship_file_verify(actor=actor, file=file, data=_file_data(request))
+                hardship_file_verify(actor=actor, file=file, **_file_data(request))
                 messages.success(request, "年度核查已记录，下次核查期限已顺延一年")
             elif action == "exit":
                 hardship_file_exit(
@@ -104,7 +104,7 @@ def hardship_file_detail(request, file_id: str):
                 )
                 messages.success(request, "已办理解困脱困")
             elif action == "aid":
-                hardship_aid_grant(actor=actor, file=file, data=aid_form(request.POST).values())
+                hardship_aid_grant(actor=actor, file=file, **aid_form(request.POST).values())
                 messages.success(request, "帮扶已记录")
             else:
                 raise DomainError("未知的操作")
@@ -149,7 +149,7 @@ def hardship_file_new(request):
             membership = memberships_visible_to(actor).filter(card_number=card_number).first()
             if membership is None:
                 raise ValidationFailed({"card_number": "未找到该会员卡号，请核对（只能为本级及下级工会的会员建档）"})
-            file = hardship_file_establish(actor=actor, membership=membership, data=_file_data(request))
+            file = hardship_file_establish(actor=actor, membership=membership, **_file_data(request))
             messages.success(request, "已建立困难职工档案" + ("（返困）" if file.returned else ""))
             return redirect(reverse("admin:hardship_file_detail", args=[file.id]))
         except DomainError as exc:
@@ -272,7 +272,7 @@ def aid_pay(request, aid_id: str):
     if request.method == "POST":
         form = pay_form(request.POST)
         try:
-            hardship_aid_pay(actor=actor, aid=aid, data=form.values())
+            hardship_aid_pay(actor=actor, aid=aid, **form.values())
             messages.success(request, "发放签收已登记")
             return redirect(reverse("admin:hardship_file_detail", args=[aid.file_id]))
         except NotFound:
