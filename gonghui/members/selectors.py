@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.query import ModelIterable
 from django.utils import timezone
 
@@ -325,6 +325,32 @@ def correction_get(*, actor: Actor, correction_id: UUID | str) -> CorrectionRequ
 
 def corrections_pending(*, actor: Actor) -> QuerySet[CorrectionRequest]:
     return corrections_visible_to(actor).filter(status=CorrectionStatus.PENDING).order_by("submitted_at")
+
+
+def registry_work_in(org: Organisation, today: date) -> dict:
+    """The registry's work waiting in `org`'s subtree, for the dashboard: applications and transfers (at the step of
+    a union in it) as {"open", "overdue"} counted in one pass each, and the pending corrections' count. Unscoped:
+    the statistics check the actor before reading."""
+    overdue = Q(due_on__lt=today)
+
+    def counted(queryset) -> dict:
+        return queryset.aggregate(open=Count("pk"), overdue=Count("pk", filter=overdue))
+
+    inside = org.path
+    return {
+        "applications": counted(
+            JoinApplication.objects.filter(status=ApplicationStatus.PENDING, org__path__startswith=inside)
+        ),
+        "transfers": counted(
+            TransferRequest.objects.filter(
+                Q(status=TransferStatus.PENDING_RELEASE, from_org__path__startswith=inside)
+                | Q(status=TransferStatus.PENDING_ACCEPT, to_org__path__startswith=inside)
+            )
+        ),
+        "corrections": CorrectionRequest.objects.filter(
+            status=CorrectionStatus.PENDING, org__path__startswith=inside
+        ).count(),
+    }
 
 
 # ---------------------------------------------------------------- the member's own record (portal)

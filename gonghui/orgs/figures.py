@@ -16,7 +16,8 @@ from datetime import date, datetime
 from uuid import UUID
 
 from django.db import connection, transaction
-from django.db.models import F, Model
+from django.db.models import Count, F, Model, Q, QuerySet, Sum
+from django.db.models.functions import Substr
 
 from gonghui.common.paths import STEPLEN, ancestor_paths
 from gonghui.orgs.models import (
@@ -348,3 +349,59 @@ def figures_failing_replace(own_failing: dict[UUID, int], *, checked_at: datetim
         row.failing = totals.get(row.org_id, 0)
         row.failing_checked_at = checked_at
     OrgFigures.objects.bulk_update(rows, ["failing", "failing_checked_at"], batch_size=5000)
+
+
+# ---------------------------------------------------------------- reading the kept figures (for the statistics)
+# Unscoped: the statistics check the actor (stats.selectors.coverage.require_figures) before reading.
+
+
+def current_rows(org_ids: list) -> QuerySet:
+    """The current figures rows (as dicts) of the organisations `org_ids` that have one."""
+    return OrgFigures.objects.filter(org_id__in=org_ids).values()
+
+
+def month_sums_by_org(which: Q, first: date, last: date, sums: dict) -> QuerySet:
+    """Per organisation (`org_id`), the aggregates `sums` over its monthly rows of the months `first`..`last`: one
+    grouped query; `which` picks the organisations (a Q over the monthly rows)."""
+    return (
+        OrgMonthFigures.objects.filter(which, month__gte=first, month__lte=last)
+        .values("org_id")
+        .annotate(**sums)
+        .order_by()
+    )
+
+
+def month_rows(org: Organisation, since: date, fields: Iterable[str]) -> QuerySet:
+    """`org`'s monthly rows (as dicts of `month` and `fields`) from the month `since` on."""
+    return OrgMonthFigures.objects.filter(org=org, month__gte=since).values("month", *fields)
+
+
+def members_by_birth_year(org: Organisation) -> dict:
+    """birth year (0: unknown) -> members now, over `org`'s subtree."""
+    return dict(OrgAgeFigures.objects.filter(org=org).values_list("birth_year", "members"))
+
+
+def over_declared(org: Organisation) -> dict:
+    """The declared unions of `org`'s subtree (itself included) whose registered members exceed their declaration:
+    {"unions": how many, "excess": by how many members in all}."""
+    return OrgFigures.objects.filter(
+        org__path__startswith=org.path, own_declared__isnull=False, registered_in_declared__gt=F("own_declared")
+    ).aggregate(unions=Count("org_id"), excess=Sum(F("registered_in_declared") - F("own_declared"), default=0))
+
+
+def over_declared_below(org: Organisation) -> QuerySet:
+    """The same per organisation directly below `org` (rows of child_path, unions, excess; only those with any): one
+    grouped query over the declared unions that are over their declaration."""
+    step = len(org.path) + STEPLEN
+    return (
+        OrgFigures.objects.filter(
+            org__path__startswith=org.path,
+            org__depth__gt=org.depth,
+            own_declared__isnull=False,
+            registered_in_declared__gt=F("own_declared"),
+        )
+        .annotate(child_path=Substr("org__path", 1, step))
+        .values("child_path")
+        .annotate(unions=Count("org_id"), excess=Sum(F("registered_in_declared") - F("own_declared")))
+        .order_by()
+    )

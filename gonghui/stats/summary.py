@@ -10,7 +10,8 @@ from decimal import Decimal
 from gonghui.casework.models import CaseKind
 from gonghui.casework.selectors import case_figures
 from gonghui.common.actor import Actor
-from gonghui.orgs.models import GRASSROOTS_TYPES, Organisation, OrgStatus
+from gonghui.orgs.models import Organisation
+from gonghui.orgs.selectors import active_unions_in
 from gonghui.stats.periods import Period, year_period
 from gonghui.stats.selectors import (
     Rates,
@@ -85,9 +86,7 @@ def annual_summary(*, actor: Actor, org: Organisation, year: int, today: date) -
     before = counts_at(ids, year_earlier_until(period, today).end, today, current)[org.id]
     moved = movements(ids, period.start, reached)[org.id]
     rates = rates_of(current[org.id], stale_declarations(org))
-    unions = Organisation.objects.filter(
-        path__startswith=org.path, org_type__in=GRASSROOTS_TYPES, status=OrgStatus.ACTIVE
-    ).count()
+    unions = active_unions_in(org).count()
     complete = reached >= period.end
     as_of = "年底" if complete else f"{reached.month}月{reached.day}日"
     in_year = "全年" if complete else "今年以来"

@@ -4,18 +4,16 @@ from datetime import date
 
 from django.db.models import Q, Sum
 
-from gonghui.orgs.models import (
-    Organisation,
-    OrgMonthFigures,
-    OrgStatus,
-)
+from gonghui.orgs.figures import month_sums_by_org
+from gonghui.orgs.models import Organisation, OrgStatus
+from gonghui.orgs.selectors import directly_below, orgs_by_id
 from gonghui.stats.periods import Period, month_end
 from gonghui.stats.selectors.coverage import NOTHING_STALE, Stale, coverage_of, percent, stale_declarations_below
 from gonghui.stats.selectors.shapes import RANKING_KEYS, ChildRow, rates_of
 
 
 def children_of(org: Organisation) -> list[Organisation]:
-    return list(Organisation.objects.filter(**_directly_below(org, "")).order_by("path"))
+    return list(directly_below(org).order_by("path"))
 
 
 def _directly_below(org: Organisation, prefix: str = "org__") -> dict:
@@ -47,17 +45,13 @@ def _child_movements(org: Organisation, period: Period, today: date, ids: list |
     counted = Q(month__lte=reached)
     later = Q(month__gt=reached)
     which = Q(org_id__in=ids) if ids is not None else Q(**_directly_below(org))
-    rows = (
-        OrgMonthFigures.objects.filter(which, month__gte=period.start.replace(day=1), month__lte=month_end(today))
-        .values("org_id")
-        .annotate(
-            period_joined=Sum("joined", filter=counted, default=0),
-            period_net_members=Sum("net_members", filter=counted, default=0),
-            later_members=Sum("net_members", filter=later, default=0),
-            later_new_employment=Sum("net_new_employment", filter=later, default=0),
-        )
-        .order_by()
-    )
+    sums = {
+        "period_joined": Sum("joined", filter=counted, default=0),
+        "period_net_members": Sum("net_members", filter=counted, default=0),
+        "later_members": Sum("net_members", filter=later, default=0),
+        "later_new_employment": Sum("net_new_employment", filter=later, default=0),
+    }
+    rows = month_sums_by_org(which, period.start.replace(day=1), month_end(today), sums)
     return {values.pop("org_id"): values for values in map(dict, rows)}
 
 
@@ -103,9 +97,7 @@ def ranked_children(
     the order depends on them (joins or net change, or counts at the end of a period that has ended)."""
     key = sort if sort in RANKING_KEYS else "members"
     needs = RANKING_STOCK[key]
-    children = Organisation.objects.filter(**_directly_below(org, "")).values_list(
-        "id", "path", "status", *[f"figures__{name}" for name in needs]
-    )
+    children = directly_below(org).values_list("id", "path", "status", *[f"figures__{name}" for name in needs])
     ended = period.until(today) < month_end(today)
     moved_all = key in ("joined", "net_change") or (ended and key in ("members", "new_employment"))
     moved = _child_movements(org, period, today) if moved_all else {}
@@ -132,8 +124,8 @@ def _child_rows_of(
     if not ids:
         return []
     whole = len(ids) > 200  # a long list is read by the tree filter rather than sent as ids
-    which = Q(**_directly_below(org, "")) if whole else Q(id__in=ids)
-    orgs = {child.id: child for child in Organisation.objects.filter(which).select_related("figures")}
+    which = directly_below(org) if whole else orgs_by_id(ids)
+    orgs = {child.id: child for child in which.select_related("figures")}
     stock = {
         child_id: {name: getattr(child.figures, name) for name in CHILD_STOCK_FIELDS}
         for child_id, child in orgs.items()

@@ -3,20 +3,15 @@
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, Sum
-from django.db.models.functions import Substr
-
 from gonghui.common.actor import Actor
 from gonghui.common.errors import NotFound
-from gonghui.common.paths import STEPLEN
 from gonghui.common.roles import Perm
 from gonghui.members.models import (
     EmploymentForm,
 )
-from gonghui.orgs.models import (
-    Organisation,
-    OrgFigures,
-)
+from gonghui.orgs.figures import over_declared, over_declared_below
+from gonghui.orgs.models import Organisation
+from gonghui.orgs.selectors import orgs_by_path
 
 AGE_BANDS = (("35岁及以下", 0, 35), ("36至45岁", 36, 45), ("46至55岁", 46, 55), ("56岁及以上", 56, 200))
 FORM_LABELS = [(f"form_{form.value}", form.label) for form in EmploymentForm] + [("form_unknown", "未填写")]
@@ -55,32 +50,17 @@ def coverage_of(registered: int, declared: int, stale: Stale = NOTHING_STALE) ->
 def stale_declarations(org: Organisation) -> Stale:
     """The declared unions of `org`'s subtree (itself included) whose registered members exceed their declaration.
     A grassroots union has no unions below it, so its registered_in_declared is its own."""
-    row = OrgFigures.objects.filter(
-        org__path__startswith=org.path, own_declared__isnull=False, registered_in_declared__gt=F("own_declared")
-    ).aggregate(unions=Count("org_id"), excess=Sum(F("registered_in_declared") - F("own_declared"), default=0))
+    row = over_declared(org)
     return Stale(row["unions"], row["excess"])
 
 
 def stale_declarations_below(org: Organisation) -> dict:
     """child id -> Stale of each organisation directly below `org` (only those with any): one grouped query over the
     few declared unions that are over their declaration."""
-    step = len(org.path) + STEPLEN
-    rows = (
-        OrgFigures.objects.filter(
-            org__path__startswith=org.path,
-            org__depth__gt=org.depth,
-            own_declared__isnull=False,
-            registered_in_declared__gt=F("own_declared"),
-        )
-        .annotate(child_path=Substr("org__path", 1, step))
-        .values("child_path")
-        .annotate(unions=Count("org_id"), excess=Sum(F("registered_in_declared") - F("own_declared")))
-        .order_by()
-    )
-    by_path = {row["child_path"]: Stale(row["unions"], row["excess"]) for row in rows}
+    by_path = {row["child_path"]: Stale(row["unions"], row["excess"]) for row in over_declared_below(org)}
     if not by_path:
         return {}
-    ids = dict(Organisation.objects.filter(path__in=list(by_path)).values_list("path", "id"))
+    ids = dict(orgs_by_path(list(by_path)).values_list("path", "id"))
     return {ids[path]: stale for path, stale in by_path.items() if path in ids}
 
 

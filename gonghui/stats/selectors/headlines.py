@@ -6,12 +6,8 @@ from typing import Any
 
 from django.db.models import Q, Sum
 
-from gonghui.orgs.models import (
-    FLOW_FIELDS,
-    OrgAgeFigures,
-    Organisation,
-    OrgMonthFigures,
-)
+from gonghui.orgs.figures import members_by_birth_year, month_rows, month_sums_by_org
+from gonghui.orgs.models import FLOW_FIELDS, Organisation
 from gonghui.stats.periods import Period, add_months, month_end
 from gonghui.stats.selectors.coverage import AGE_BANDS, FORM_LABELS
 from gonghui.stats.selectors.kept import current_figures
@@ -29,12 +25,7 @@ def movements_in(org_ids: list, windows: dict[str, tuple[date, date, tuple[str, 
         for name, (start, end, fields) in windows.items()
         for f in fields
     }
-    rows = (
-        OrgMonthFigures.objects.filter(org_id__in=org_ids, month__gte=first, month__lte=last)
-        .values("org_id")
-        .annotate(**sums)
-        .order_by()
-    )
+    rows = month_sums_by_org(Q(org_id__in=org_ids), first, last, sums)
     for row in rows:
         values: dict[str, Any] = dict(row)
         org_id = values.pop("org_id")
@@ -103,10 +94,7 @@ def monthly_trend(org: Organisation, period: Period, today: date, current: dict 
     if not months:
         return []
     current = current or current_figures([org.id])
-    rows = {
-        row["month"]: row
-        for row in OrgMonthFigures.objects.filter(org=org, month__gte=months[0]).values("month", *FLOW_FIELDS)
-    }
+    rows = {row["month"]: row for row in month_rows(org, months[0], FLOW_FIELDS)}
     members = current[org.id]["members"] - sum(r["net_members"] for m, r in rows.items() if m > months[-1])
     points = []
     for month in reversed(months):
@@ -132,7 +120,7 @@ def breakdowns(org: Organisation, today: date, current: dict) -> list[Breakdown]
         "性别",
         [("男", row["male"]), ("女", row["female"]), ("未填写", row["members"] - row["male"] - row["female"])],
     )
-    by_year = dict(OrgAgeFigures.objects.filter(org=org).values_list("birth_year", "members"))
+    by_year = members_by_birth_year(org)
     bands = []
     for label, low, high in AGE_BANDS:
         bands.append((label, sum(n for y, n in by_year.items() if y and low <= today.year - y <= high)))

@@ -4,14 +4,10 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
-from gonghui.orgs.models import (
-    FLOW_FIELDS,
-    STOCK_FIELDS,
-    OrgFigures,
-    OrgMonthFigures,
-)
+from gonghui.orgs.figures import current_rows, month_sums_by_org
+from gonghui.orgs.models import FLOW_FIELDS, STOCK_FIELDS
 from gonghui.stats.periods import add_months, month_end
 from gonghui.stats.selectors.coverage import POINT_IN_TIME
 
@@ -20,7 +16,7 @@ from gonghui.stats.selectors.coverage import POINT_IN_TIME
 
 def current_figures(org_ids: list) -> dict:
     """org id -> {field: value} of the current counts (zeros for an organisation without any)."""
-    rows = {row["org_id"]: row for row in OrgFigures.objects.filter(org_id__in=org_ids).values()}
+    rows = {row["org_id"]: row for row in current_rows(org_ids)}
     zero = {f: 0 for f in STOCK_FIELDS} | {"failing": 0, "failing_checked_at": None, "own_declared": None}
     return {org_id: rows.get(org_id, zero) for org_id in org_ids}
 
@@ -28,12 +24,7 @@ def current_figures(org_ids: list) -> dict:
 def movements(org_ids: list, start: date, end: date) -> dict:
     """org id -> Counter of the monthly movements summed over the months from `start` to `end`."""
     totals: dict[Any, Counter] = {org_id: Counter() for org_id in org_ids}
-    rows = (
-        OrgMonthFigures.objects.filter(org_id__in=org_ids, month__gte=start.replace(day=1), month__lte=end)
-        .values("org_id")
-        .annotate(**{f: Sum(f) for f in FLOW_FIELDS})
-        .order_by()
-    )
+    rows = month_sums_by_org(Q(org_id__in=org_ids), start.replace(day=1), end, {f: Sum(f) for f in FLOW_FIELDS})
     for row in rows:
         values = dict(row)
         totals[values.pop("org_id")].update(values)

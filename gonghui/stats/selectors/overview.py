@@ -8,19 +8,12 @@ from django.db.models import Count, Q
 from gonghui.casework.models import OPEN_CASE_STATUSES, ServiceCase
 from gonghui.casework.selectors import KindFigures, case_figures
 from gonghui.common.actor import Actor
-from gonghui.members.models import (
-    ApplicationStatus,
-    CorrectionRequest,
-    CorrectionStatus,
-    JoinApplication,
-    TransferRequest,
-    TransferStatus,
-)
+from gonghui.members.selectors import registry_work_in
 from gonghui.orgs.models import (
-    GRASSROOTS_TYPES,
     Organisation,
     OrgStatus,
 )
+from gonghui.orgs.selectors import active_unions_in
 from gonghui.stats.periods import Period
 from gonghui.stats.selectors.children import children_of, ranked_children
 from gonghui.stats.selectors.coverage import (
@@ -43,24 +36,15 @@ def pending_work(org: Organisation, today: date) -> PendingWork:
     def counted(queryset) -> dict:
         return queryset.aggregate(open=Count("pk"), overdue=Count("pk", filter=overdue))
 
-    applications = counted(
-        JoinApplication.objects.filter(status=ApplicationStatus.PENDING, org__path__startswith=inside)
-    )
-    transfers = counted(
-        TransferRequest.objects.filter(
-            Q(status=TransferStatus.PENDING_RELEASE, from_org__path__startswith=inside)
-            | Q(status=TransferStatus.PENDING_ACCEPT, to_org__path__startswith=inside)
-        )
-    )
+    registry = registry_work_in(org, today)
+    applications, transfers = registry["applications"], registry["transfers"]
     cases = counted(ServiceCase.objects.filter(status__in=OPEN_CASE_STATUSES, org__path__startswith=inside))
     return PendingWork(
         applications=applications["open"],
         applications_overdue=applications["overdue"],
         transfers=transfers["open"],
         transfers_overdue=transfers["overdue"],
-        corrections=CorrectionRequest.objects.filter(
-            status=CorrectionStatus.PENDING, org__path__startswith=inside
-        ).count(),
+        corrections=registry["corrections"],
         cases=cases["open"],
         cases_overdue=cases["overdue"],
     )
@@ -133,9 +117,7 @@ def founding_table(*, actor: Actor, org: Organisation) -> tuple[list, tuple]:
     ids = [org.id] + [c.id for c in children]
     current = current_figures(ids)
     unions: Counter = Counter()
-    grassroots = Organisation.objects.filter(
-        path__startswith=org.path, org_type__in=GRASSROOTS_TYPES, status=OrgStatus.ACTIVE
-    ).values_list("path", flat=True)
+    grassroots = active_unions_in(org).values_list("path", flat=True)
     child_by_prefix = {c.path: c.id for c in children}
     step = len(org.path) + (len(children[0].path) - len(org.path) if children else 0)
     for path in grassroots.iterator(5000):
