@@ -12,16 +12,17 @@ The requesting union's parent decides; the tree's root (the city federation) has
 Nobody approves what they requested themselves. Every step is audited; deadlines are working days
 (`kinds.APPROVAL_WORKING_DAYS`) and overdue requests are escalated by `manage.py escalate_cases`."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from gonghui.audit.services import audit_record
 from gonghui.casework.events import audit_approval
+from gonghui.casework.fields import AidRuleFields, CaseOutcome
 from gonghui.casework.kinds import APPROVAL_WORKING_DAYS, HARDSHIP_APPROVAL_DEFAULTS, clean_choice, clean_money
 from gonghui.casework.models import (
     AidApproval,
@@ -129,7 +130,7 @@ def request_approval(
 
 
 def case_close_needs_approval(
-    actor: Actor, case: ServiceCase, result: str, outcome: dict[str, Any], today: date
+    actor: Actor, case: ServiceCase, result: str, outcome: CaseOutcome, today: date
 ) -> HardshipApproval | None:
     """Called by `case_close` for a hardship case before anything is written: when the proposed aid needs the
     parent union, the proposal is kept on a request, the case moves to 待上级审批 and the request is returned."""
@@ -276,16 +277,19 @@ def aid_rules_can_edit(actor: Actor) -> bool:
 
 
 @transaction.atomic
-def aid_rules_update(*, actor: Actor, data: dict[str, Any]) -> list[AidRule]:
-    """Set the standard for every 困难类别 at once (form fields `<tier>-file_needs_approval`, `<tier>-grant_limit`);
-    audited with the values before and after. All or nothing."""
+def aid_rules_update(*, actor: Actor, rules: Mapping[str, AidRuleFields]) -> list[AidRule]:
+    """Set the standard for every 困难类别 at once (`rules` by tier; a tier left out has no limit and is refused);
+    audited with the values before and after. All or nothing. A refusal names the form field
+    `<tier>-grant_limit`."""
     if not aid_rules_can_edit(actor):
         raise PermissionDenied("困难帮扶审批标准由市总工会设定")
     wanted = {}
     for tier in HardshipTier.values:
         label = HardshipTier(tier).label
-        limit = clean_money(data, f"{tier}-grant_limit", f"{label}单笔帮扶审批限额")
-        needs = data.get(f"{tier}-file_needs_approval") in (True, "1", "true", "on", "yes")
+        entry = rules.get(tier) or AidRuleFields()
+        field = f"{tier}-grant_limit"
+        limit = clean_money({field: entry.get("grant_limit")}, field, f"{label}单笔帮扶审批限额")
+        needs = entry.get("file_needs_approval") in (True, "1", "true", "on", "yes")
         wanted[tier] = (needs, limit)
     before = {tier: aid_rule(tier) for tier in HardshipTier.values}
     changes = {}

@@ -70,3 +70,27 @@ class CampaignFields(TypedDict, total=False):
     starts_on: str | date
     ends_on: str | date
     budget: str | Decimal | int
+
+
+class CaseOutcome(TypedDict, total=False):
+    """What `case_close` takes besides the result, by the case's type (see docs/casework.md): hardship: granted,
+    tier, aid_form, amount, aid_description; legal: outcome, amount_recovered; insurance: payable, reference;
+    student: granted, amount. A field the type does not use is ignored."""
+
+    granted: bool | str
+    tier: str
+    aid_form: str
+    amount: str | Decimal | int
+    aid_description: str
+    outcome: str
+    amount_recovered: str | Decimal | int
+    payable: bool | str
+    reference: str
+
+
+class AidRuleFields(TypedDict, total=False):
+    """The standard for one 困难类别 (`aid_rules_update` takes one per tier): whether a first filing needs the
+    parent union's approval (a ticked box: True, "1", "true", "on" or "yes") and the limit of a single grant."""
+
+    file_needs_approval: bool | str | None
+    grant_limit: str | Decimal | int | None

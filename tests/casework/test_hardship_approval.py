@@ -25,6 +25,7 @@ from gonghui.casework.approval import (
     hardship_approval_approve,
     hardship_approval_refuse,
 )
+from gonghui.casework.fields import AidRuleFields
 from gonghui.casework.hardship import hardship_aid_grant, hardship_aid_pay, hardship_file_establish
 from gonghui.casework.models import CaseEvent, CaseStatus, HardshipAid, HardshipAidRule, HardshipApproval, HardshipFile
 from gonghui.casework.selectors import approval_get, approvals_to_decide, case_figures
@@ -103,11 +104,10 @@ class TestThresholds:
     def test_the_city_changes_the_standard_and_the_next_grant_follows_it(self, member, actors):
         aid_rules_update(
             actor=actors["city_cadre"],
-            data={
-                "deep-file_needs_approval": "on",
-                "deep-grant_limit": "2000",
-                "relative-grant_limit": "1000",
-                "accidental-grant_limit": "3000",
+            rules={
+                "deep": {"file_needs_approval": "on", "grant_limit": "2000"},
+                "relative": {"grant_limit": "1000"},
+                "accidental": {"grant_limit": "3000"},
             },
         )
         assert aid_rule("relative").grant_limit == Decimal("1000.00")
@@ -133,17 +133,21 @@ class TestThresholds:
 
     @pytest.mark.parametrize("who", ["district_cadre", "town_cadre", "grassroots_cadre", "auditor", "sysadmin"])
     def test_only_the_city_federation_sets_the_standard(self, actors, who):
-        data = {"deep-grant_limit": "1", "relative-grant_limit": "1", "accidental-grant_limit": "1"}
+        data: dict[str, AidRuleFields] = {tier: {"grant_limit": "1"} for tier in ("deep", "relative", "accidental")}
         with unchanged(), pytest.raises(PermissionDenied):
-            aid_rules_update(actor=actors[who], data=data)
-        aid_rules_update(actor=actors["city_cadre"], data=data)
+            aid_rules_update(actor=actors[who], rules=data)
+        aid_rules_update(actor=actors["city_cadre"], rules=data)
         assert aid_rule("deep").file_needs_approval is False  # unticked
         assert aid_rule("deep").grant_limit == Decimal("1.00")
 
     def test_a_bad_limit_sets_nothing(self, actors):
-        data = {"deep-grant_limit": "2000", "relative-grant_limit": "-5", "accidental-grant_limit": "3000"}
+        data: dict[str, AidRuleFields] = {
+            "deep": {"grant_limit": "2000"},
+            "relative": {"grant_limit": "-5"},
+            "accidental": {"grant_limit": "3000"},
+        }
         with unchanged(), pytest.raises(ValidationFailed) as refused:
-            aid_rules_update(actor=actors["city_cadre"], data=data)
+            aid_rules_update(actor=actors["city_cadre"], rules=data)
         assert refused.value.errors == {"relative-grant_limit": "相对困难单笔帮扶审批限额不能为负数"}
 
     def test_a_county_handled_case_goes_to_the_city_and_the_city_decides_alone(self, member, actors, tree):

@@ -23,6 +23,7 @@ from gonghui.casework.approval import (
     hardship_approval_approve,
     hardship_approval_refuse,
 )
+from gonghui.casework.fields import AidRuleFields
 from gonghui.casework.hardship import (
     hardship_aid_grant,
     hardship_aid_pay,
@@ -35,6 +36,7 @@ from gonghui.casework.hardship import (
 from gonghui.casework.models import (
     AidForm,
     HardshipCause,
+    HardshipTier,
 )
 from gonghui.casework.selectors import (
     aid_get,
@@ -224,6 +226,16 @@ def approval_detail(request, approval_id: str):
     )
 
 
+def _rules_from_form(post) -> dict[str, AidRuleFields]:
+    """The standard by tier from the form's `<tier>-file_needs_approval` and `<tier>-grant_limit` fields."""
+    return {
+        tier: AidRuleFields(
+            file_needs_approval=post.get(f"{tier}-file_needs_approval"), grant_limit=post.get(f"{tier}-grant_limit")
+        )
+        for tier in HardshipTier.values
+    }
+
+
 def aid_rules_page(request):
     """困难帮扶审批标准: every cadre reads it; the city federation's cadres and the system administrator change it."""
     actor = require_actor(request)
@@ -235,7 +247,7 @@ def aid_rules_page(request):
         if not may_edit:
             raise Http404
         try:
-            aid_rules_update(actor=actor, data=request.POST.dict())
+            aid_rules_update(actor=actor, rules=_rules_from_form(request.POST))
             messages.success(request, "困难帮扶审批标准已保存")
             return redirect(reverse("admin:hardship_aid_rules"))
         except DomainError as exc:

@@ -3,12 +3,12 @@ follows the parent union's decision on a hardship case sent for 上级审批."""
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gonghui.casework.events import audit_case
+from gonghui.casework.fields import CaseOutcome
 from gonghui.casework.kinds import (
     clean_choice,
     clean_money,
@@ -42,7 +42,7 @@ from gonghui.common.validators import clean_reason
 
 
 @transaction.atomic
-def case_close(*, actor: Actor, case: ServiceCase, result: str, outcome: dict[str, Any] | None = None) -> ServiceCase:
+def case_close(*, actor: Actor, case: ServiceCase, result: str, outcome: CaseOutcome | None = None) -> ServiceCase:
     """办结, with the type's closing step. `outcome` carries the type's fields (see docs/casework.md):
     hardship: granted, tier, aid_form, amount, aid_description; legal: outcome, amount_recovered;
     insurance: payable, reference; student: granted, amount."""
@@ -85,7 +85,9 @@ def _finish_close(actor: Actor, case: ServiceCase, result: str, granted: Decimal
     return case
 
 
-def _close_hardship(actor: Actor, case: ServiceCase, outcome: dict, today: date, *, approval=None) -> Decimal | None:
+def _close_hardship(
+    actor: Actor, case: ServiceCase, outcome: CaseOutcome, today: date, *, approval=None
+) -> Decimal | None:
     from gonghui.casework.hardship import aid_amount, aid_record, file_for_case
 
     if not _is_yes(outcome.get("granted")):
@@ -139,14 +141,14 @@ def refused_case_return(*, actor: Actor, approval) -> ServiceCase:
     return case
 
 
-def _close_legal(actor: Actor, case: ServiceCase, outcome: dict, today: date) -> Decimal | None:
+def _close_legal(actor: Actor, case: ServiceCase, outcome: CaseOutcome, today: date) -> Decimal | None:
     result = clean_choice(outcome, "outcome", "结案方式", LegalOutcome)
     recovered = clean_money(outcome, "amount_recovered", "挽回经济损失", required=False)
     LegalAidRecord.objects.filter(case=case).update(outcome=result, amount_recovered=recovered)
     return None
 
 
-def _close_insurance(actor: Actor, case: ServiceCase, outcome: dict, today: date) -> Decimal | None:
+def _close_insurance(actor: Actor, case: ServiceCase, outcome: CaseOutcome, today: date) -> Decimal | None:
     from gonghui.casework.insurance import claim_payout
 
     claim = InsuranceClaim.objects.select_related("enrolment__plan").get(case=case)
@@ -164,7 +166,7 @@ def _close_insurance(actor: Actor, case: ServiceCase, outcome: dict, today: date
     return payout
 
 
-def _close_student(actor: Actor, case: ServiceCase, outcome: dict, today: date) -> Decimal | None:
+def _close_student(actor: Actor, case: ServiceCase, outcome: CaseOutcome, today: date) -> Decimal | None:
     if not _is_yes(outcome.get("granted")):
         return None
     amount = clean_money(outcome, "amount", "资助金额", positive=True)
@@ -188,7 +190,7 @@ def _close_student(actor: Actor, case: ServiceCase, outcome: dict, today: date) 
     return amount
 
 
-def _close_plain(actor: Actor, case: ServiceCase, outcome: dict, today: date) -> Decimal | None:
+def _close_plain(actor: Actor, case: ServiceCase, outcome: CaseOutcome, today: date) -> Decimal | None:
     """The closing step of a type whose 办结 records only the result (no record of its own, nothing granted)."""
     return None
 
