@@ -2,6 +2,7 @@
 from a form as typed and each service checks them (a missing or blank required field is refused with the same
 message as before), so a key left out is reported by the check, not by the call."""
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypedDict
@@ -94,3 +95,8 @@ class AidRuleFields(TypedDict, total=False):
 
     file_needs_approval: bool | str | None
     grant_limit: str | Decimal | int | None
+
+
+# A service application as typed into the kind's form: the common fields (summary, amount_requested) and the
+# fields the kind declares (kinds.py); a multiple choice is a list. The kind decides which keys are read.
+ApplicationFields = Mapping[str, str | list[str]]

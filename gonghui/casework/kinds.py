@@ -4,7 +4,7 @@ The back office builds its forms and its case page from these declarations; addi
 value, one `KindRules` entry here and, when closing it records more than the result, a closing step in services
 (docs/casework.md walks through it)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -73,7 +73,7 @@ class KindRules:
     description: str  # one line a worker reads before applying
     needs_financial_consent: bool
     needs_health_consent: Callable[[dict], bool]
-    clean: Callable[[dict], dict]
+    clean: Callable[[Mapping[str, Any]], dict]
     # The type's own application fields (after 申请事由), its 办结 fields (after 办理结果), its lines on the case page.
     fields: tuple[FormField, ...] = ()
     close_fields: tuple[FormField, ...] = ()
@@ -101,7 +101,7 @@ class KindRules:
 # ---------------------------------------------------------------- field cleaners (plain Chinese messages)
 
 
-def clean_text(data: dict, field: str, label: str, *, required: bool = True, max_length: int = 100) -> str:
+def clean_text(data: Mapping[str, Any], field: str, label: str, *, required: bool = True, max_length: int = 100) -> str:
     text = str(data.get(field) or "").strip()
     if required and not text:
         raise ValidationFailed({field: f"请填写{label}"})
@@ -110,7 +110,9 @@ def clean_text(data: dict, field: str, label: str, *, required: bool = True, max
     return text
 
 
-def clean_money(data: dict, field: str, label: str, *, required: bool = True, positive: bool = False) -> Decimal | None:
+def clean_money(
+    data: Mapping[str, Any], field: str, label: str, *, required: bool = True, positive: bool = False
+) -> Decimal | None:
     raw = data.get(field)
     if raw is None or str(raw).strip() == "":
         if required:
@@ -130,7 +132,7 @@ def clean_money(data: dict, field: str, label: str, *, required: bool = True, po
     return value.quantize(Decimal("0.01"))
 
 
-def clean_int(data: dict, field: str, label: str, *, low: int, high: int) -> int:
+def clean_int(data: Mapping[str, Any], field: str, label: str, *, low: int, high: int) -> int:
     raw = str(data.get(field) or "").strip()
     if not raw:
         raise ValidationFailed({field: f"请填写{label}"})
@@ -143,7 +145,7 @@ def clean_int(data: dict, field: str, label: str, *, low: int, high: int) -> int
     return value
 
 
-def clean_date(data: dict, field: str, label: str) -> date:
+def clean_date(data: Mapping[str, Any], field: str, label: str) -> date:
     raw = data.get(field)
     if isinstance(raw, date):
         return raw
@@ -156,7 +158,7 @@ def clean_date(data: dict, field: str, label: str) -> date:
         raise ValidationFailed({field: f"{label}格式应为 YYYY-MM-DD"}) from None
 
 
-def clean_choice(data: dict, field: str, label: str, choices) -> str:
+def clean_choice(data: Mapping[str, Any], field: str, label: str, choices) -> str:
     value = str(data.get(field) or "").strip()
     if value not in {c.value for c in choices}:
         raise ValidationFailed({field: f"请选择{label}"})
@@ -166,7 +168,7 @@ def clean_choice(data: dict, field: str, label: str, choices) -> str:
 # ---------------------------------------------------------------- per type
 
 
-def _clean_hardship(data: dict) -> dict:
+def _clean_hardship(data: Mapping[str, Any]) -> dict:
     causes = data.get("causes") or []
     if isinstance(causes, str):
         causes = [causes]
@@ -183,14 +185,14 @@ def _clean_hardship(data: dict) -> dict:
     }
 
 
-def _clean_legal(data: dict) -> dict:
+def _clean_legal(data: Mapping[str, Any]) -> dict:
     return {
         "category": clean_choice(data, "category", "争议类别", DisputeCategory),
         "counterparty": clean_text(data, "counterparty", "对方单位名称", max_length=150),
     }
 
 
-def _clean_insurance(data: dict) -> dict:
+def _clean_insurance(data: Mapping[str, Any]) -> dict:
     admitted = clean_date(data, "admitted_on", "入院日期")
     discharged = clean_date(data, "discharged_on", "出院日期")
     if discharged < admitted:
@@ -210,7 +212,7 @@ def _clean_insurance(data: dict) -> dict:
     }
 
 
-def _clean_student(data: dict) -> dict:
+def _clean_student(data: Mapping[str, Any]) -> dict:
     relation = clean_choice_text(data, "relation", "与学生关系", ("本人", "子女"))
     return {
         "student_name": clean_text(data, "student_name", "学生姓名", max_length=50),
@@ -220,7 +222,7 @@ def _clean_student(data: dict) -> dict:
     }
 
 
-def clean_choice_text(data: dict, field: str, label: str, options: tuple[str, ...]) -> str:
+def clean_choice_text(data: Mapping[str, Any], field: str, label: str, options: tuple[str, ...]) -> str:
     value = str(data.get(field) or "").strip()
     if value not in options:
         raise ValidationFailed({field: f"请选择{label}"})
@@ -369,7 +371,7 @@ def step_working_days(kind: str, status: str) -> int:
     return STEP_WORKING_DAYS[kind][status]
 
 
-def clean_application(kind: str, data: dict[str, Any]) -> tuple[str, dict, Decimal | None]:
+def clean_application(kind: str, data: Mapping[str, Any]) -> tuple[str, dict, Decimal | None]:
     """The summary, the type's own details and the amount asked for, or ValidationFailed naming the field."""
     rules = kind_rules(kind)
     summary = clean_text(data, "summary", "申请事由", max_length=SUMMARY_MAX)

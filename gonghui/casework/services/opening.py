@@ -4,12 +4,12 @@ fields are checked (kinds.py), the case is routed to its handling union and numb
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from gonghui.casework.events import audit_case
+from gonghui.casework.fields import ApplicationFields
 from gonghui.casework.kinds import (
     clean_application,
     kind_rules,
@@ -55,7 +55,7 @@ class Consent:
     financial: bool = False
 
 
-def _prepare(kind: str, person: Person, data: dict[str, Any], consent: Consent, today: date):
+def _prepare(kind: str, person: Person, data: ApplicationFields, consent: Consent, today: date):
     summary, details, amount = clean_application(kind, data)
     enrolment = None
     if kind == CaseKind.INSURANCE:
@@ -88,7 +88,7 @@ def _open_case(
     person: Person,
     home_org: Organisation,
     kind: str,
-    data: dict[str, Any],
+    data: ApplicationFields,
     consent: Consent,
     source: str,
     account: MemberAccount | None,
@@ -149,7 +149,7 @@ def _had_exited_file(person: Person) -> bool:
 
 @transaction.atomic
 def member_case_apply(
-    *, account: MemberAccount, kind: str, data: dict[str, Any], consent: Consent, ip: str | None = None
+    *, account: MemberAccount, kind: str, data: ApplicationFields, consent: Consent, ip: str | None = None
 ) -> ServiceCase:
     """A member applies online for themself."""
     if account.person_id is None:
@@ -174,7 +174,7 @@ def member_case_apply(
 
 @transaction.atomic
 def case_enter(
-    *, actor: Actor, membership: Membership, kind: str, data: dict[str, Any], consent: Consent
+    *, actor: Actor, membership: Membership, kind: str, data: ApplicationFields, consent: Consent
 ) -> ServiceCase:
     """A cadre enters an application on a member's behalf (on paper, by phone, at a station). The cadre confirms
     that the applicant signed the written consent the type needs."""
