@@ -209,14 +209,16 @@ def hardship_approval_approve(*, actor: Actor, approval: HardshipApproval, note:
     if approval.subject == ApprovalSubject.CASE:
         approved_case_close(actor=actor, approval=approval)
     elif approval.subject == ApprovalSubject.FILE:
+        assert approval.file_id is not None  # a request about a file names it
         file = HardshipFile.objects.select_for_update().get(pk=approval.file_id)
         if file.status != HardshipFileStatus.PENDING:
             raise CaseMovedOn(f"该档案当前为“{file.get_status_display()}”，不能再审批")
         file.status = HardshipFileStatus.ACTIVE
         file.save(update_fields=["status", "updated_at"])
     else:
-        updated = HardshipAid.objects.filter(pk=approval.aid_id, approval=AidApproval.PENDING)
-        if not updated.update(approval=AidApproval.APPROVED):
+        assert approval.aid_id is not None  # a request about a grant names it
+        aids = HardshipAid.objects.filter(pk=approval.aid_id, approval=AidApproval.PENDING)
+        if not aids.update(approval=AidApproval.APPROVED):
             raise CaseMovedOn("该笔帮扶已不在待审批状态")
     audit_approval(actor, "hardship.approval_approve", approval, {"note": note})
     return approval
@@ -234,12 +236,14 @@ def hardship_approval_refuse(*, actor: Actor, approval: HardshipApproval, reason
     if approval.subject == ApprovalSubject.CASE:
         refused_case_return(actor=actor, approval=approval)
     elif approval.subject == ApprovalSubject.FILE:
-        updated = HardshipFile.objects.filter(pk=approval.file_id, status=HardshipFileStatus.PENDING)
-        if not updated.update(status=HardshipFileStatus.REFUSED, updated_at=timezone.now()):
+        assert approval.file_id is not None  # a request about a file names it
+        files = HardshipFile.objects.filter(pk=approval.file_id, status=HardshipFileStatus.PENDING)
+        if not files.update(status=HardshipFileStatus.REFUSED, updated_at=timezone.now()):
             raise CaseMovedOn("该档案已不在待审批状态")
     else:
-        updated = HardshipAid.objects.filter(pk=approval.aid_id, approval=AidApproval.PENDING)
-        if not updated.update(approval=AidApproval.REFUSED):
+        assert approval.aid_id is not None  # a request about a grant names it
+        aids = HardshipAid.objects.filter(pk=approval.aid_id, approval=AidApproval.PENDING)
+        if not aids.update(approval=AidApproval.REFUSED):
             raise CaseMovedOn("该笔帮扶已不在待审批状态")
     audit_approval(actor, "hardship.approval_refuse", approval, {"reason": reason})
     return approval

@@ -230,8 +230,10 @@ def aid_record(
     if file.status == HardshipFileStatus.EXITED:
         raise DomainError("该档案已解困脱困，过渡期已结束，不能再发放帮扶")
     if file.status == HardshipFileStatus.TRANSITION:
-        if on > file.transition_until:
-            raise DomainError(f"该档案的脱困过渡期已于 {file.transition_until:%Y-%m-%d} 结束，不能再发放帮扶")
+        until = file.transition_until
+        assert until is not None  # a file in its transition period has its end
+        if on > until:
+            raise DomainError(f"该档案的脱困过渡期已于 {until:%Y-%m-%d} 结束，不能再发放帮扶")
         in_transition = True
     aid = HardshipAid.objects.create(
         file=file,

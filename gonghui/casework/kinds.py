@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal, overload
 
 from gonghui.casework.models import (
     AidForm,
@@ -110,9 +110,22 @@ def clean_text(data: Mapping[str, Any], field: str, label: str, *, required: boo
     return text
 
 
+@overload
+def clean_money(
+    data: Mapping[str, Any], field: str, label: str, *, required: Literal[True] = True, positive: bool = False
+) -> Decimal: ...
+
+
+@overload
+def clean_money(
+    data: Mapping[str, Any], field: str, label: str, *, required: bool, positive: bool = False
+) -> Decimal | None: ...
+
+
 def clean_money(
     data: Mapping[str, Any], field: str, label: str, *, required: bool = True, positive: bool = False
 ) -> Decimal | None:
+    """A sum of money in yuan, to the fen; None only when the field may be left empty."""
     raw = data.get(field)
     if raw is None or str(raw).strip() == "":
         if required:
@@ -294,7 +307,7 @@ KINDS: dict[str, KindRules] = {
             FormField("amount_recovered", "挽回经济损失（元）", "money", required=False),
         ),
         details=(
-            DetailRow("争议类别", lambda d: dict(DisputeCategory.choices).get(d.get("category"), "")),
+            DetailRow("争议类别", lambda d: dict(DisputeCategory.choices).get(d.get("category", ""), "")),
             DetailRow("对方单位", lambda d: d.get("counterparty", "")),
         ),
         working_days={CaseStatus.SUBMITTED: 3, CaseStatus.ACCEPTED: 2, CaseStatus.IN_PROGRESS: 30},

@@ -8,7 +8,7 @@ from gonghui.members.notices import notice_send
 
 # status -> (kind, title, body). Placeholders: label (服务类型), number (受理编号), org (承办工会), due (当前环节期限),
 # text (the reason, result or note the union wrote).
-STEP_NOTICES = {
+STEP_NOTICES: dict[str, tuple[NoticeKind, str, str]] = {
     CaseStatus.ACCEPTED: (
         NoticeKind.CASE_ACCEPTED,
         "{label}申请已受理",

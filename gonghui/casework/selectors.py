@@ -6,7 +6,7 @@ the handling union in scope. A member sees only their own cases. Anything else i
 overdue share and average rating — for the dashboards and the .xlsx export."""
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -205,7 +205,7 @@ def plan_enrolment_by_union(*, actor: Actor, plan: InsurancePlan) -> list[dict]:
     """参保情况 of a plan per union in the actor's subtree: name, code, people and premiums."""
     enrolments = enrolments_visible_to(actor).filter(plan=plan)
     per_union = enrolments.values("org__name", "org__code").order_by("org__code")
-    return list(per_union.annotate(people=Count("id"), premium_total=Sum("premium")))
+    return [dict(row) for row in per_union.annotate(people=Count("id"), premium_total=Sum("premium"))]
 
 
 def campaigns_visible_to(actor: Actor) -> QuerySet[CareCampaign]:
@@ -258,13 +258,18 @@ def _case_part(org: Organisation, kind: str, start: date, end: date, today: date
     figures.cases, figures.overdue = counts["cases"], counts["overdue"]
     figures.overdue_share = figures.overdue / figures.cases if figures.cases else None
     closed = base.filter(status=CaseStatus.CLOSED, closed_at__date__gte=start, closed_at__date__lte=end)
-    spans = [(done - begun).total_seconds() for begun, done in closed.values_list("submitted_at", "closed_at")]
+    spans = [_seconds(begun, done) for begun, done in closed.values_list("submitted_at", "closed_at")]
     figures.closed = len(spans)
     figures.avg_days = sum(spans) / len(spans) / 86400 if spans else None
     rating = closed.filter(rating__isnull=False).aggregate(avg=Avg("rating"), n=Count("id"))
     figures.avg_rating = float(rating["avg"]) if rating["avg"] is not None else None
     figures.rated = rating["n"]
     return figures
+
+
+def _seconds(begun: datetime, done: datetime | None) -> float:
+    assert done is not None  # a closed case has its closing time
+    return (done - begun).total_seconds()
 
 
 def _money(value: Decimal | None) -> Decimal:
@@ -297,9 +302,9 @@ def _money_and_people(figures: KindFigures, org: Organisation, start: date, end:
         figures.money = _money(totals["money"])
         figures.people = totals["people"]
         enrolled = InsuranceEnrolment.objects.filter(org__path__startswith=path, plan__year__gte=start.year)
-        enrolled = enrolled.filter(plan__year__lte=end.year).aggregate(n=Count("id"), premium=Sum("premium"))
-        figures.extra["enrolled"] = enrolled["n"]
-        figures.extra["premium"] = _money(enrolled["premium"])
+        counted = enrolled.filter(plan__year__lte=end.year).aggregate(n=Count("id"), premium=Sum("premium"))
+        figures.extra["enrolled"] = counted["n"]
+        figures.extra["premium"] = _money(counted["premium"])
     elif figures.kind == CaseKind.STUDENT:
         grants = StudentGrant.objects.filter(
             case__home_org__path__startswith=path, granted_on__gte=start, granted_on__lte=end

@@ -153,8 +153,8 @@ def campaign_detail(request, campaign_id: str):
         ]
         try:
             org = org_from_code(actor, org_code, field="org_code")
-            visits = care_visits_record(actor=actor, campaign=campaign, org=org, rows=rows)
-            messages.success(request, f"已录入 {len(visits)} 条慰问记录")
+            recorded = care_visits_record(actor=actor, campaign=campaign, org=org, rows=rows)
+            messages.success(request, f"已录入 {len(recorded)} 条慰问记录")
             return redirect(reverse("admin:campaign_detail", args=[campaign.id]))
         except NotFound:
             raise Http404 from None

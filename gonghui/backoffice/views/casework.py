@@ -22,6 +22,7 @@ from gonghui.backoffice.views.casework_forms import (
 )
 from gonghui.backoffice.views.helpers import download, errors_of
 from gonghui.casework.exports import figures_xlsx
+from gonghui.casework.fields import CaseOutcome
 from gonghui.casework.kinds import KINDS
 from gonghui.casework.models import (
     CallbackResult,
@@ -87,7 +88,7 @@ def _act(request, actor, case) -> str:
         )
         return "已开始办理"
     if action == "close":
-        outcome = close_form(case.kind, post).values()
+        outcome = CaseOutcome(**close_form(case.kind, post).values())
         case_close(actor=actor, case=case, result=post.get("result", ""), outcome=outcome)
         return "已办结，申请人可以评价"
     if action == "withdraw":

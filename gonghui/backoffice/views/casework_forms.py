@@ -17,7 +17,7 @@ class DeclaredField(forms.Field):
     """One value as typed ("" when absent), never checked here: the service checks it. Its declaration (kind,
     choices) tells _fields.html how to show it."""
 
-    widget = forms.TextInput
+    widget: type[forms.Widget] = forms.TextInput
 
     def __init__(self, spec: FormField, **kwargs):
         super().__init__(label=spec.label, required=spec.required, help_text=spec.help, **kwargs)

@@ -1,6 +1,7 @@
 """办结 with each type's closing step (hardship aid, legal outcome, insurance payout, student grant), and what
 follows the parent union's decision on a hardship case sent for 上级审批."""
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -196,7 +197,7 @@ def _close_plain(actor: Actor, case: ServiceCase, outcome: CaseOutcome, today: d
 
 
 # Each type's closing step; a type not listed closes with the result alone.
-CLOSERS = {
+CLOSERS: dict[str, Callable[[Actor, ServiceCase, CaseOutcome, date], Decimal | None]] = {
     CaseKind.HARDSHIP: _close_hardship,
     CaseKind.LEGAL: _close_legal,
     CaseKind.INSURANCE: _close_insurance,

@@ -69,7 +69,8 @@ def _prepare(kind: str, person: Person, data: ApplicationFields, consent: Consen
         if date.fromisoformat(details["discharged_on"]) > today:
             raise ValidationFailed({"discharged_on": "出院后再申请补助：出院日期不能晚于今天"})
     if kind == CaseKind.STUDENT:
-        index, masked = _student_document(data.get("student_doc_number", ""))
+        raw = data.get("student_doc_number", "")
+        index, masked = _student_document(raw if isinstance(raw, str) else "")
         if StudentGrant.objects.filter(student_index=index, year=today.year).exists():
             raise DomainError(ONE_GRANT_A_YEAR.format(year=today.year), code="already_granted")
         open_for_student = ServiceCase.objects.filter(
