@@ -27,10 +27,10 @@ import io
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
-from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.options import IncorrectLookupParameters, ModelAdmin
 from django.contrib.admin.utils import label_for_field, lookup_field
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import models, transaction
@@ -143,10 +143,17 @@ def generic_workbook(
     return buffer.getvalue()
 
 
-class ListExportMixin:
+# The mixin is always combined with a ModelAdmin; the type checker is told so.
+if TYPE_CHECKING:
+    _AdminBase = ModelAdmin
+else:
+    _AdminBase = object
+
+
+class ListExportMixin(_AdminBase):
     """导出 Excel for a ScopedModelAdmin's changelist (see the module doc for its API)."""
 
-    export_perm: str = Perm.EXPORT
+    export_perm: Perm = Perm.EXPORT
     export_max_rows: int = EXPORT_MAX_ROWS
     export_title: str = ""
     actions_list = ["export_list"]
@@ -258,7 +265,7 @@ class ListExportMixin:
 
     # ---- helpers
 
-    def _column_value(self, name: str) -> Callable[[Any], Any]:
+    def _column_value(self, name: str | Callable[[Any], Any]) -> Callable[[Any], Any]:
         def value_of(obj):
             field, attr, value = lookup_field(name, obj, self)
             if field is not None:

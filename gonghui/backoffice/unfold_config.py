@@ -4,7 +4,11 @@ from django.templatetags.static import static
 from django.urls import reverse_lazy
 
 
-def _can(perm: str):
+def _can(code: str):
+    from gonghui.common.roles import Perm  # imported when the menu is built: settings load this module
+
+    perm = Perm(code)  # a mistyped code fails at start-up, not as a menu entry that never shows
+
     def check(request) -> bool:
         from gonghui.backoffice.base import request_actor
 

@@ -69,7 +69,7 @@ def join_application_detail(request, application_id: str):
         member_elsewhere=elsewhere,
         elsewhere_message=(
             f"申请人目前是“{union_name}”的会员，不能直接批准入会，请改为会员接转。"
-            if elsewhere and actor.covers_path(holding.org.path)
+            if holding is not None and elsewhere and actor.covers_path(holding.org.path)
             else "该人员已是其他工会会员，可发起会员接转。"
         ),
         can_manage=actor.can(Perm.MEMBERS_MANAGE) and application.status == "pending",

@@ -4,6 +4,7 @@ export (join applications and transfers: member_requests.py). Thin: build the ac
 render; refused calls show their Chinese message and change nothing."""
 
 import contextlib
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -326,7 +327,9 @@ def member_correct(request, membership_id: str):
             form.fields[name].help_text = "由证件号码确定；如有误请更正证件号码"
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        changes = {name: data.get(name) for name in PERSON_FIELDS if name not in ("doc_number", "phone", "doc_type")}
+        changes: dict[str, Any] = {
+            name: data.get(name) for name in PERSON_FIELDS if name not in ("doc_number", "phone", "doc_type")
+        }
         if data.get("phone"):
             changes["phone"] = data["phone"]
         if data.get("doc_number"):

@@ -23,7 +23,12 @@ from gonghui.stats.selectors import CHILDREN_SHOWN, RANKING_KEYS, dashboard, fou
 from gonghui.stats.services import REPORTS, stats_export_record
 from gonghui.stats.summary import annual_summary
 
-LINE_STYLES = ({"borderDash": []}, {"borderDash": [6, 4]}, {"borderDash": [2, 3]}, {"borderDash": [10, 3, 2, 3]})
+LINE_STYLES: tuple[dict[str, list[int]], ...] = (
+    {"borderDash": []},
+    {"borderDash": [6, 4]},
+    {"borderDash": [2, 3]},
+    {"borderDash": [10, 3, 2, 3]},
+)
 POINT_STYLES = ("circle", "rect", "triangle", "crossRot")
 
 
@@ -247,13 +252,13 @@ def stats_report(request, report: str):
         )
         return download(content, content_type=XLSX, filename=f"{org.name}会员统计表（{period.label}）.xlsx")
     if report == "founding":
-        rows, total = founding_table(actor=actor, org=org)
+        founding_rows, founding_total = founding_table(actor=actor, org=org)
         stats_export_record(actor=actor, org=org, report=report, period=f"{today:%Y-%m-%d}")
         content = founding_table_xlsx(
             org=org,
             as_of_label=f"{today:%Y年%m月%d日}",
-            rows=[FoundingRow(c.name, u, e, ec, r) for c, u, e, ec, r in rows],
-            total=FoundingRow("合计", *total[1:]),
+            rows=[FoundingRow(c.name, u, e, ec, r) for c, u, e, ec, r in founding_rows],
+            total=FoundingRow("合计", *founding_total[1:]),
             exported_at=now,
             exported_by=actor.label,
         )
