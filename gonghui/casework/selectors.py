@@ -63,6 +63,11 @@ def cases_visible_to(actor: Actor) -> QuerySet[ServiceCase]:
     return ServiceCase.objects.filter(in_scope).select_related(*CASE_RELATED)
 
 
+def student_grants_visible_to(actor: Actor) -> QuerySet[StudentGrant]:
+    """金秋助学 grants of the cases the actor may see."""
+    return StudentGrant.objects.filter(case__in=cases_visible_to(actor)).select_related("case", "case__person")
+
+
 def case_get(*, actor: Actor, case_id: UUID | str) -> ServiceCase:
     try:
         return cases_visible_to(actor).get(id=_parse(case_id))

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from unfold.contrib.filters.admin import DropdownFilter, RangeDateFilter, TextFilter
 from unfold.decorators import display
 
-from gonghui.accounts.models import User
+from gonghui.accounts.selectors import account_names
 from gonghui.audit.exports import actor_org_name, local_time, result_label
 from gonghui.audit.labels import (
     ACTION_LABELS,
@@ -43,8 +43,7 @@ from gonghui.common.errors import DomainError, NotFound
 from gonghui.common.ids import parse_public_id
 from gonghui.common.paths import ancestor_paths
 from gonghui.common.roles import ROLE_LABELS, Perm
-from gonghui.orgs.models import Organisation
-from gonghui.orgs.selectors import org_get, org_get_by_code
+from gonghui.orgs.selectors import org_get, org_get_by_code, orgs_by_id, orgs_by_path
 
 # The roles an event's actor may have: accounts' roles, then the platform, API tokens and anonymous visitors.
 ACTOR_ROLES = [str(role) for role in ROLE_LABELS] + ["system", "api_token"]
@@ -66,10 +65,10 @@ def org_names_for(events: list[AuditEvent], *, org_ids=()) -> OrgNames:
         ids.update(detail_org_ids(event.details))
         paths.update(detail_org_paths(event.details))
     parsed_ids = {parsed for parsed in (parse_public_id(i) for i in ids) if parsed}
-    path_of_id = {str(i): p for i, p in Organisation.objects.filter(id__in=parsed_ids).values_list("id", "path")}
+    path_of_id = {str(i): p for i, p in orgs_by_id(parsed_ids).values_list("id", "path")}
     wanted = paths | set(path_of_id.values())
     every_path = wanted | {a for p in wanted for a in ancestor_paths(p)}
-    name_at = dict(Organisation.objects.filter(path__in=every_path).values_list("path", "name"))
+    name_at = dict(orgs_by_path(every_path).values_list("path", "name"))
 
     def chain(p: str) -> str:
         if p not in name_at:
@@ -77,9 +76,7 @@ def org_names_for(events: list[AuditEvent], *, org_ids=()) -> OrgNames:
         return " › ".join(name_at[a] for a in [*ancestor_paths(p), p] if a in name_at)
 
     account_ids = {event.actor_id for event in events if event.actor_kind == "user" and event.actor_id}
-    people = {
-        str(i): name for i, name in User.objects.filter(id__in=account_ids).values_list("id", "full_name") if name
-    }
+    people = account_names(account_ids)
     return OrgNames(
         by_id={i: chain(p) for i, p in path_of_id.items()},
         by_path={p: chain(p) for p in wanted},
@@ -256,7 +253,7 @@ class AuditEventAdmin(ScopedModelAdmin):
     def get_queryset(self, request):
         actor = request_actor(request)
         if actor is None or not actor.can(self.view_perm):
-            return AuditEvent.objects.none()
+            return self.model._default_manager.none()  # no permission: an empty list, nothing read
         filters = getattr(request, "_audit_filters", None)
         if filters is None:
             return self.scoped_queryset(actor)  # a single event's page: its scope only, never the list's filters

@@ -29,6 +29,7 @@ from gonghui.casework.selectors import (
     enrolments_visible_to,
     hardship_files_visible_to,
     plans_visible_to,
+    student_grants_visible_to,
 )
 from gonghui.common.errors import DomainError
 from gonghui.common.roles import Perm
@@ -243,7 +244,7 @@ class StudentGrantAdmin(ListExportMixin, ScopedModelAdmin):
     ordering = ["-granted_on"]
 
     def scoped_queryset(self, actor):
-        return StudentGrant.objects.filter(case__in=cases_visible_to(actor)).select_related("case", "case__person")
+        return student_grants_visible_to(actor)
 
     def has_add_permission(self, request):
         return False
