@@ -65,19 +65,17 @@ def seed_services(*, actor: Actor, union_code: str) -> dict[str, int]:
     plan = plan_create(
         actor=actor,
         org=root,
-        **{
-            "name": "职工住院互助保障",
-            "year": str(starts.year),
-            "starts_on": starts.isoformat(),
-            "ends_on": (starts + timedelta(days=364)).isoformat(),
-            "premium": "30",
-            "daily_allowance": "50",
-            "max_days": "30",
-            "deductible": "800",
-            "reimbursement_ratio": "50",
-            "claim_cap": "8000",
-            "annual_cap": "20000",
-        },
+        name="职工住院互助保障",
+        year=str(starts.year),
+        starts_on=starts.isoformat(),
+        ends_on=(starts + timedelta(days=364)).isoformat(),
+        premium="30",
+        daily_allowance="50",
+        max_days="30",
+        deductible="800",
+        reimbursement_ratio="50",
+        claim_cap="8000",
+        annual_cap="20000",
     )
     plan_enrol_union(actor=actor, plan=plan, union=union)
 
@@ -126,7 +124,10 @@ def seed_services(*, actor: Actor, union_code: str) -> dict[str, int]:
     hardship_file_establish(
         actor=actor,
         membership=members[6],
-        **{"tier": "deep", "causes": ["illness"], "household_size": "2", "household_income": "18000"},
+        tier="deep",
+        causes=["illness"],
+        household_size="2",
+        household_income="18000",
     )
     for index, summary in [(5, "因残无法全职工作"), (6, "配偶患病长期治疗")]:
         case_enter(
@@ -238,13 +239,11 @@ def seed_services(*, actor: Actor, union_code: str) -> dict[str, int]:
     campaign = campaign_create(
         actor=actor,
         org=root,
-        **{
-            "kind": "warmth",
-            "name": f"{today.year}年送温暖活动",
-            "starts_on": (today - timedelta(days=20)).isoformat(),
-            "ends_on": (today + timedelta(days=40)).isoformat(),
-            "budget": "500000",
-        },
+        kind="warmth",
+        name=f"{today.year}年送温暖活动",
+        starts_on=(today - timedelta(days=20)).isoformat(),
+        ends_on=(today + timedelta(days=40)).isoformat(),
+        budget="500000",
     )
     rows = [
         {
