@@ -201,6 +201,19 @@ def directly_below(org: Organisation) -> QuerySet[Organisation]:
     return Organisation.objects.filter(depth=org.depth + 1, path__startswith=org.path)
 
 
+def below_each(orgs) -> QuerySet[Organisation]:
+    """The organisations one level below any of `orgs`, in one query (unscoped: the caller checked `orgs`)."""
+    query = Q()
+    for org in orgs:
+        query |= Q(path__startswith=org.path, depth=org.depth + 1)
+    return Organisation.objects.filter(query)
+
+
+def orgs_by_uscc(usccs) -> QuerySet[Organisation]:
+    """The organisations registered with these 统一社会信用代码 (unscoped: the caller checked the actor)."""
+    return Organisation.objects.filter(uscc__in=usccs)
+
+
 def active_orgs() -> QuerySet[Organisation]:
     """Every active organisation (unscoped: system code such as the figures)."""
     return Organisation.objects.filter(status=OrgStatus.ACTIVE)

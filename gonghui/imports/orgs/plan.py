@@ -3,8 +3,6 @@ file or in scope, cycles, placement, type changes below existing children), and 
 
 from collections import defaultdict
 
-from django.db.models import Q
-
 from gonghui.common.actor import Actor
 from gonghui.common.errors import PermissionDenied, ValidationFailed
 from gonghui.common.paths import STEPLEN
@@ -23,6 +21,7 @@ from gonghui.imports.orgs.rows import (
     _Row,
 )
 from gonghui.orgs.models import GRASSROOTS_TYPES, TYPE_LEVEL, Organisation, OrgLevel, OrgStatus
+from gonghui.orgs.selectors import below_each
 from gonghui.orgs.services import (
     LEVEL_RANK,
     check_placement,
@@ -197,10 +196,7 @@ def _check_type_changes(actor: Actor, rows: list[_Row], planned: dict[str, _Row]
     children: dict[str, list[Organisation]] = defaultdict(list)
     for chunk_start in range(0, len(rows), QUERY_CHUNK):
         chunk = rows[chunk_start : chunk_start + QUERY_CHUNK]
-        query = Q()
-        for row in chunk:
-            query |= Q(path__startswith=row.known.path, depth=row.known.depth + 1)
-        for child in Organisation.objects.filter(query):
+        for child in below_each(row.known for row in chunk):
             children[child.path[:-STEPLEN]].append(child)
     for row in rows:
         org = row.known

@@ -13,6 +13,7 @@ from gonghui.common.masking import mask_phone
 from gonghui.common.sheets import HEADER_SEARCH_ROWS, ColumnSpec, SheetLimits
 from gonghui.common.validators import normalise_org_code, normalise_uscc, to_half_width
 from gonghui.orgs.models import TYPE_LEVEL, Organisation, OrgStatus, OrgType
+from gonghui.orgs.selectors import orgs_by_code, orgs_by_path, orgs_by_uscc
 from gonghui.orgs.services import (
     clean_org_fields,
 )
@@ -168,10 +169,13 @@ def _chunks(values: list[str]) -> Iterable[list[str]]:
         yield values[start : start + QUERY_CHUNK]
 
 
+_BY = {"code": orgs_by_code, "uscc": orgs_by_uscc, "path": orgs_by_path}
+
+
 def _orgs_by(field_name: str, values: set[str]) -> list[Organisation]:
     found: list[Organisation] = []
     for chunk in _chunks(sorted(values)):
-        found.extend(Organisation.objects.filter(**{f"{field_name}__in": chunk}))
+        found.extend(_BY[field_name](chunk))
     return found
 
 

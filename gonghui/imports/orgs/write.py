@@ -12,6 +12,7 @@ from gonghui.imports.orgs.plan import _outcome, _plan
 from gonghui.imports.orgs.result import OrgImportResult, OrgImportRow
 from gonghui.imports.orgs.rows import MAX_ROWS, MAX_UPLOAD_BYTES, ORG_COLUMNS, ORG_LIMITS, _Row
 from gonghui.orgs.models import TYPE_LEVEL, Organisation, OrgLevel
+from gonghui.orgs.selectors import orgs_by_id
 from gonghui.orgs.services import (
     LEVEL_RANK,
     org_create,
@@ -61,7 +62,7 @@ def _write(actor: Actor, rows: list[_Row], *, filename: str, summary: dict[str, 
             created[row.code] = org_create(actor=actor, parent=parent, code=row.code, **row.fields)
         except DomainError as exc:
             raise _WriteRefused(row, exc.message) from exc
-    root = Organisation.objects.filter(id=actor.org_id).first() if actor.org_id else None
+    root = orgs_by_id([actor.org_id]).first() if actor.org_id else None
     audit_record(
         actor=actor,
         action="org.import",

@@ -48,7 +48,7 @@ from gonghui.members.services import (
 )
 from gonghui.orgs.job_prologue import job_actor_and_org
 from gonghui.orgs.models import Organisation
-from gonghui.orgs.selectors import org_get
+from gonghui.orgs.selectors import org_by_id, org_get
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def roster_import_from_preview(*, actor: Actor, preview: JobRun, mode: str, enqu
         if not preview_importable(locked, actor=actor) or not default_storage.exists(locked.params["upload"]):
             raise DomainError("预览的文件已不再保留（超过24小时），请重新上传", code="preview_expired")
         content = default_storage.open(locked.params["upload"]).read()
-        org = Organisation.objects.get(id=locked.params["org_id"])
+        org = org_by_id(locked.params["org_id"])
         job = roster_import_request(
             actor=actor, org=org, filename=locked.params["filename"], content=content, mode=mode, enqueue=enqueue
         )

@@ -9,7 +9,7 @@ from gonghui.common.actor import system_actor
 from gonghui.common.errors import DomainError
 from gonghui.imports.roster import COUNT_KEYS, MODES, import_rows_json, roster_import_request, roster_import_run
 from gonghui.jobs.models import JobRun
-from gonghui.orgs.models import Organisation
+from gonghui.orgs.selectors import org_by_code
 
 
 class Command(BaseCommand):
@@ -58,7 +58,7 @@ class Command(BaseCommand):
         path = Path(options["path"])
         if not path.is_file():
             raise CommandError(f"找不到文件：{path}")
-        org = Organisation.objects.filter(code=options["org"]).first()
+        org = org_by_code(options["org"])
         if org is None:
             raise CommandError(f"没有代码为 {options['org']} 的组织")
         if options["user"]:
