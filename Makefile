@@ -40,6 +40,7 @@ lint: install env
 	$(BIN)/ruff check gonghui tests bench scripts
 	$(BIN)/ruff format --check gonghui tests bench scripts
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(PY) manage.py makemigrations --check --dry-run
 
 bench: install env
