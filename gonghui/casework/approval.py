@@ -45,6 +45,7 @@ from gonghui.common.validators import clean_reason
 from gonghui.common.workdays import add_working_days
 from gonghui.members.models import Person
 from gonghui.orgs.models import Organisation
+from gonghui.orgs.selectors import org_by_path
 
 OUTCOME_FIELDS = ("granted", "tier", "aid_form", "amount", "aid_description")
 
@@ -85,7 +86,7 @@ def approver_for(org: Organisation) -> Organisation | None:
     """The parent union, which approves; None for the tree's root, which decides alone."""
     if is_root_path(org.path):
         return None
-    return Organisation.objects.get(path=org.path[:-STEPLEN])
+    return org_by_path(org.path[:-STEPLEN])
 
 
 def request_approval(

@@ -17,7 +17,7 @@ from gonghui.casework.models import CareCampaign, CareKind, CareVisit
 from gonghui.common.actor import Actor
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.roles import Perm
-from gonghui.members.models import HOLDING_STATUSES, Membership
+from gonghui.members.selectors import holding_membership_by_card
 from gonghui.orgs.models import Organisation
 
 MAX_BATCH = 500
@@ -86,13 +86,7 @@ def _visit_from_row(campaign: CareCampaign, org: Organisation, row: dict, by: st
     person = None
     headcount = 1
     if card_number:
-        membership = (
-            Membership.objects.filter(
-                card_number=card_number, status__in=HOLDING_STATUSES, org__path__startswith=org.path
-            )
-            .select_related("person")
-            .first()
-        )
+        membership = holding_membership_by_card(card_number, within=org).first()
         if membership is None:
             raise ValidationFailed({"card_number": f"会员卡号 {card_number} 不是“{org.name}”范围内的在册会员"})
         person = membership.person

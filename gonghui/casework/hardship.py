@@ -34,6 +34,7 @@ from gonghui.common.actor import Actor
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.roles import Perm
 from gonghui.members.models import HOLDING_STATUSES, Membership
+from gonghui.members.selectors import holding_memberships
 
 MAX_TRANSITION_MONTHS = 12
 DEFAULT_TRANSITION_MONTHS = 6
@@ -189,11 +190,7 @@ def file_for_case(actor: Actor, case: ServiceCase, *, tier: str, today: date) ->
     current = HardshipFile.objects.select_for_update().filter(person=case.person, status__in=OPEN_FILE_STATUSES)
     file = current.select_related("person", "org").first()
     if file is None:
-        membership = (
-            Membership.objects.select_related("person", "org")
-            .filter(person=case.person, status__in=HOLDING_STATUSES)
-            .first()
-        )
+        membership = holding_memberships(case.person).select_related("person").first()
         if membership is None:
             raise DomainError("申请人已不在册，不能建立困难职工档案")
         return _create_file(actor=actor, membership=membership, data={**details, "tier": tier}, today=today, case=case)

@@ -20,6 +20,7 @@ from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.masking import mask_name
 from gonghui.common.roles import Perm
 from gonghui.members.models import Membership, MembershipStatus
+from gonghui.members.selectors import active_memberships_in
 from gonghui.orgs.models import Organisation
 
 CENT = Decimal("0.01")
@@ -136,9 +137,7 @@ def plan_enrol_union(*, actor: Actor, plan: InsurancePlan, union: Organisation, 
     _enrolable(actor, plan, union)
     on = on or timezone.localdate()
     already = InsuranceEnrolment.objects.filter(plan=plan).values("person_id")
-    memberships = list(
-        Membership.objects.filter(org=union, status=MembershipStatus.ACTIVE).exclude(person_id__in=already)
-    )
+    memberships = list(active_memberships_in(union).exclude(person_id__in=already))
     InsuranceEnrolment.objects.bulk_create(
         [
             InsuranceEnrolment(

@@ -63,6 +63,12 @@ def cases_visible_to(actor: Actor) -> QuerySet[ServiceCase]:
     return ServiceCase.objects.filter(in_scope).select_related(*CASE_RELATED)
 
 
+def open_cases_in(path: str) -> QuerySet[ServiceCase]:
+    """Cases still open at a union of the subtree at `path` (unscoped: the dashboard's pending work, whose reader
+    the statistics selectors have checked)."""
+    return ServiceCase.objects.filter(status__in=OPEN_CASE_STATUSES, org__path__startswith=path)
+
+
 def student_grants_visible_to(actor: Actor) -> QuerySet[StudentGrant]:
     """金秋助学 grants of the cases the actor may see."""
     return StudentGrant.objects.filter(case__in=cases_visible_to(actor)).select_related("case", "case__person")

@@ -434,3 +434,30 @@ def union_search_match_count(*, query: str, by_employer: bool = False) -> int:
     if len(text) < 2:
         return 0
     return (_unions_for_employer_matches if by_employer else _union_directory_matches)(text).count()
+
+
+# ---------------------------------------------------------------- for other domains' services (unscoped: the caller
+# has checked the actor; each names what it returns)
+
+
+def holding_memberships(person: Person) -> QuerySet[Membership]:
+    """The memberships `person` holds (正式会员 or 保留会籍), with the union."""
+    return Membership.objects.filter(person=person, status__in=HOLDING_STATUSES).select_related("org")
+
+
+def holding_membership_by_card(card_number: str, *, within: Organisation) -> QuerySet[Membership]:
+    """The held membership with this card number in `within`'s subtree, with the person."""
+    return Membership.objects.filter(
+        card_number=card_number, status__in=HOLDING_STATUSES, org__path__startswith=within.path
+    ).select_related("person")
+
+
+def active_memberships_in(union: Organisation) -> QuerySet[Membership]:
+    """The 正式会员 memberships of one union (not its subtree)."""
+    return Membership.objects.filter(org=union, status=MembershipStatus.ACTIVE)
+
+
+def person_for_update(person_id) -> Person:
+    """The person's record, locked until the caller's transaction ends (a service of another domain that writes
+    about this person, e.g. a case opened for them)."""
+    return Person.objects.select_for_update().get(pk=person_id)

@@ -32,6 +32,7 @@ from gonghui.common.errors import CaseMovedOn, NotFound, PermissionDenied, Valid
 from gonghui.common.paths import STEPLEN
 from gonghui.common.roles import Perm
 from gonghui.orgs.models import Organisation
+from gonghui.orgs.selectors import orgs_by_path
 
 # ---------------------------------------------------------------- escalation and callbacks
 
@@ -54,7 +55,7 @@ def cases_escalate_overdue(*, actor: Actor, today: date | None = None) -> int:
         org = case.org
         if case.status == CaseStatus.PENDING_APPROVAL:  # late in approving: the approving union's parent supervises
             org = case.approvals.get(status="pending").approver
-        parent = Organisation.objects.filter(path=org.path[:-STEPLEN]).first() if org.depth > 1 else None
+        parent = orgs_by_path([org.path[:-STEPLEN]]).first() if org.depth > 1 else None
         case.was_overdue = True
         case.escalated_at = now
         case.escalated_to = parent or org

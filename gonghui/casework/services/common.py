@@ -27,9 +27,11 @@ from gonghui.common.roles import Perm
 from gonghui.common.validators import REASON_MAX
 from gonghui.common.workdays import add_working_days
 from gonghui.members.documents import DocType, DocumentInvalid, normalise_document
-from gonghui.members.models import HOLDING_STATUSES, MemberAccount, Membership, MembershipStatus, Person
+from gonghui.members.models import MemberAccount, Membership, MembershipStatus, Person
 from gonghui.members.people import document_index
+from gonghui.members.selectors import holding_memberships
 from gonghui.orgs.models import Organisation, OrgLevel
+from gonghui.orgs.selectors import org_by_path, orgs_by_path
 
 CASES_PER_DAY = 10
 MAX_ATTACHMENTS = 10
@@ -78,10 +80,10 @@ def _note_lateness(case: ServiceCase, today: date) -> None:
 def county_level_union(org: Organisation) -> Organisation:
     """The nearest county-level federation above (or at) `org`; the tree's root when there is none."""
     paths = [*ancestor_paths(org.path), org.path]
-    found = Organisation.objects.filter(path__in=paths, level=OrgLevel.COUNTY).order_by("-depth").first()
+    found = orgs_by_path(paths).filter(level=OrgLevel.COUNTY).order_by("-depth").first()
     if found is not None:
         return found
-    return Organisation.objects.get(path=paths[0])
+    return org_by_path(paths[0])
 
 
 def route_case(kind: str, home_org: Organisation, amount: Decimal | None, enrolment=None) -> Organisation:
@@ -96,7 +98,7 @@ def route_case(kind: str, home_org: Organisation, amount: Decimal | None, enrolm
 
 
 def _holding_membership(person: Person) -> Membership | None:
-    return Membership.objects.filter(person=person, status__in=HOLDING_STATUSES).select_related("org").first()
+    return holding_memberships(person).first()
 
 
 def _active_membership_for_service(person: Person) -> Membership:

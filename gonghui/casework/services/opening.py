@@ -44,6 +44,7 @@ from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.roles import Perm
 from gonghui.members.member_accounts import member_actor
 from gonghui.members.models import MemberAccount, Membership, Person
+from gonghui.members.selectors import person_for_update
 from gonghui.orgs.models import Organisation
 
 # ---------------------------------------------------------------- opening a case
@@ -156,7 +157,7 @@ def member_case_apply(
     if account.person_id is None:
         raise DomainError("请先核验身份，再申请职工服务", code="not_bound")
     actor = member_actor(account, ip=ip)
-    person = Person.objects.select_for_update().get(pk=account.person_id)
+    person = person_for_update(account.person_id)
     since = timezone.now() - timedelta(days=1)
     if ServiceCase.objects.filter(account=account, submitted_at__gte=since).count() >= CASES_PER_DAY:
         raise DomainError("24小时内提交的申请过多，请明天再试", code="rate_limited")
@@ -182,7 +183,7 @@ def case_enter(
     actor.require(Perm.CASES_MANAGE)
     if not actor.covers_path(membership.org.path):
         raise NotFound()
-    person = Person.objects.select_for_update().get(pk=membership.person_id)
+    person = person_for_update(membership.person_id)
     current = _active_membership_for_service(person)
     if current.id != membership.id:
         raise DomainError("该会籍已不是申请人当前的正式会籍，请刷新后重试")

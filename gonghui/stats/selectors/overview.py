@@ -5,8 +5,7 @@ from datetime import date
 
 from django.db.models import Count, Q
 
-from gonghui.casework.models import OPEN_CASE_STATUSES, ServiceCase
-from gonghui.casework.selectors import KindFigures, case_figures
+from gonghui.casework.selectors import KindFigures, case_figures, open_cases_in
 from gonghui.common.actor import Actor
 from gonghui.members.selectors import registry_work_in
 from gonghui.orgs.models import (
@@ -38,7 +37,7 @@ def pending_work(org: Organisation, today: date) -> PendingWork:
 
     registry = registry_work_in(org, today)
     applications, transfers = registry["applications"], registry["transfers"]
-    cases = counted(ServiceCase.objects.filter(status__in=OPEN_CASE_STATUSES, org__path__startswith=inside))
+    cases = counted(open_cases_in(inside))
     return PendingWork(
         applications=applications["open"],
         applications_overdue=applications["overdue"],
