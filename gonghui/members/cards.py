@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from django.core import signing
 from django.utils import timezone
 
-from gonghui.audit.models import AuditResult
-from gonghui.audit.services import audit_record
 from gonghui.common.actor import Actor
 from gonghui.common.masking import mask_name
 from gonghui.common.roles import Perm
+from gonghui.members import events
 from gonghui.members.models import HOLDING_STATUSES, Membership
 
 CARD_TOKEN_SALT = "gonghui.members.card"  # noqa: S105 - a namespace, not a secret
@@ -37,14 +36,7 @@ def card_token_verify(*, actor: Actor, token: str) -> CardCheck:
     look at who is a member."""
     actor.require(Perm.CARDS_VERIFY)
     result = _check(token)
-    audit_record(
-        actor=actor,
-        action="card.verify",
-        object_type="membership",
-        object_label=result.card_number,
-        result=AuditResult.SUCCESS if result.valid else AuditResult.FAILED,
-        details={"valid": result.valid, "reason": result.reason},
-    )
+    events.card_verified(actor, card_number=result.card_number, valid=result.valid, reason=result.reason)
     return result
 
 

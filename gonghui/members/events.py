@@ -176,6 +176,20 @@ def transfer_event(
 # ---------------------------------------------------------------- corrections asked for by members
 
 
+def correction_submitted(actor: Actor, correction: CorrectionRequest, person: Person, org: Organisation) -> None:
+    """`correction.submit`: a member asked for fields of their record to be corrected; filed under the union
+    holding them (`org`)."""
+    audit_record(
+        actor=actor,
+        action="correction.submit",
+        object_type="correction",
+        object_id=correction.id,
+        object_label=mask_name(person.name),
+        object_org_path=org.path,
+        details={"fields": sorted(correction.changes)},
+    )
+
+
 def correction_closed(actor: Actor, action: str, correction: CorrectionRequest, *, reason: str) -> None:
     """`correction.apply`, `correction.reject`: the fields asked for and the union's reason."""
     audit_record(
@@ -204,3 +218,99 @@ def binding_refused(actor: Actor, account: MemberAccount, *, reason: str) -> Non
             result=AuditResult.FAILED,
             details={"reason": reason},
         )
+
+
+def member_signed_in(actor: Actor, account: MemberAccount, *, org_path: str, method: str) -> None:
+    """`member.login`: filed under the union holding the bound person (`org_path`, "" when unbound)."""
+    audit_record(
+        actor=actor,
+        action="member.login",
+        object_type="member_account",
+        object_id=account.id,
+        object_label=account.phone_masked,
+        object_org_path=org_path,
+        details={"method": method},
+    )
+
+
+def member_password_saved(actor: Actor, account: MemberAccount, *, had_password: bool) -> None:
+    """`member.password_change` (there was one) or `member.password_set` (the first)."""
+    audit_record(
+        actor=actor,
+        action="member.password_change" if had_password else "member.password_set",
+        object_type="member_account",
+        object_id=account.id,
+        object_label=account.phone_masked,
+    )
+
+
+def member_bound(actor: Actor, account: MemberAccount, person: Person, *, org_path: str, phone_recorded: bool) -> None:
+    """`member.bind`: the account was bound to the registry record `person`."""
+    audit_record(
+        actor=actor,
+        action="member.bind",
+        object_type="person",
+        object_id=person.id,
+        object_label=account.phone_masked,
+        object_org_path=org_path,
+        details={"phone_recorded": phone_recorded},
+    )
+
+
+def member_unbound(actor: Actor, account: MemberAccount, person: Person, org: Organisation, *, reason: str) -> None:
+    """`member.unbind`: a cadre of `org` undid an account's binding, with the stated reason (at most 200 characters,
+    cut by the caller)."""
+    audit_record(
+        actor=actor,
+        action="member.unbind",
+        object_type="person",
+        object_id=person.id,
+        object_label=account.phone_masked,
+        object_org_path=org.path,
+        details={"reason": reason},
+    )
+
+
+# ---------------------------------------------------------------- the member's own record
+
+
+def person_revealed_own(actor: Actor, person: Person, *, org_path: str, field: str) -> None:
+    """`person.reveal_own`: a member read one full number of their own record."""
+    audit_record(
+        actor=actor,
+        action="person.reveal_own",
+        object_type="person",
+        object_id=person.id,
+        object_label=mask_name(person.name),
+        object_org_path=org_path,
+        details={"field": field},
+    )
+
+
+# ---------------------------------------------------------------- cards and exports
+
+
+def card_verified(actor: Actor, *, card_number: str, valid: bool, reason: str) -> None:
+    """`card.verify`: a scanned card checked (failed when the card is not valid), labelled with its number."""
+    audit_record(
+        actor=actor,
+        action="card.verify",
+        object_type="membership",
+        object_label=card_number,
+        result=AuditResult.SUCCESS if valid else AuditResult.FAILED,
+        details={"valid": valid, "reason": reason},
+    )
+
+
+def members_exported(actor: Actor, root: Organisation, *, rows: int, job: str, fmt: str, reason: str) -> None:
+    """`member.export`: the roster of `root`'s subtree written to a file (masked unless a reason was stated)."""
+    audit_record(
+        actor=actor,
+        action="member.export",
+        object_type="organisation",
+        object_id=root.id,
+        object_label=f"{root.name}（{root.code}）",
+        object_org_path=root.path,
+        details={"rows": rows, "job": job, "masked": not reason, "format": fmt}
+        | ({"reason": reason} if reason else {}),
+    )

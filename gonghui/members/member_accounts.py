@@ -20,7 +20,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from gonghui.audit.services import audit_record
 from gonghui.common.actor import Actor
 from gonghui.common.crypto import blind_index, decrypt_text, encrypt_text
 from gonghui.common.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -196,14 +195,8 @@ def _record_sign_in(account: MemberAccount, *, ip: str | None, method: str) -> M
         raise PermissionDenied("该账号已停用，请联系所在工会")
     account.last_login_at = timezone.now()
     account.save(update_fields=["last_login_at"])
-    audit_record(
-        actor=member_actor(account, ip=ip),
-        action="member.login",
-        object_type="member_account",
-        object_id=account.id,
-        object_label=account.phone_masked,
-        object_org_path=member_org_path(account.person),
-        details={"method": method},
+    events.member_signed_in(
+        member_actor(account, ip=ip), account, org_path=member_org_path(account.person), method=method
     )
     return account
 
@@ -235,13 +228,7 @@ def member_password_set(*, account: MemberAccount, password: str, ip: str | None
         account.password = make_password(password)
         account.session_version += 1
         account.save(update_fields=["password", "session_version"])
-        audit_record(
-            actor=member_actor(account, ip=ip),
-            action="member.password_change" if had_password else "member.password_set",
-            object_type="member_account",
-            object_id=account.id,
-            object_label=account.phone_masked,
-        )
+        events.member_password_saved(member_actor(account, ip=ip), account, had_password=had_password)
     return account
 
 
@@ -321,14 +308,8 @@ def bind_account_to_person(*, account: MemberAccount, person: Person, ip: str | 
     if phone_recorded:
         seal_phone(person, decrypt_text(account.phone_enc, context=PHONE_CONTEXT))
         person.save(update_fields=["phone_enc", "phone_index", "phone_masked", "updated_at"])
-    audit_record(
-        actor=member_actor(account, ip=ip),
-        action="member.bind",
-        object_type="person",
-        object_id=person.id,
-        object_label=account.phone_masked,
-        object_org_path=member_org_path(person),
-        details={"phone_recorded": phone_recorded},
+    events.member_bound(
+        member_actor(account, ip=ip), account, person, org_path=member_org_path(person), phone_recorded=phone_recorded
     )
     return account
 
@@ -383,15 +364,7 @@ def member_account_unbind(*, actor: Actor, person: Person, reason: str = "") -> 
         account.bound_at = None
         account.session_version += 1
         account.save(update_fields=["person", "bound_at", "session_version"])
-        audit_record(
-            actor=actor,
-            action="member.unbind",
-            object_type="person",
-            object_id=person.id,
-            object_label=account.phone_masked,
-            object_org_path=org.path,
-            details={"reason": (reason or "").strip()[:200]},
-        )
+        events.member_unbound(actor, account, person, org, reason=(reason or "").strip()[:200])
     return 1
 
 

@@ -25,13 +25,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django_tasks import task
 
-from gonghui.audit.services import audit_record
 from gonghui.common.actor import Actor
 from gonghui.common.crypto import decrypt_text
 from gonghui.common.errors import NotFound, PermissionDenied
 from gonghui.common.ids import parse_public_id
-from gonghui.common.masking import mask_name, mask_phone
+from gonghui.common.masking import mask_phone
 from gonghui.common.sms import sms_send
+from gonghui.members import events
 from gonghui.members.models import (
     ApplicationStatus,
     JoinApplication,
@@ -295,14 +295,8 @@ def join_applications_overdue_notify(*, actor: Actor, today: date | None = None)
         )
         if notice is None:
             continue
-        audit_record(
-            actor=actor,
-            action="join_application.overdue_notice",
-            object_type="join_application",
-            object_id=application.id,
-            object_label=mask_name(application.person.name),
-            object_org_path=application.org.path,
-            details={"due_on": application.due_on.isoformat()},
+        events.application_event(
+            actor, "join_application.overdue_notice", application, {"due_on": application.due_on.isoformat()}
         )
         sent += 1
     return sent

@@ -11,10 +11,8 @@ from typing import Any
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from gonghui.audit.services import audit_record
 from gonghui.common.crypto import decrypt_text
 from gonghui.common.errors import CaseMovedOn, DomainError, ValidationFailed
-from gonghui.common.masking import mask_name
 from gonghui.common.ratelimit import rate_limit_require
 from gonghui.common.validators import REASON_MAX
 from gonghui.members import events
@@ -227,15 +225,7 @@ def member_transfer_withdraw(*, account: MemberAccount, transfer_id: str, ip: st
     locked.decided_at = timezone.now()
     locked.decided_by = member_actor(account, ip=ip).label
     locked.save()
-    audit_record(
-        actor=member_actor(account, ip=ip),
-        action="transfer.withdraw",
-        object_type="transfer",
-        object_id=locked.id,
-        object_label=f"{mask_name(locked.person.name)}：{locked.from_org.code} → {locked.to_org.code}",
-        object_org_path=locked.from_org.path,
-        details={"by": "member"},
-    )
+    events.transfer_event(member_actor(account, ip=ip), "transfer.withdraw", locked, locked.from_org, {"by": "member"})
     return locked
 
 
@@ -250,15 +240,7 @@ def member_reveal_own(*, account: MemberAccount, field: str, ip: str | None = No
     rate_limit_require(f"reveal:{account.id}", limit=REVEALS_PER_HOUR, window_seconds=3600, message="操作过于频繁")
     person = _bound_person(account)
     value = document_number_of(person) if field == "doc_number" else phone_of(person)
-    audit_record(
-        actor=member_actor(account, ip=ip),
-        action="person.reveal_own",
-        object_type="person",
-        object_id=person.id,
-        object_label=mask_name(person.name),
-        object_org_path=member_org_path(person),
-        details={"field": field},
-    )
+    events.person_revealed_own(member_actor(account, ip=ip), person, org_path=member_org_path(person), field=field)
     return value
 
 
@@ -287,13 +269,5 @@ def member_correction_request(
             correction = CorrectionRequest.objects.create(person=person, org=holding.org, changes=wanted, note=note)
     except IntegrityError:  # another request of this member was stored at the same moment
         raise DomainError("您已有一份待处理的更正申请，请等待工会处理", code="duplicate_correction") from None
-    audit_record(
-        actor=member_actor(account, ip=ip),
-        action="correction.submit",
-        object_type="correction",
-        object_id=correction.id,
-        object_label=mask_name(person.name),
-        object_org_path=holding.org.path,
-        details={"fields": sorted(wanted)},
-    )
+    events.correction_submitted(member_actor(account, ip=ip), correction, person, holding.org)
     return correction

@@ -6,13 +6,13 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from gonghui.audit.services import audit_record
 from gonghui.common.actor import Actor
 from gonghui.common.errors import DomainError, ValidationFailed
 from gonghui.common.roles import Perm
 from gonghui.jobs.models import JobRun, JobStatus
 from gonghui.jobs.selectors import job_for_task
 from gonghui.jobs.services import job_create, job_fail, job_progress, job_start, job_succeed
+from gonghui.members import events
 from gonghui.members.exports import member_roster_csv, member_roster_xlsx
 from gonghui.members.models import HOLDING_STATUSES, Membership
 from gonghui.orgs.job_prologue import job_actor_and_org
@@ -91,16 +91,7 @@ def member_roster_export(job_id: str) -> None:
                 file_name=f"会员名册_{root.code}_{exported_at:%Y%m%d%H%M}.{fmt}",
                 content=content,
             )
-            audit_record(
-                actor=actor,
-                action="member.export",
-                object_type="organisation",
-                object_id=root.id,
-                object_label=f"{root.name}（{root.code}）",
-                object_org_path=root.path,
-                details={"rows": job.total, "job": str(job.id), "masked": not reason, "format": fmt}
-                | ({"reason": reason} if reason else {}),
-            )
+            events.members_exported(actor, root, rows=job.total, job=str(job.id), fmt=fmt, reason=reason)
     except DomainError as exc:
         job_fail(job, message=f"导出失败：{exc.message}")
     except Exception:

@@ -34,3 +34,25 @@ def employer_event(actor: Actor, action: str, employer: Employer, details: dict[
         object_org_path=employer.town_org.path,
         details=details,
     )
+
+
+def orgs_bulk_created(actor: Actor, *, count: int, parents: list[str]) -> None:
+    """`org.bulk_create`: one event for a batch of new organisations (the codes of up to 20 existing parents)."""
+    audit_record(
+        actor=actor,
+        action="org.bulk_create",
+        object_type="organisation",
+        object_label=f"批量创建 {count} 个组织",
+        details={"count": count, "parents": parents},
+    )
+
+
+def employers_bulk_created(actor: Actor, *, count: int) -> None:
+    """`employer.bulk_create`: one event for a batch of newly registered employers."""
+    audit_record(
+        actor=actor,
+        action="employer.bulk_create",
+        object_type="employer",
+        object_label=f"批量登记 {count} 家企业/单位",
+        details={"count": count},
+    )

@@ -7,13 +7,13 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from gonghui.audit.services import audit_record
 from gonghui.common.actor import Actor
 from gonghui.common.errors import DomainError
 from gonghui.common.roles import Perm
 from gonghui.jobs.models import JobRun, JobStatus
 from gonghui.jobs.selectors import job_for_task
 from gonghui.jobs.services import job_create, job_fail, job_progress, job_start, job_succeed
+from gonghui.orgs import events
 from gonghui.orgs.exports import org_roster_xlsx
 from gonghui.orgs.job_prologue import job_actor_and_org
 from gonghui.orgs.models import Organisation
@@ -69,15 +69,7 @@ def org_roster_export(job_id: str) -> None:
                 file_name=f"组织名册_{root.code}_{exported_at:%Y%m%d%H%M}.xlsx",
                 content=content,
             )
-            audit_record(
-                actor=actor,
-                action="org.export",
-                object_type="organisation",
-                object_id=root.id,
-                object_label=f"{root.name}（{root.code}）",
-                object_org_path=root.path,
-                details={"rows": job.total, "job": str(job.id)},
-            )
+            events.org_event(actor, "org.export", root, {"rows": job.total, "job": str(job.id)})
     except DomainError as exc:
         job_fail(job, message=f"导出失败：{exc.message}")
     except Exception:

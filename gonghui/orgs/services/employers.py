@@ -5,7 +5,6 @@ from typing import Any, Unpack
 
 from django.db import IntegrityError, transaction
 
-from gonghui.audit.services import audit_record
 from gonghui.common.actor import Actor
 from gonghui.common.errors import DomainError, NotFound, ValidationFailed
 from gonghui.common.geo import clean_coordinates
@@ -14,7 +13,7 @@ from gonghui.common.validators import (
     normalise_uscc,
     to_half_width,
 )
-from gonghui.orgs.events import employer_event
+from gonghui.orgs import events
 from gonghui.orgs.figures import figures_employers_changed
 from gonghui.orgs.models import (
     Employer,
@@ -121,7 +120,7 @@ def employer_create(*, actor: Actor, **fields: Unpack[EmployerFields]) -> Employ
             employer = Employer.objects.create(**clean)
     except IntegrityError as exc:
         raise DomainError("该统一社会信用代码的单位已登记", code="conflict") from exc
-    employer_event(
+    events.employer_event(
         actor,
         "employer.create",
         employer,
@@ -145,7 +144,7 @@ def employer_update(*, actor: Actor, employer: Employer, **fields: Unpack[Employ
             setattr(employer, name, value)
     if changes:
         employer.save(update_fields=[*clean.keys(), "updated_at"])
-        employer_event(actor, "employer.update", employer, {"changes": changes})
+        events.employer_event(actor, "employer.update", employer, {"changes": changes})
         figures_employers_changed(before, [(employer.town_org.path, employer)])
     return employer
 
@@ -161,13 +160,7 @@ def employer_bulk_create(*, actor: Actor, employers: list[Employer], batch_size:
     if orgs - visible:
         raise NotFound()
     Employer.objects.bulk_create(employers, batch_size=batch_size)
-    audit_record(
-        actor=actor,
-        action="employer.bulk_create",
-        object_type="employer",
-        object_label=f"批量登记 {len(employers)} 家企业/单位",
-        details={"count": len(employers)},
-    )
+    events.employers_bulk_created(actor, count=len(employers))
     paths = dict(Organisation.objects.filter(id__in=orgs).values_list("id", "path"))
     figures_employers_changed([], [(paths[e.town_org_id], e) for e in employers])
     return len(employers)

@@ -5,11 +5,11 @@ from datetime import date
 
 from django.db import transaction
 
-from gonghui.audit.services import audit_record
 from gonghui.common.actor import Actor
 from gonghui.common.errors import DomainError, ValidationFailed
 from gonghui.common.paths import STEPLEN
 from gonghui.common.roles import Perm
+from gonghui.orgs import events
 from gonghui.orgs.models import (
     TYPE_LEVEL,
     Organisation,
@@ -115,11 +115,5 @@ def org_tree_bulk_create(*, actor: Actor, specs: list[OrgSpec], batch_size: int 
     for parent_code in existing_parent_codes:
         parent_path = parents_by_code[parent_code][0]
         Organisation.objects.filter(path=parent_path).update(numchild=numchild[parent_path])
-    audit_record(
-        actor=actor,
-        action="org.bulk_create",
-        object_type="organisation",
-        object_label=f"批量创建 {len(rows)} 个组织",
-        details={"count": len(rows), "parents": sorted(existing_parent_codes)[:20]},
-    )
+    events.orgs_bulk_created(actor, count=len(rows), parents=sorted(existing_parent_codes)[:20])
     return len(rows)
