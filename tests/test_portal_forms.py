@@ -16,9 +16,9 @@ from gonghui.common.validators import REASON_MAX
 from gonghui.members.models import JoinApplication, MemberAccount
 from gonghui.orgs.models import OrgType
 from gonghui.orgs.services import org_create
+from tests.casework.page_factories import advance, casework_state, hardship_data, legal_data, people, portal_member
 from tests.members.factories import enrol, registry_state, resident_id
 from tests.portal.factories import JOIN_FORM, NEW_WORKER_ID, OTHER_PHONE, PHONE, _apply, _last_code, sign_in
-from tests.test_casework_views import advance, casework_state, hardship_data, legal_data, people, portal_member
 
 __all__ = ["people"]  # a fixture, imported for the service-centre tests
 
