@@ -167,7 +167,7 @@ def _first_object_urls() -> list[str]:
 
     job = JobRun.objects.filter(kind="roster_import").order_by("pk").first()
     if job is not None:  # a roster import's pages, which its list links to only as they apply
-        steps = ("roster_import_detail", "roster_import_declared", "roster_import_transfers")
+        steps = ("roster_import_detail", "roster_import_declared")  # its 发起接转 is POST-only (GET: 405)
         urls += [reverse(f"admin:{step}", args=[job.id]) for step in steps]
     return urls
 
