@@ -202,11 +202,12 @@ def directly_below(org: Organisation) -> QuerySet[Organisation]:
 
 
 def below_each(orgs) -> QuerySet[Organisation]:
-    """The organisations one level below any of `orgs`, in one query (unscoped: the caller checked `orgs`)."""
+    """The organisations one level below any of `orgs`, in one query (unscoped: the caller checked `orgs`); none
+    for none given."""
     query = Q()
     for org in orgs:
         query |= Q(path__startswith=org.path, depth=org.depth + 1)
-    return Organisation.objects.filter(query)
+    return Organisation.objects.filter(query) if query else Organisation.objects.none()
 
 
 def orgs_by_uscc(usccs) -> QuerySet[Organisation]:
