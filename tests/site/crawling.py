@@ -136,6 +136,7 @@ NOT_CRAWLED = {
     "admin:jsi18n": "a script (scanned as an asset when a page loads it)",
     "admin:theme_css": "a style sheet (scanned as an asset)",
     "portal:healthz": "a health probe for the load balancer",
+    "admin:roster_import_transfers": "发起接转 from an import's conflicts: POST only (a GET answers 405)",
 }
 _NOT_CRAWLED_NAME = re.compile(
     r"(export|download|template|_png$|reveal|unlock|reset_|toggle_active|approve_role|revoke|dissolve|merge_into|"
@@ -167,7 +168,7 @@ def _first_object_urls() -> list[str]:
 
     job = JobRun.objects.filter(kind="roster_import").order_by("pk").first()
     if job is not None:  # a roster import's pages, which its list links to only as they apply
-        steps = ("roster_import_detail", "roster_import_declared")  # its 发起接转 is POST-only (GET: 405)
+        steps = ("roster_import_detail", "roster_import_declared")
         urls += [reverse(f"admin:{step}", args=[job.id]) for step in steps]
     return urls
 
